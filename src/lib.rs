@@ -1,0 +1,13 @@
+//! cspsim: hardware simulation built on communicating sequential processes.
+pub mod model;
+pub mod params;
+pub mod primitives;
+pub mod registry;
+pub mod testbench;
+pub mod value;
+
+pub use model::{BuildContext, Interface, Io, Model, ModelInfo, Timing};
+pub use params::{ParamDecl, ParamError, ParamValue, Params};
+pub use registry::Registry;
+pub use testbench::Testbench;
+pub use value::PortType;

@@ -1,0 +1,468 @@
+//! The `Model` trait every primitive implements, the port declarations
+//! ([`Interface`]) that tell the loader and the engines how a model is wired
+//! and timed, and [`ModelInfo`], which makes a model known by name.
+//!
+//! A model is plain sequential code: no threads, channels or locks. Per
+//! cycle the engine calls [`Model::eval`] (combinational outputs from this
+//! cycle's inputs) once the inputs it depends on are known, then
+//! [`Model::tick`] at the clock edge (update state from this cycle's inputs
+//! and write the registered outputs the *next* cycle will see). Registered
+//! outputs keep their value until the model sets them again.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+
+use crate::params::{ParamDecl, ParamError, Params};
+use crate::value::PortType;
+
+/// One wire value. Atomic so that worker threads can share slots; every
+/// access is `Relaxed`, which compiles to plain loads and stores — the
+/// engines order phases with barriers or channels.
+pub type Slot = AtomicU64;
+
+/// A component's view of its ports during one call.
+///
+/// Inputs and outputs are numbered in the order the [`Interface`] declares
+/// them. Values written with [`set`](Io::set) are masked to the port's width.
+pub struct Io<'a> {
+    cur: &'a [Slot],
+    out: &'a [Slot],
+    ins: &'a [u32],
+    outs: &'a [u32],
+    masks: &'a [u64],
+}
+
+impl<'a> Io<'a> {
+    /// A view reading inputs from `cur[ins[i]]` and writing outputs to
+    /// `out[outs[o]]` under `masks[o]`. Engines and test harnesses build these.
+    #[inline]
+    pub fn new(
+        cur: &'a [Slot],
+        out: &'a [Slot],
+        ins: &'a [u32],
+        outs: &'a [u32],
+        masks: &'a [u64],
+    ) -> Self {
+        Io {
+            cur,
+            out,
+            ins,
+            outs,
+            masks,
+        }
+    }
+
+    /// The value of input `i` (a `Bits` value, or the raw bits of a `Real`).
+    #[inline]
+    pub fn get(&self, i: usize) -> u64 {
+        self.cur[self.ins[i] as usize].load(Relaxed)
+    }
+
+    /// Input `i` as a boolean (non-zero is true).
+    #[inline]
+    pub fn get_bool(&self, i: usize) -> bool {
+        self.get(i) != 0
+    }
+
+    /// Input `i` of type `Real`.
+    #[inline]
+    pub fn get_real(&self, i: usize) -> f64 {
+        f64::from_bits(self.get(i))
+    }
+
+    /// Set output `o`; the value is masked to the port's width.
+    #[inline]
+    pub fn set(&self, o: usize, value: u64) {
+        self.out[self.outs[o] as usize].store(value & self.masks[o], Relaxed);
+    }
+
+    /// Set output `o` of type `Real`.
+    #[inline]
+    pub fn set_real(&self, o: usize, value: f64) {
+        self.out[self.outs[o] as usize].store(value.to_bits(), Relaxed);
+    }
+
+    /// The value output `o` holds now (what this component last set).
+    #[inline]
+    pub fn output(&self, o: usize) -> u64 {
+        self.out[self.outs[o] as usize].load(Relaxed)
+    }
+
+    /// The number of inputs.
+    #[inline]
+    pub fn num_inputs(&self) -> usize {
+        self.ins.len()
+    }
+
+    /// The number of outputs.
+    #[inline]
+    pub fn num_outputs(&self) -> usize {
+        self.outs.len()
+    }
+}
+
+/// The behaviour of a primitive model. See the module docs for the cycle.
+pub trait Model: Send {
+    /// Write the initial registered outputs (and set any initial state).
+    /// Called once before cycle 0.
+    fn reset(&mut self, io: &Io<'_>);
+
+    /// Compute the combinational outputs from this cycle's inputs and the
+    /// state. Called once a cycle, only if the model has combinational outputs.
+    fn eval(&mut self, _io: &Io<'_>) {}
+
+    /// The clock edge: update state from this cycle's inputs and write the
+    /// registered outputs of the next cycle. Called once a cycle, only if the
+    /// interface is clocked.
+    fn tick(&mut self, _io: &Io<'_>) {}
+}
+
+/// When an output's value is known in a cycle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Timing {
+    /// Depends on state only: known at the start of the cycle. Breaks
+    /// combinational chains.
+    Registered,
+    /// Depends on the current values of the listed inputs (by index).
+    Combinational(Vec<usize>),
+}
+
+/// A declared input port.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InputDecl {
+    /// Name, unique among the model's ports.
+    pub name: String,
+    /// Type.
+    pub ty: PortType,
+    /// For optional inputs, the value read when nothing drives it.
+    pub default: Option<u64>,
+}
+
+/// A declared output port.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutputDecl {
+    /// Name, unique among the model's ports.
+    pub name: String,
+    /// Type.
+    pub ty: PortType,
+    /// Registered or combinational.
+    pub timing: Timing,
+}
+
+/// The ports of one component, built by the model's constructor from its
+/// parameters (widths and port counts may depend on them).
+///
+/// ```
+/// use cspsim::{Interface, PortType};
+/// let ports = Interface::new()
+///     .input("d", PortType::Bits(8))
+///     .optional_input("en", PortType::Bits(1), 1)
+///     .registered("q", PortType::Bits(8));
+/// assert!(ports.is_clocked());
+/// assert_eq!(ports.input_index("en"), Some(1));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Interface {
+    inputs: Vec<InputDecl>,
+    outputs: Vec<OutputDecl>,
+    clocked: Option<bool>,
+}
+
+impl Interface {
+    /// No ports yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add a required input.
+    pub fn input(mut self, name: impl Into<String>, ty: PortType) -> Self {
+        self.inputs.push(InputDecl {
+            name: name.into(),
+            ty,
+            default: None,
+        });
+        self
+    }
+
+    /// Add an optional input that reads `default` when left unconnected.
+    pub fn optional_input(mut self, name: impl Into<String>, ty: PortType, default: u64) -> Self {
+        self.inputs.push(InputDecl {
+            name: name.into(),
+            ty,
+            default: Some(default & ty.mask()),
+        });
+        self
+    }
+
+    /// Add a registered output (a function of state only).
+    pub fn registered(mut self, name: impl Into<String>, ty: PortType) -> Self {
+        self.outputs.push(OutputDecl {
+            name: name.into(),
+            ty,
+            timing: Timing::Registered,
+        });
+        self
+    }
+
+    /// Add a combinational output depending on every input declared so far.
+    pub fn combinational(self, name: impl Into<String>, ty: PortType) -> Self {
+        let deps = (0..self.inputs.len()).collect();
+        self.combinational_on(name, ty, deps)
+    }
+
+    /// Add a combinational output depending on the inputs with these indices.
+    pub fn combinational_on(
+        mut self,
+        name: impl Into<String>,
+        ty: PortType,
+        deps: Vec<usize>,
+    ) -> Self {
+        self.outputs.push(OutputDecl {
+            name: name.into(),
+            ty,
+            timing: Timing::Combinational(deps),
+        });
+        self
+    }
+
+    /// Mark the model as needing [`Model::tick`] (or not) regardless of its
+    /// outputs. By default it is clocked exactly when it has a registered output.
+    pub fn clocked(mut self, clocked: bool) -> Self {
+        self.clocked = Some(clocked);
+        self
+    }
+
+    /// The inputs, in index order.
+    pub fn inputs(&self) -> &[InputDecl] {
+        &self.inputs
+    }
+
+    /// The outputs, in index order.
+    pub fn outputs(&self) -> &[OutputDecl] {
+        &self.outputs
+    }
+
+    /// Whether the engine calls [`Model::tick`].
+    pub fn is_clocked(&self) -> bool {
+        self.clocked
+            .unwrap_or_else(|| self.outputs.iter().any(|o| o.timing == Timing::Registered))
+    }
+
+    /// Whether the engine calls [`Model::eval`].
+    pub fn has_combinational(&self) -> bool {
+        self.outputs
+            .iter()
+            .any(|o| matches!(o.timing, Timing::Combinational(_)))
+    }
+
+    /// The inputs that some combinational output depends on, ascending.
+    pub fn combinational_inputs(&self) -> Vec<usize> {
+        let mut deps: Vec<usize> = self
+            .outputs
+            .iter()
+            .filter_map(|o| match &o.timing {
+                Timing::Combinational(d) => Some(d.iter().copied()),
+                Timing::Registered => None,
+            })
+            .flatten()
+            .collect();
+        deps.sort_unstable();
+        deps.dedup();
+        deps
+    }
+
+    /// Index of the input called `name`.
+    pub fn input_index(&self, name: &str) -> Option<usize> {
+        self.inputs.iter().position(|p| p.name == name)
+    }
+
+    /// Index of the output called `name`.
+    pub fn output_index(&self, name: &str) -> Option<usize> {
+        self.outputs.iter().position(|p| p.name == name)
+    }
+
+    /// The masks of the outputs, in index order.
+    pub fn output_masks(&self) -> Vec<u64> {
+        self.outputs.iter().map(|o| o.ty.mask()).collect()
+    }
+
+    /// A model-author mistake in the declaration (duplicate port names,
+    /// dependencies on inputs that do not exist), if any.
+    pub fn problem(&self) -> Option<String> {
+        let names: Vec<&str> = self
+            .inputs
+            .iter()
+            .map(|p| p.name.as_str())
+            .chain(self.outputs.iter().map(|p| p.name.as_str()))
+            .collect();
+        for (i, n) in names.iter().enumerate() {
+            if names[..i].contains(n) {
+                return Some(format!("port `{n}` is declared twice"));
+            }
+        }
+        for o in &self.outputs {
+            if let Timing::Combinational(deps) = &o.timing {
+                if let Some(d) = deps.iter().find(|&&d| d >= self.inputs.len()) {
+                    return Some(format!(
+                        "output `{}` depends on input #{d}, which does not exist",
+                        o.name
+                    ));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// What a model's constructor may know about where it is being built.
+#[derive(Clone, Debug)]
+pub struct BuildContext {
+    /// The component's path (`readout.col[3].pix[7]`).
+    pub path: String,
+    /// The run's seed.
+    pub seed: u64,
+}
+
+impl BuildContext {
+    /// A seed for this component's random generator, derived from the run
+    /// seed and the component path only, so every engine and thread count
+    /// draws the same numbers.
+    pub fn component_seed(&self) -> u64 {
+        // FNV-1a over the path, then a SplitMix64 finaliser with the run seed.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in self.path.bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        let mut z = h ^ self.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+/// A built component: its ports and its behaviour.
+pub type Built = (Interface, Box<dyn Model>);
+
+/// A model constructor: validated parameters in, a component out.
+pub type BuildFn = dyn Fn(&Params, &BuildContext) -> Result<Built, ParamError> + Send + Sync;
+
+/// Everything the framework knows about a model: its name, documentation,
+/// parameters and constructor.
+#[derive(Clone)]
+pub struct ModelInfo {
+    /// The name circuits use.
+    pub name: &'static str,
+    /// One line.
+    pub summary: &'static str,
+    /// Ports and behaviour, for `cspsim describe`.
+    pub doc: &'static str,
+    /// Declared parameters.
+    pub params: Vec<ParamDecl>,
+    build: Arc<BuildFn>,
+}
+
+impl std::fmt::Debug for ModelInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModelInfo")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl ModelInfo {
+    /// A model called `name`, built by `build`.
+    pub fn new(
+        name: &'static str,
+        summary: &'static str,
+        build: impl Fn(&Params, &BuildContext) -> Result<Built, ParamError> + Send + Sync + 'static,
+    ) -> Self {
+        ModelInfo {
+            name,
+            summary,
+            doc: "",
+            params: Vec::new(),
+            build: Arc::new(build),
+        }
+    }
+
+    /// Attach the port and behaviour documentation.
+    pub fn doc(mut self, doc: &'static str) -> Self {
+        self.doc = doc;
+        self
+    }
+
+    /// Declare a parameter.
+    pub fn param(mut self, decl: ParamDecl) -> Self {
+        self.params.push(decl);
+        self
+    }
+
+    /// Validate `given` and build a component.
+    pub fn build(
+        &self,
+        given: &[(String, crate::ParamValue)],
+        ctx: &BuildContext,
+    ) -> Result<Built, ParamError> {
+        let params = Params::resolve(&self.params, given)?;
+        (self.build)(&params, ctx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clocking_follows_registered_outputs_unless_overridden() {
+        let comb = Interface::new()
+            .input("a", PortType::Bits(1))
+            .combinational("y", PortType::Bits(1));
+        assert!(!comb.is_clocked());
+        assert!(comb.has_combinational());
+        assert_eq!(comb.combinational_inputs(), vec![0]);
+        let konst = Interface::new()
+            .registered("y", PortType::Bits(1))
+            .clocked(false);
+        assert!(!konst.is_clocked());
+    }
+
+    #[test]
+    fn declaration_mistakes_are_found() {
+        let dup = Interface::new()
+            .input("a", PortType::Bits(1))
+            .registered("a", PortType::Bits(1));
+        assert_eq!(dup.problem().unwrap(), "port `a` is declared twice");
+        let dep = Interface::new().combinational_on("y", PortType::Bits(1), vec![2]);
+        assert!(dep.problem().unwrap().contains("input #2"));
+    }
+
+    #[test]
+    fn io_masks_outputs_and_reads_inputs_through_indices() {
+        let slots: Vec<Slot> = (0..4).map(|_| Slot::new(0)).collect();
+        slots[2].store(7, Relaxed);
+        let io = Io::new(&slots, &slots, &[2], &[3], &[0xf]);
+        assert_eq!(io.get(0), 7);
+        io.set(0, 0x1234);
+        assert_eq!(io.output(0), 0x4);
+    }
+
+    #[test]
+    fn component_seeds_depend_on_path_and_run_seed_only() {
+        let ctx = |path: &str, seed| BuildContext {
+            path: path.into(),
+            seed,
+        };
+        assert_eq!(
+            ctx("a.b", 1).component_seed(),
+            ctx("a.b", 1).component_seed()
+        );
+        assert_ne!(
+            ctx("a.b", 1).component_seed(),
+            ctx("a.c", 1).component_seed()
+        );
+        assert_ne!(
+            ctx("a.b", 1).component_seed(),
+            ctx("a.b", 2).component_seed()
+        );
+    }
+}

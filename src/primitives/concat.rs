@@ -1,0 +1,78 @@
+//! `concat`: bit fields joined into one value, `in[0]` in the low bits.
+
+use crate::model::{Interface, Io, Model, ModelInfo};
+use crate::params::{ParamDecl, ParamError};
+use crate::primitives::port_array;
+use crate::value::PortType;
+
+struct Concat {
+    shifts: Vec<u32>,
+}
+
+impl Model for Concat {
+    fn reset(&mut self, _io: &Io<'_>) {}
+    fn eval(&mut self, io: &Io<'_>) {
+        let y = self
+            .shifts
+            .iter()
+            .enumerate()
+            .fold(0, |y, (i, &s)| y | io.get(i) << s);
+        io.set(0, y);
+    }
+}
+
+pub fn info() -> ModelInfo {
+    ModelInfo::new(
+        "concat",
+        "joins bit fields; in[0] is least significant",
+        |p, _| {
+            let widths = p.int_list("widths")?;
+            if widths.is_empty() {
+                return Err(ParamError::invalid("widths", "needs at least one width"));
+            }
+            let total: i128 = widths.iter().sum();
+            if total > 64 {
+                return Err(ParamError::invalid(
+                    "widths",
+                    format!("add up to {total} bits; at most 64 fit"),
+                ));
+            }
+            let mut shifts = Vec::with_capacity(widths.len());
+            let mut ports = Interface::new();
+            let mut at = 0;
+            for (name, &w) in port_array("in", widths.len()).zip(&widths) {
+                ports = ports.input(name, PortType::Bits(w as u8));
+                shifts.push(at);
+                at += w as u32;
+            }
+            let ports = ports.combinational("y", PortType::Bits(total as u8));
+            Ok((ports, Box::new(Concat { shifts })))
+        },
+    )
+    .doc(
+        "Inputs: in[0] … in[n-1], in[i] of Bits(widths[i]).\n\
+         Outputs: y (Bits(sum of widths), combinational) with in[0] in the least significant bits\n\
+         (the reverse of Verilog's {a, b}, which puts a on top).",
+    )
+    .param(ParamDecl::int_list(
+        "widths",
+        1,
+        64,
+        "width of each input, least significant first",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{params, Testbench};
+
+    #[test]
+    fn joins_fields_low_first_and_limits_the_total() {
+        let mut tb = Testbench::new("concat", params! { "widths" => vec![4, 8] }).unwrap();
+        tb.set("in[0]", 0xa);
+        tb.set("in[1]", 0xbc);
+        assert_eq!(tb.get("y"), 0xbca);
+        assert!(Testbench::new("concat", params! { "widths" => vec![40, 40] }).is_err());
+        assert!(Testbench::new("concat", params! { "widths" => Vec::<i64>::new() }).is_err());
+    }
+}

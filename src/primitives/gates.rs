@@ -1,0 +1,111 @@
+//! Bitwise gates: `not`, and n-input `and`, `or`, `xor`.
+
+use crate::model::{Interface, Io, Model, ModelInfo};
+use crate::params::ParamDecl;
+use crate::primitives::port_array;
+use crate::value::PortType;
+
+struct Not;
+
+impl Model for Not {
+    fn reset(&mut self, _io: &Io<'_>) {}
+    fn eval(&mut self, io: &Io<'_>) {
+        io.set(0, !io.get(0));
+    }
+}
+
+struct Gate {
+    identity: u64,
+    op: fn(u64, u64) -> u64,
+}
+
+impl Model for Gate {
+    fn reset(&mut self, _io: &Io<'_>) {}
+    fn eval(&mut self, io: &Io<'_>) {
+        let mut acc = self.identity;
+        for i in 0..io.num_inputs() {
+            acc = (self.op)(acc, io.get(i));
+        }
+        io.set(0, acc);
+    }
+}
+
+fn gate(
+    name: &'static str,
+    summary: &'static str,
+    doc: &'static str,
+    identity: u64,
+    op: fn(u64, u64) -> u64,
+) -> ModelInfo {
+    ModelInfo::new(name, summary, move |p, _| {
+        let ty = PortType::Bits(p.width("width")? as u8);
+        let ports = port_array("in", p.usize("n")?)
+            .fold(Interface::new(), |ports, name| ports.input(name, ty))
+            .combinational("y", ty);
+        Ok((ports, Box::new(Gate { identity, op })))
+    })
+    .doc(doc)
+    .param(ParamDecl::width("width of every input and of y"))
+    .param(ParamDecl::int("n", 1, 64, "number of inputs").default(2))
+}
+
+pub fn infos() -> Vec<ModelInfo> {
+    vec![
+        ModelInfo::new("not", "bitwise NOT", |p, _| {
+            let ty = PortType::Bits(p.width("width")? as u8);
+            let ports = Interface::new().input("a", ty).combinational("y", ty);
+            Ok((ports, Box::new(Not)))
+        })
+        .doc("Inputs: a. Outputs: y = ~a (combinational).")
+        .param(ParamDecl::width("width of a and y")),
+        gate(
+            "and",
+            "bitwise AND of n inputs",
+            "Inputs: in[0] … in[n-1]. Outputs: y = in[0] & … & in[n-1] (combinational).",
+            u64::MAX,
+            |a, b| a & b,
+        ),
+        gate(
+            "or",
+            "bitwise OR of n inputs",
+            "Inputs: in[0] … in[n-1]. Outputs: y = in[0] | … | in[n-1] (combinational).",
+            0,
+            |a, b| a | b,
+        ),
+        gate(
+            "xor",
+            "bitwise XOR of n inputs",
+            "Inputs: in[0] … in[n-1]. Outputs: y = in[0] ^ … ^ in[n-1] (combinational).",
+            0,
+            |a, b| a ^ b,
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{params, Testbench};
+
+    fn gate(model: &str, inputs: &[u64]) -> u64 {
+        let mut tb = Testbench::new(model, params! { "width" => 4, "n" => inputs.len() }).unwrap();
+        for (i, v) in inputs.iter().enumerate() {
+            tb.set(&format!("in[{i}]"), *v);
+        }
+        tb.get("y")
+    }
+
+    #[test]
+    fn n_input_gates() {
+        assert_eq!(gate("and", &[0b1110, 0b0111, 0b1111]), 0b0110);
+        assert_eq!(gate("or", &[0b0001, 0b0100]), 0b0101);
+        assert_eq!(gate("xor", &[0b0011, 0b0101, 0b1000]), 0b1110);
+        assert_eq!(gate("and", &[0b1010]), 0b1010);
+    }
+
+    #[test]
+    fn not_stays_within_the_width() {
+        let mut tb = Testbench::new("not", params! { "width" => 4 }).unwrap();
+        tb.set("a", 0b0101);
+        assert_eq!(tb.get("y"), 0b1010);
+    }
+}

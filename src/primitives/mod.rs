@@ -1,0 +1,37 @@
+//! The standard primitive models. Each file holds one model (or one family
+//! sharing an implementation) with its documentation and unit tests.
+
+use crate::model::ModelInfo;
+
+mod alu;
+mod arith;
+mod compare;
+mod concat;
+mod constant;
+mod counter;
+mod gates;
+mod mux;
+mod register;
+mod slice;
+
+/// Every standard primitive.
+pub fn all() -> Vec<ModelInfo> {
+    let mut models = vec![
+        constant::info(),
+        register::info(),
+        counter::info(),
+        alu::info(),
+        mux::info(),
+        compare::info(),
+        slice::info(),
+        concat::info(),
+    ];
+    models.extend(arith::infos());
+    models.extend(gates::infos());
+    models
+}
+
+/// Names `prefix[0]`, `prefix[1]`, … of a port array.
+pub(crate) fn port_array(prefix: &str, n: usize) -> impl Iterator<Item = String> + '_ {
+    (0..n).map(move |i| format!("{prefix}[{i}]"))
+}

@@ -1,0 +1,57 @@
+//! `mux`: an n-way multiplexer.
+
+use crate::model::{Interface, Io, Model, ModelInfo};
+use crate::params::ParamDecl;
+use crate::primitives::port_array;
+use crate::value::{bits_for, PortType};
+
+struct Mux;
+
+impl Model for Mux {
+    fn reset(&mut self, _io: &Io<'_>) {}
+    fn eval(&mut self, io: &Io<'_>) {
+        let sel = io.get(0) as usize;
+        let n = io.num_inputs() - 1;
+        io.set(0, if sel < n { io.get(1 + sel) } else { 0 });
+    }
+}
+
+pub fn info() -> ModelInfo {
+    ModelInfo::new("mux", "n-way multiplexer", |p, _| {
+        let ty = PortType::Bits(p.width("width")? as u8);
+        let n = p.usize("n")?;
+        let sel = PortType::Bits(bits_for(n as u64) as u8);
+        let ports = port_array("in", n)
+            .fold(Interface::new().input("sel", sel), |ports, name| {
+                ports.input(name, ty)
+            })
+            .combinational("y", ty);
+        Ok((ports, Box::new(Mux)))
+    })
+    .doc(
+        "Inputs: sel (Bits(ceil(log2 n)), at least 1 bit); in[0] … in[n-1] (Bits(width)).\n\
+         Outputs: y = in[sel] (combinational); 0 when sel >= n.",
+    )
+    .param(ParamDecl::width("width of the data inputs and y"))
+    .param(ParamDecl::int("n", 2, 64, "number of data inputs").default(2))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{params, Testbench};
+
+    #[test]
+    fn selects_and_gives_zero_out_of_range() {
+        let mut tb = Testbench::new("mux", params! { "width" => 8, "n" => 3 }).unwrap();
+        for i in 0..3 {
+            tb.set(&format!("in[{i}]"), 10 + i);
+        }
+        for sel in 0..3 {
+            tb.set("sel", sel);
+            assert_eq!(tb.get("y"), 10 + sel);
+        }
+        tb.set("sel", 3);
+        assert_eq!(tb.get("y"), 0);
+        assert!(tb.try_set("sel", 4).is_err(), "sel is 2 bits wide");
+    }
+}

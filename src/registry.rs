@@ -1,0 +1,74 @@
+//! The registry: model names → [`ModelInfo`]. The loader looks models up
+//! here; a user's crate adds its own models with [`Registry::register`] and
+//! hands the registry to the library's CLI entry point.
+
+use std::collections::BTreeMap;
+
+use crate::model::ModelInfo;
+
+/// The models a circuit may use, by name.
+#[derive(Clone, Debug, Default)]
+pub struct Registry {
+    models: BTreeMap<&'static str, ModelInfo>,
+}
+
+impl Registry {
+    /// A registry with no models.
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// A registry holding the standard primitive models.
+    pub fn standard() -> Self {
+        let mut registry = Self::empty();
+        for info in crate::primitives::all() {
+            registry.register(info);
+        }
+        registry
+    }
+
+    /// Add a model; returns the model it replaces, if one had that name.
+    pub fn register(&mut self, info: ModelInfo) -> Option<ModelInfo> {
+        self.models.insert(info.name, info)
+    }
+
+    /// The model called `name`.
+    pub fn get(&self, name: &str) -> Option<&ModelInfo> {
+        self.models.get(name)
+    }
+
+    /// Every model, sorted by name.
+    pub fn iter(&self) -> impl Iterator<Item = &ModelInfo> {
+        self.models.values()
+    }
+
+    /// The registered name closest to `name`, for "did you mean" hints.
+    pub fn closest(&self, name: &str) -> Option<&'static str> {
+        closest(name, self.models.keys().copied())
+    }
+}
+
+/// The candidate most similar to `name`, if any is reasonably similar.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standard_registry_holds_the_primitives_and_suggests_names() {
+        let r = Registry::standard();
+        for name in ["const", "register", "counter", "alu", "mux", "concat"] {
+            assert!(r.get(name).is_some(), "{name} missing");
+        }
+        assert_eq!(r.closest("countr"), Some("counter"));
+        assert_eq!(r.closest("zzzzzz"), None);
+    }
+}

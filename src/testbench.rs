@@ -1,0 +1,300 @@
+//! A harness for unit-testing one model without writing a circuit: set
+//! inputs by name, step the clock, read outputs.
+//!
+//! ```
+//! use cspsim::{params, Testbench};
+//! let mut tb = Testbench::new("register", params! { "width" => 8 }).unwrap();
+//! tb.set("d", 42);
+//! assert_eq!(tb.get("q"), 0); // registered: the new value appears after the edge
+//! tb.step();
+//! assert_eq!(tb.get("q"), 42);
+//! ```
+//!
+//! Combinational outputs always reflect the current inputs and state: reading
+//! one after [`set`](Testbench::set) evaluates the model first.
+
+use std::sync::atomic::Ordering::Relaxed;
+
+use crate::model::{BuildContext, Interface, Io, Model, ModelInfo, Slot};
+use crate::params::{ParamError, ParamValue};
+use crate::registry::Registry;
+use crate::value::PortType;
+
+/// Why a testbench call was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum TestbenchError {
+    /// No model of that name is registered.
+    #[error("unknown model `{0}`")]
+    UnknownModel(String),
+    /// The parameters were refused.
+    #[error("model `{model}`: {source}")]
+    Params {
+        /// The model.
+        model: String,
+        /// Why.
+        source: ParamError,
+    },
+    /// No port of that name (in that direction).
+    #[error("model `{model}` has no {direction} `{port}` (it has: {known})")]
+    UnknownPort {
+        /// The model.
+        model: String,
+        /// `input` or `output`.
+        direction: &'static str,
+        /// The name asked for.
+        port: String,
+        /// The names it has.
+        known: String,
+    },
+    /// A value that does not fit the port.
+    #[error("{port} is {ty}: {message}")]
+    BadValue {
+        /// The port.
+        port: String,
+        /// Its type.
+        ty: PortType,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// One model instance on the bench.
+pub struct Testbench {
+    name: String,
+    interface: Interface,
+    model: Box<dyn Model>,
+    /// Inputs in `0..n_in`, then outputs.
+    slots: Vec<Slot>,
+    ins: Vec<u32>,
+    outs: Vec<u32>,
+    masks: Vec<u64>,
+    dirty: bool,
+    cycle: u64,
+}
+
+impl Testbench {
+    /// A bench for the standard model `model` with parameters `params`.
+    pub fn new(model: &str, params: Vec<(String, ParamValue)>) -> Result<Self, TestbenchError> {
+        Self::with_registry(&Registry::standard(), model, params)
+    }
+
+    /// A bench for `model` looked up in `registry`.
+    pub fn with_registry(
+        registry: &Registry,
+        model: &str,
+        params: Vec<(String, ParamValue)>,
+    ) -> Result<Self, TestbenchError> {
+        let info = registry
+            .get(model)
+            .ok_or_else(|| TestbenchError::UnknownModel(model.to_string()))?;
+        Self::for_model(info, params)
+    }
+
+    /// A bench for the model described by `info` (need not be registered).
+    pub fn for_model(
+        info: &ModelInfo,
+        params: Vec<(String, ParamValue)>,
+    ) -> Result<Self, TestbenchError> {
+        let ctx = BuildContext {
+            path: info.name.to_string(),
+            seed: 0,
+        };
+        let (interface, model) =
+            info.build(&params, &ctx)
+                .map_err(|source| TestbenchError::Params {
+                    model: info.name.to_string(),
+                    source,
+                })?;
+        let n_in = interface.inputs().len();
+        let n_out = interface.outputs().len();
+        let slots: Vec<Slot> = (0..n_in + n_out).map(|_| Slot::new(0)).collect();
+        for (i, input) in interface.inputs().iter().enumerate() {
+            slots[i].store(input.default.unwrap_or(0), Relaxed);
+        }
+        let mut tb = Testbench {
+            name: info.name.to_string(),
+            masks: interface.output_masks(),
+            ins: (0..n_in as u32).collect(),
+            outs: (n_in as u32..(n_in + n_out) as u32).collect(),
+            interface,
+            model,
+            slots,
+            dirty: true,
+            cycle: 0,
+        };
+        let io = Io::new(&tb.slots, &tb.slots, &tb.ins, &tb.outs, &tb.masks);
+        tb.model.reset(&io);
+        Ok(tb)
+    }
+
+    /// The component's ports.
+    pub fn interface(&self) -> &Interface {
+        &self.interface
+    }
+
+    /// How many clock edges have passed.
+    pub fn cycle(&self) -> u64 {
+        self.cycle
+    }
+
+    fn input(&self, port: &str) -> Result<usize, TestbenchError> {
+        self.interface
+            .input_index(port)
+            .ok_or_else(|| TestbenchError::UnknownPort {
+                model: self.name.clone(),
+                direction: "input",
+                port: port.to_string(),
+                known: names(self.interface.inputs().iter().map(|p| p.name.as_str())),
+            })
+    }
+
+    fn output(&self, port: &str) -> Result<usize, TestbenchError> {
+        self.interface
+            .output_index(port)
+            .ok_or_else(|| TestbenchError::UnknownPort {
+                model: self.name.clone(),
+                direction: "output",
+                port: port.to_string(),
+                known: names(self.interface.outputs().iter().map(|p| p.name.as_str())),
+            })
+    }
+
+    /// Drive a `Bits` input; refuses values wider than the port.
+    pub fn try_set(&mut self, port: &str, value: u64) -> Result<(), TestbenchError> {
+        let i = self.input(port)?;
+        let ty = self.interface.inputs()[i].ty;
+        let bad = |message: String| TestbenchError::BadValue {
+            port: port.to_string(),
+            ty,
+            message,
+        };
+        match ty {
+            PortType::Real => return Err(bad("use set_real".into())),
+            PortType::Bits(_) if value & !ty.mask() != 0 => {
+                return Err(bad(format!("{value} does not fit")));
+            }
+            PortType::Bits(_) => {}
+        }
+        self.slots[i].store(value, Relaxed);
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// Drive a `Real` input.
+    pub fn try_set_real(&mut self, port: &str, value: f64) -> Result<(), TestbenchError> {
+        let i = self.input(port)?;
+        let ty = self.interface.inputs()[i].ty;
+        if ty != PortType::Real {
+            return Err(TestbenchError::BadValue {
+                port: port.to_string(),
+                ty,
+                message: "use set for Bits ports".into(),
+            });
+        }
+        self.slots[i].store(value.to_bits(), Relaxed);
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// Read an output (the raw bits for a `Real` one).
+    pub fn try_get(&mut self, port: &str) -> Result<u64, TestbenchError> {
+        let o = self.output(port)?;
+        self.settle();
+        Ok(self.slots[self.outs[o] as usize].load(Relaxed))
+    }
+
+    /// Read a `Real` output.
+    pub fn try_get_real(&mut self, port: &str) -> Result<f64, TestbenchError> {
+        let o = self.output(port)?;
+        let ty = self.interface.outputs()[o].ty;
+        if ty != PortType::Real {
+            return Err(TestbenchError::BadValue {
+                port: port.to_string(),
+                ty,
+                message: "use get for Bits ports".into(),
+            });
+        }
+        self.try_get(port).map(f64::from_bits)
+    }
+
+    /// [`try_set`](Self::try_set), panicking with the error (for tests).
+    pub fn set(&mut self, port: &str, value: u64) {
+        if let Err(e) = self.try_set(port, value) {
+            panic!("{e}");
+        }
+    }
+
+    /// [`try_set_real`](Self::try_set_real), panicking with the error.
+    pub fn set_real(&mut self, port: &str, value: f64) {
+        if let Err(e) = self.try_set_real(port, value) {
+            panic!("{e}");
+        }
+    }
+
+    /// [`try_get`](Self::try_get), panicking with the error.
+    pub fn get(&mut self, port: &str) -> u64 {
+        self.try_get(port).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`try_get_real`](Self::try_get_real), panicking with the error.
+    pub fn get_real(&mut self, port: &str) -> f64 {
+        self.try_get_real(port).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Evaluate combinational outputs if inputs or state changed.
+    fn settle(&mut self) {
+        if self.dirty && self.interface.has_combinational() {
+            let io = Io::new(&self.slots, &self.slots, &self.ins, &self.outs, &self.masks);
+            self.model.eval(&io);
+        }
+        self.dirty = false;
+    }
+
+    /// One clock cycle: evaluate, then the clock edge.
+    pub fn step(&mut self) {
+        self.settle();
+        if self.interface.is_clocked() {
+            let io = Io::new(&self.slots, &self.slots, &self.ins, &self.outs, &self.masks);
+            self.model.tick(&io);
+        }
+        self.dirty = true;
+        self.cycle += 1;
+    }
+
+    /// `n` clock cycles.
+    pub fn step_n(&mut self, n: u64) {
+        for _ in 0..n {
+            self.step();
+        }
+    }
+}
+
+fn names<'a>(it: impl Iterator<Item = &'a str>) -> String {
+    let v: Vec<&str> = it.collect();
+    if v.is_empty() {
+        "none".into()
+    } else {
+        v.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params;
+
+    #[test]
+    fn refuses_unknown_ports_wide_values_and_wrong_types() {
+        let mut tb = Testbench::new("register", params! { "width" => 4 }).unwrap();
+        let e = tb.try_set("x", 1).unwrap_err().to_string();
+        assert_eq!(e, "model `register` has no input `x` (it has: d, en, rst)");
+        let e = tb.try_set("d", 16).unwrap_err().to_string();
+        assert_eq!(e, "d is Bits(4): 16 does not fit");
+        assert!(tb.try_set_real("d", 1.0).is_err());
+        assert!(tb.try_get_real("q").is_err());
+        assert!(matches!(
+            Testbench::new("nope", params! {}),
+            Err(TestbenchError::UnknownModel(_))
+        ));
+    }
+}
