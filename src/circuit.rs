@@ -1,0 +1,128 @@
+//! The elaborated circuit: every component built, every input resolved to
+//! its driver, the combinational schedule computed. Produced by the netlist
+//! loader, consumed by an engine. A `Circuit` value has passed every check,
+//! including the combinational-loop check, so it cannot deadlock.
+
+use crate::model::{Interface, Model, Timing};
+
+/// A port of a component: `component` indexes [`Circuit::components`],
+/// `port` indexes that component's inputs or outputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PortRef {
+    /// Component index.
+    pub component: usize,
+    /// Input or output index within the component.
+    pub port: usize,
+}
+
+/// Where an input's value comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The output of a component (the net's driver).
+    Driver(PortRef),
+    /// Nothing drives this optional input; it reads this constant.
+    Constant(u64),
+}
+
+/// One component of the circuit.
+pub struct Component {
+    /// Unique path name.
+    pub path: String,
+    /// The model's name.
+    pub model: String,
+    /// Ports.
+    pub interface: Interface,
+    /// Behaviour; engines take it out to run it.
+    pub behaviour: Box<dyn Model>,
+    /// For each input, where its value comes from.
+    pub inputs: Vec<Source>,
+    /// For each output, the inputs it drives.
+    pub readers: Vec<Vec<PortRef>>,
+}
+
+impl Component {
+    /// `path.port` for output `o`.
+    pub fn output_name(&self, o: usize) -> String {
+        format!("{}.{}", self.path, self.interface.outputs()[o].name)
+    }
+
+    /// `path.port` for input `i`.
+    pub fn input_name(&self, i: usize) -> String {
+        format!("{}.{}", self.path, self.interface.inputs()[i].name)
+    }
+}
+
+/// Clock period and the trace's timescale.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Clock {
+    /// Cycle length in timescale units.
+    pub period: u64,
+    /// Timescale magnitude: 1, 10 or 100.
+    pub scale: u32,
+    /// Timescale unit.
+    pub unit: vcd::TimescaleUnit,
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock {
+            period: 10,
+            scale: 1,
+            unit: vcd::TimescaleUnit::NS,
+        }
+    }
+}
+
+/// A loaded, checked circuit, ready to run.
+pub struct Circuit {
+    /// The circuit's name (the VCD's top scope).
+    pub name: String,
+    /// Clock and timescale.
+    pub clock: Clock,
+    /// Cycles to run unless told otherwise.
+    pub cycles: u64,
+    /// Trace selection: glob patterns over signal names (`alu.*`).
+    pub trace: Vec<String>,
+    /// The components.
+    pub components: Vec<Component>,
+    /// Components with combinational outputs, grouped by dependency level:
+    /// everything in level `n` depends only on registered outputs and levels `< n`.
+    pub levels: Vec<Vec<usize>>,
+}
+
+impl Circuit {
+    /// The number of nets with at least one reader.
+    pub fn connected_nets(&self) -> usize {
+        self.components
+            .iter()
+            .flat_map(|c| c.readers.iter())
+            .filter(|r| !r.is_empty())
+            .count()
+    }
+
+    /// The total number of outputs (every output is a potential net).
+    pub fn outputs(&self) -> usize {
+        self.components
+            .iter()
+            .map(|c| c.interface.outputs().len())
+            .sum()
+    }
+
+    /// The total number of ports.
+    pub fn ports(&self) -> usize {
+        self.components
+            .iter()
+            .map(|c| c.interface.inputs().len() + c.interface.outputs().len())
+            .sum()
+    }
+
+    /// The longest chain of combinational components.
+    pub fn depth(&self) -> usize {
+        self.levels.len()
+    }
+
+    /// Whether output `o` of component `c` is registered.
+    pub fn is_registered(&self, c: usize, o: usize) -> bool {
+        self.components[c].interface.outputs()[o].timing == Timing::Registered
+    }
+}

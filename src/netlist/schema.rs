@@ -1,0 +1,151 @@
+//! The RON schema of a circuit file. Unknown fields are errors (a misspelt
+//! field must not be silently ignored), and maps keep their order and their
+//! duplicates so that the loader can report duplicate names.
+//!
+//! ```ron
+//! Circuit(
+//!     name: "blink",
+//!     clock: Clock(period: 10, timescale: "1ns"),
+//!     cycles: 20,
+//!     components: {
+//!         "cnt": Component(model: "counter", params: {"width": 4}),
+//!     },
+//!     nets: {},
+//!     trace: ["*"],
+//! )
+//! ```
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde::Deserialize as DeriveDeserialize;
+
+use crate::params::ParamValue;
+
+/// A circuit file.
+#[derive(Debug, DeriveDeserialize)]
+#[serde(rename = "Circuit", deny_unknown_fields)]
+pub struct CircuitFile {
+    /// Name (default: the file's stem).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Clock period and trace timescale.
+    #[serde(default)]
+    pub clock: ClockDecl,
+    /// Cycles to run unless the command line says otherwise (default 100).
+    #[serde(default)]
+    pub cycles: Option<u64>,
+    /// Component name → model and parameters.
+    pub components: OrderedMap<ComponentDecl>,
+    /// Driver `comp.port` → reader `comp.port`s.
+    #[serde(default)]
+    pub nets: OrderedMap<Vec<String>>,
+    /// Signals to trace, as glob patterns (default: `["*"]`, everything).
+    #[serde(default)]
+    pub trace: Option<Vec<String>>,
+}
+
+/// `Clock(period: 10, timescale: "1ns")`.
+#[derive(Debug, DeriveDeserialize)]
+#[serde(rename = "Clock", deny_unknown_fields)]
+pub struct ClockDecl {
+    /// Cycle length in timescale units.
+    #[serde(default = "default_period")]
+    pub period: u64,
+    /// `1ns`, `10ps`, `100us`, …
+    #[serde(default = "default_timescale")]
+    pub timescale: String,
+}
+
+fn default_period() -> u64 {
+    10
+}
+
+fn default_timescale() -> String {
+    "1ns".into()
+}
+
+impl Default for ClockDecl {
+    fn default() -> Self {
+        ClockDecl {
+            period: default_period(),
+            timescale: default_timescale(),
+        }
+    }
+}
+
+/// `Component(model: "counter", params: {"width": 8})`.
+#[derive(Debug, DeriveDeserialize)]
+#[serde(rename = "Component", deny_unknown_fields)]
+pub struct ComponentDecl {
+    /// The model's name.
+    pub model: String,
+    /// Parameter name → value.
+    #[serde(default)]
+    pub params: OrderedMap<ParamValue>,
+}
+
+/// A map with string keys that keeps file order and duplicate keys.
+#[derive(Debug)]
+pub struct OrderedMap<V>(pub Vec<(String, V)>);
+
+impl<V> Default for OrderedMap<V> {
+    fn default() -> Self {
+        OrderedMap(Vec::new())
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MapVisitor<V>(PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for MapVisitor<V> {
+            type Value = OrderedMap<V>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map with string keys")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
+                }
+                Ok(OrderedMap(entries))
+            }
+        }
+        deserializer.deserialize_map(MapVisitor(PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_module_example_parses() {
+        let src = r#"Circuit(
+            name: "blink",
+            clock: Clock(period: 10, timescale: "1ns"),
+            cycles: 20,
+            components: { "cnt": Component(model: "counter", params: {"width": 4}) },
+            nets: {},
+            trace: ["*"],
+        )"#;
+        let c: CircuitFile = ron::from_str(src).unwrap();
+        assert_eq!(c.components.0[0].0, "cnt");
+        assert_eq!(c.cycles, Some(20));
+    }
+
+    #[test]
+    fn struct_names_are_optional_and_maps_keep_duplicates() {
+        let c: CircuitFile =
+            ron::from_str(r#"(components: {"a": (model: "x"), "a": (model: "y")})"#).unwrap();
+        assert_eq!(c.components.0.len(), 2);
+        assert_eq!(c.clock.period, 10);
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let e = ron::from_str::<CircuitFile>(r#"(components: {}, cycle: 3)"#).unwrap_err();
+        assert!(e.to_string().contains("cycle"), "{e}");
+    }
+}

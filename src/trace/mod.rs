@@ -1,0 +1,169 @@
+//! Tracing: which signals are recorded ([`select`], [`TracePlan`]), the
+//! writers that record them ([`VcdWriter`]), and the [`Tracer`] that moves
+//! sampled rows to a writer thread so that formatting and I/O stay off the
+//! simulation threads.
+
+mod plan;
+mod select;
+mod vcd;
+
+use std::io;
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{bounded, Receiver, Sender};
+
+pub use self::vcd::VcdWriter;
+pub use plan::{Scope, TracePlan, Var, VarSource};
+pub use select::{select, Port, Selection};
+
+/// Something that records a run cycle by cycle.
+pub trait TraceSink: Send {
+    /// Record the next cycle's row (the values of the plan's row nets).
+    fn cycle(&mut self, values: &[u64]) -> io::Result<()>;
+    /// The run is over: close the trace and flush it.
+    fn finish(&mut self) -> io::Result<()>;
+}
+
+/// A trace to take during a run: what to sample and where it goes.
+pub struct Trace {
+    /// The layout.
+    pub plan: TracePlan,
+    /// The writer.
+    pub sink: Box<dyn TraceSink>,
+}
+
+/// Rows sampled per block handed to the writer thread (at least one row).
+const BLOCK_VALUES: usize = 1 << 14;
+
+struct Block {
+    values: Vec<u64>,
+    rows: usize,
+}
+
+/// The simulation side of a trace: fill rows with [`row`](Tracer::row);
+/// full blocks go to a writer thread through a bounded channel.
+pub struct Tracer {
+    width: usize,
+    rows_per_block: usize,
+    block: Block,
+    full: Option<Sender<Block>>,
+    empty: Receiver<Block>,
+    writer: Option<JoinHandle<io::Result<()>>>,
+    broken: bool,
+}
+
+impl Tracer {
+    /// Start a writer thread for `trace`.
+    pub fn spawn(trace: Trace) -> io::Result<Self> {
+        let width = trace.plan.row.len();
+        let rows_per_block = (BLOCK_VALUES / width.max(1)).max(1);
+        let (full_tx, full_rx) = bounded::<Block>(4);
+        let (empty_tx, empty_rx) = bounded::<Block>(8);
+        for _ in 0..4 {
+            let _ = empty_tx.try_send(Block {
+                values: Vec::with_capacity(rows_per_block * width),
+                rows: 0,
+            });
+        }
+        let mut sink = trace.sink;
+        let writer = std::thread::Builder::new()
+            .name("trace-writer".into())
+            .spawn(move || -> io::Result<()> {
+                let mut result = Ok(());
+                for mut block in full_rx {
+                    if result.is_ok() {
+                        for r in 0..block.rows {
+                            if let Err(e) = sink.cycle(&block.values[r * width..(r + 1) * width]) {
+                                result = Err(e);
+                                break;
+                            }
+                        }
+                    }
+                    if result.is_err() {
+                        // Dropping the return channel tells the simulation to stop.
+                        return result;
+                    }
+                    block.values.clear();
+                    block.rows = 0;
+                    let _ = empty_tx.try_send(block);
+                }
+                sink.finish()
+            })?;
+        Ok(Tracer {
+            width,
+            rows_per_block,
+            block: Block {
+                values: Vec::with_capacity(rows_per_block * width),
+                rows: 0,
+            },
+            full: Some(full_tx),
+            empty: empty_rx,
+            writer: Some(writer),
+            broken: false,
+        })
+    }
+
+    /// The next cycle's row, to fill with the row nets' values.
+    #[inline]
+    pub fn row(&mut self) -> &mut [u64] {
+        if self.block.rows == self.rows_per_block {
+            self.send();
+        }
+        let start = self.block.values.len();
+        self.block.values.resize(start + self.width, 0);
+        self.block.rows += 1;
+        &mut self.block.values[start..]
+    }
+
+    /// Take back the last row (its cycle did not complete).
+    pub fn discard_last_row(&mut self) {
+        if self.block.rows > 0 {
+            self.block.rows -= 1;
+            self.block.values.truncate(self.block.rows * self.width);
+        }
+    }
+
+    fn send(&mut self) {
+        let fresh = self.empty.recv().unwrap_or_else(|_| {
+            self.broken = true;
+            Block {
+                values: Vec::with_capacity(self.rows_per_block * self.width),
+                rows: 0,
+            }
+        });
+        let full = std::mem::replace(&mut self.block, fresh);
+        if let Some(tx) = &self.full {
+            if tx.send(full).is_err() {
+                self.broken = true;
+            }
+        }
+    }
+
+    /// Whether the writer has failed (the run should stop; [`finish`](Self::finish) says why).
+    #[inline]
+    pub fn is_broken(&self) -> bool {
+        self.broken
+    }
+
+    /// Send what is left, close the trace and wait for the writer.
+    pub fn finish(mut self) -> io::Result<()> {
+        if self.block.rows > 0 {
+            self.send();
+        }
+        self.full = None;
+        match self.writer.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(io::Error::other("the trace writer panicked")),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Tracer {
+    fn drop(&mut self) {
+        self.full = None;
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+    }
+}
