@@ -48,7 +48,7 @@ pub fn load_str(
         source: text.to_string(),
         diagnostics,
     };
-    let parsed: CircuitFile = ron::Options::default().from_str(text).map_err(|e| {
+    let parsed: CircuitFile = super::schema::parse(text).map_err(|e| {
         let at = offset_of(text, e.span.start.line, e.span.start.col);
         let end = offset_of(text, e.span.end.line, e.span.end.col).max(at);
         fail(vec![Diagnostic::new(ErrorKind::Syntax, e.code.to_string())

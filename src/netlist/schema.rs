@@ -23,6 +23,14 @@ use serde::Deserialize as DeriveDeserialize;
 
 use crate::params::ParamValue;
 
+/// Parse a circuit file. Optional fields are written plainly
+/// (`cycles: 20`, not `cycles: Some(20)`).
+pub fn parse(text: &str) -> Result<CircuitFile, ron::error::SpannedError> {
+    ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+        .from_str(text)
+}
+
 /// A circuit file.
 #[derive(Debug, DeriveDeserialize)]
 #[serde(rename = "Circuit", deny_unknown_fields)]
@@ -130,22 +138,21 @@ mod tests {
             nets: {},
             trace: ["*"],
         )"#;
-        let c: CircuitFile = ron::from_str(src).unwrap();
+        let c = parse(src).unwrap();
         assert_eq!(c.components.0[0].0, "cnt");
         assert_eq!(c.cycles, Some(20));
     }
 
     #[test]
     fn struct_names_are_optional_and_maps_keep_duplicates() {
-        let c: CircuitFile =
-            ron::from_str(r#"(components: {"a": (model: "x"), "a": (model: "y")})"#).unwrap();
+        let c = parse(r#"(components: {"a": (model: "x"), "a": (model: "y")})"#).unwrap();
         assert_eq!(c.components.0.len(), 2);
         assert_eq!(c.clock.period, 10);
     }
 
     #[test]
     fn unknown_fields_are_refused() {
-        let e = ron::from_str::<CircuitFile>(r#"(components: {}, cycle: 3)"#).unwrap_err();
+        let e = parse(r#"(components: {}, cycle: 3)"#).unwrap_err();
         assert!(e.to_string().contains("cycle"), "{e}");
     }
 }
