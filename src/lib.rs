@@ -1,5 +1,7 @@
 //! cspsim: hardware simulation built on communicating sequential processes.
 pub mod circuit;
+pub mod cli;
+pub mod engine;
 pub mod graph;
 pub mod model;
 pub mod netlist;

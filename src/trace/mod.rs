@@ -43,6 +43,7 @@ struct Block {
 /// The simulation side of a trace: fill rows with [`row`](Tracer::row);
 /// full blocks go to a writer thread through a bounded channel.
 pub struct Tracer {
+    nets: Vec<crate::circuit::PortRef>,
     width: usize,
     rows_per_block: usize,
     block: Block,
@@ -65,6 +66,7 @@ impl Tracer {
                 rows: 0,
             });
         }
+        let nets = trace.plan.row.clone();
         let mut sink = trace.sink;
         let writer = std::thread::Builder::new()
             .name("trace-writer".into())
@@ -90,6 +92,7 @@ impl Tracer {
                 sink.finish()
             })?;
         Ok(Tracer {
+            nets,
             width,
             rows_per_block,
             block: Block {
@@ -101,6 +104,11 @@ impl Tracer {
             writer: Some(writer),
             broken: false,
         })
+    }
+
+    /// The nets sampled into each row, in order.
+    pub fn nets(&self) -> &[crate::circuit::PortRef] {
+        &self.nets
     }
 
     /// The next cycle's row, to fill with the row nets' values.

@@ -1,0 +1,376 @@
+//! The command line: `run`, `check`, `models`, `describe`. A crate with its
+//! own models calls [`main`] with its registry to get the same tool:
+//!
+//! ```no_run
+//! let mut registry = cspsim::Registry::standard();
+//! // registry.register(my_model::info());
+//! std::process::exit(cspsim::cli::main(registry));
+//! ```
+//!
+//! Exit status: 0 success, 2 bad input (circuit or usage), 1 failure during
+//! the run, 130 interrupted.
+
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use crate::engine::{self, Engine, RunError, RunOptions, RunSummary};
+use crate::netlist::{self, LoadError};
+use crate::registry::Registry;
+use crate::trace::{self, Trace, TracePlan, VcdWriter};
+use crate::Circuit;
+
+/// Exit status for bad input.
+pub const EXIT_BAD_INPUT: i32 = 2;
+/// Exit status for a failure during the run.
+pub const EXIT_RUN_FAILED: i32 = 1;
+/// Exit status when interrupted.
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+#[derive(Parser)]
+#[command(
+    name = "cspsim",
+    version,
+    about = "Simulate RON circuits as communicating processes; write VCD for GTKWave"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a circuit, optionally writing a VCD trace.
+    Run {
+        /// The circuit file (RON).
+        circuit: PathBuf,
+        /// Cycles to run (default: the circuit's `cycles`).
+        #[arg(long)]
+        cycles: Option<u64>,
+        /// Write a VCD trace here.
+        #[arg(long, value_name = "OUT.vcd")]
+        vcd: Option<PathBuf>,
+        /// The engine.
+        #[arg(long, value_enum, default_value_t = Engine::Partitioned)]
+        engine: Engine,
+        /// Worker threads for the partitioned engine (default: chosen from the circuit's size and the cores).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+        threads: Option<u64>,
+        /// Signals to trace (`cnt.*`, `*.q`); repeat for more. Default: the circuit's `trace`.
+        #[arg(long, value_name = "PATTERN")]
+        trace: Vec<String>,
+        /// Seed for models with randomness.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Check a circuit: validation and combinational-loop analysis.
+    Check {
+        /// The circuit file (RON).
+        circuit: PathBuf,
+    },
+    /// List the available models.
+    Models,
+    /// Show a model's ports, parameters and behaviour.
+    Describe {
+        /// The model's name.
+        model: String,
+    },
+}
+
+/// Run the command line with `registry`; returns the exit status.
+pub fn main(registry: Registry) -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_BAD_INPUT } else { 0 };
+        }
+    };
+    match cli.command {
+        Command::Run {
+            circuit,
+            cycles,
+            vcd,
+            engine,
+            threads,
+            trace,
+            seed,
+            quiet,
+        } => {
+            let options = RunOptions {
+                engine,
+                threads: threads.map(|t| t as usize),
+                cycles,
+                ..RunOptions::default()
+            };
+            run(
+                &registry,
+                &circuit,
+                options,
+                vcd.as_deref(),
+                &trace,
+                seed,
+                quiet,
+            )
+        }
+        Command::Check { circuit } => check(&registry, &circuit),
+        Command::Models => {
+            let width = registry.iter().map(|m| m.name.len()).max().unwrap_or(0);
+            for m in registry.iter() {
+                println!("{:width$}  {}", m.name, m.summary);
+            }
+            0
+        }
+        Command::Describe { model } => describe(&registry, &model),
+    }
+}
+
+fn load(registry: &Registry, path: &Path, seed: u64) -> Result<Circuit, i32> {
+    netlist::load_file(path, registry, seed).map_err(|e: LoadError| {
+        eprint!("{}", e.render(std::io::stderr().is_terminal()));
+        EXIT_BAD_INPUT
+    })
+}
+
+fn check(registry: &Registry, path: &Path) -> i32 {
+    match load(registry, path, 0) {
+        Ok(c) => {
+            println!(
+                "{}: {} components, {} nets, {} ports, combinational depth {}; no combinational loops",
+                c.name,
+                c.components.len(),
+                c.connected_nets(),
+                c.ports(),
+                c.depth()
+            );
+            0
+        }
+        Err(code) => code,
+    }
+}
+
+fn describe(registry: &Registry, name: &str) -> i32 {
+    let Some(info) = registry.get(name) else {
+        let hint = registry
+            .closest(name)
+            .map(|c| format!(" (did you mean `{c}`?)"))
+            .unwrap_or_default();
+        eprintln!("error: unknown model `{name}`{hint}; `cspsim models` lists them");
+        return EXIT_BAD_INPUT;
+    };
+    println!("{} — {}\n", info.name, info.summary);
+    if !info.doc.is_empty() {
+        println!("{}\n", info.doc);
+    }
+    println!("Parameters:");
+    if info.params.is_empty() {
+        println!("  (none)");
+    }
+    for p in &info.params {
+        let default = p
+            .default
+            .as_ref()
+            .map_or("required".to_string(), |d| format!("default {d}"));
+        println!("  {:10} {} ({default}) — {}", p.name, p.kind, p.doc);
+    }
+    let ctx = crate::BuildContext {
+        path: name.to_string(),
+        seed: 0,
+    };
+    if let Ok((ports, _)) = info.build(&[], &ctx) {
+        println!("\nPorts with default parameters:");
+        for p in ports.inputs() {
+            let optional = p
+                .default
+                .map(|d| format!(", optional (reads {d} if unconnected)"))
+                .unwrap_or_default();
+            println!("  in   {:10} {}{optional}", p.name, p.ty);
+        }
+        for p in ports.outputs() {
+            let timing = match p.timing {
+                crate::Timing::Registered => "registered",
+                crate::Timing::Combinational(_) => "combinational",
+            };
+            println!("  out  {:10} {} {timing}", p.name, p.ty);
+        }
+    }
+    0
+}
+
+fn run(
+    registry: &Registry,
+    path: &Path,
+    mut options: RunOptions,
+    vcd: Option<&Path>,
+    patterns: &[String],
+    seed: u64,
+    quiet: bool,
+) -> i32 {
+    let circuit = match load(registry, path, seed) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let patterns = if patterns.is_empty() {
+        circuit.trace.clone()
+    } else {
+        patterns.to_vec()
+    };
+    let trace = match vcd {
+        None => None,
+        Some(out) => match open_trace(&circuit, &patterns, out) {
+            Ok(t) => Some(t),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return EXIT_BAD_INPUT;
+            }
+        },
+    };
+    let cycles = options.cycles.unwrap_or(circuit.cycles);
+    let name = circuit.name.clone();
+    let progress = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let (stop, interrupted) = (Arc::clone(&stop), Arc::clone(&interrupted));
+        // Already installed when main runs twice in one process (tests); the first handler serves.
+        let _ = ctrlc::set_handler(move || {
+            interrupted.store(true, Ordering::Relaxed);
+            stop.store(true, Ordering::Relaxed);
+        });
+    }
+    options.progress = Some(Arc::clone(&progress));
+    options.stop = Some(stop);
+    let bar = (!quiet && std::io::stderr().is_terminal())
+        .then(|| progress_bar(cycles, Arc::clone(&progress)));
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !engine::in_model_call() {
+            default_hook(info);
+        }
+    }));
+    let result = engine::run(circuit, &options, trace);
+    let _ = std::panic::take_hook();
+    if let Some((bar, done, handle)) = bar {
+        done.store(true, Ordering::Relaxed);
+        let _ = handle.join();
+        bar.finish_and_clear();
+    }
+    match result {
+        Ok(summary) => {
+            println!("{}", summary_line(&name, &summary, vcd));
+            if interrupted.load(Ordering::Relaxed) {
+                eprintln!("interrupted after {} of {cycles} cycles; the trace holds every completed cycle", summary.cycles);
+                return EXIT_INTERRUPTED;
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            match e {
+                RunError::ComponentPanicked { completed, .. } => {
+                    if let Some(out) = vcd {
+                        eprintln!(
+                            "the trace {} holds the {completed} completed cycles",
+                            out.display()
+                        );
+                    }
+                    EXIT_RUN_FAILED
+                }
+                RunError::TooManyThreads { .. } => EXIT_BAD_INPUT,
+                RunError::Spawn(_) | RunError::Trace(_) => EXIT_RUN_FAILED,
+            }
+        }
+    }
+}
+
+fn open_trace(circuit: &Circuit, patterns: &[String], out: &Path) -> Result<Trace, String> {
+    let (_, unused) = trace::select(&circuit.components, patterns);
+    if let Some(&k) = unused.first() {
+        return Err(format!(
+            "trace pattern `{}` selects no signal (signals are named component.port, e.g. `{}.*`)",
+            patterns[k],
+            circuit
+                .components
+                .first()
+                .map_or("cnt", |c| c.path.as_str())
+        ));
+    }
+    let plan = TracePlan::new(circuit, patterns);
+    let file =
+        std::fs::File::create(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let writer = VcdWriter::new(BufWriter::with_capacity(1 << 20, file), &plan)
+        .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    Ok(Trace {
+        plan,
+        sink: Box::new(writer),
+    })
+}
+
+type Bar = (
+    indicatif::ProgressBar,
+    Arc<AtomicBool>,
+    std::thread::JoinHandle<()>,
+);
+
+fn progress_bar(cycles: u64, progress: Arc<AtomicU64>) -> Bar {
+    let bar = indicatif::ProgressBar::new(cycles);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} cycles  {per_sec}  eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let done = Arc::new(AtomicBool::new(false));
+    let handle = {
+        let (bar, done) = (bar.clone(), Arc::clone(&done));
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                bar.set_position(progress.load(Ordering::Relaxed));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+    };
+    (bar, done, handle)
+}
+
+/// `name: 1000 cycles × 5 components in 1.2 ms: 833 k cycles/s, 4.2 M component-cycles/s (partitioned, 1 thread)`.
+pub fn summary_line(name: &str, s: &RunSummary, vcd: Option<&Path>) -> String {
+    let cps = s.cycles_per_second();
+    let trace = vcd
+        .map(|p| format!("; trace {}", p.display()))
+        .unwrap_or_default();
+    format!(
+        "{name}: {} cycles × {} components in {:.3?}: {} cycles/s, {} component-cycles/s ({}, {} thread{}){trace}",
+        s.cycles,
+        s.components,
+        s.elapsed,
+        si(cps),
+        si(cps * s.components as f64),
+        s.engine,
+        s.threads,
+        if s.threads == 1 { "" } else { "s" },
+    )
+}
+
+/// `1234567.0` → `1.23 M`.
+fn si(v: f64) -> String {
+    let (scale, unit) = match v {
+        v if v >= 1e9 => (1e9, " G"),
+        v if v >= 1e6 => (1e6, " M"),
+        v if v >= 1e3 => (1e3, " k"),
+        _ => (1.0, ""),
+    };
+    format!("{:.3}{unit}", v / scale)
+}
+
+/// Flush stdout before exiting (the summary line must not be lost).
+pub fn flush() {
+    let _ = std::io::stdout().flush();
+}

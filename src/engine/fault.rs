@@ -1,0 +1,88 @@
+//! Catching a model's panic and turning it into an error that names the
+//! component, its model, the cycle and the phase.
+
+use std::any::Any;
+use std::cell::Cell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Mutex;
+
+/// Which call a fault happened in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    /// [`Model::reset`](crate::Model::reset), before cycle 0.
+    Reset,
+    /// [`Model::eval`](crate::Model::eval).
+    Eval,
+    /// [`Model::tick`](crate::Model::tick), the clock edge.
+    Tick,
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Phase::Reset => "reset",
+            Phase::Eval => "evaluation",
+            Phase::Tick => "the clock edge",
+        })
+    }
+}
+
+/// A component that panicked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fault {
+    /// The cycle.
+    pub cycle: u64,
+    /// The call.
+    pub phase: Phase,
+    /// The component's index.
+    pub component: usize,
+    /// The panic message.
+    pub message: String,
+}
+
+/// Faults reported by any thread; the earliest (by cycle, phase, component) wins.
+#[derive(Default)]
+pub struct Faults(Mutex<Vec<Fault>>);
+
+impl Faults {
+    /// Record a fault.
+    pub fn report(&self, fault: Fault) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(fault);
+    }
+
+    /// The earliest fault, if any.
+    pub fn first(self) -> Option<Fault> {
+        let faults = self.0.into_inner().unwrap_or_else(|e| e.into_inner());
+        faults
+            .into_iter()
+            .min_by_key(|f| (f.cycle, f.phase, f.component))
+    }
+}
+
+thread_local! {
+    static IN_MODEL: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether this thread is inside a model call right now. A panic hook can
+/// use it to stay quiet about model panics, which the engine reports itself.
+pub fn in_model_call() -> bool {
+    IN_MODEL.with(Cell::get)
+}
+
+/// Run model code `f`; if it panics, the panic's message.
+pub fn guard<R>(f: impl FnOnce() -> R) -> Result<R, String> {
+    IN_MODEL.with(|m| m.set(true));
+    let result = catch_unwind(AssertUnwindSafe(f)).map_err(|payload| message(&*payload));
+    IN_MODEL.with(|m| m.set(false));
+    result
+}
+
+fn message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panicked with a non-string payload".to_string()
+    }
+}

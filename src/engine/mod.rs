@@ -1,0 +1,203 @@
+//! Engines execute a circuit. They share models, netlist, graph and tracer,
+//! keep the cycle semantics of DESIGN.md, and must produce identical values
+//! and identical traces for every circuit and thread count.
+//!
+//! - [`Engine::Partitioned`] (default): components grouped onto worker
+//!   threads, evaluated in dependency order over shared value slots.
+//! - [`Engine::Threads`]: one OS thread per component, a channel per
+//!   connection — the literal CSP picture, and the reference.
+
+mod barrier;
+mod fault;
+mod partitioned;
+mod threads;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::circuit::Circuit;
+use crate::trace::Trace;
+
+pub use fault::{in_model_call, Fault, Phase};
+pub use threads::thread_limit;
+
+/// Which engine runs the circuit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// Components grouped onto worker threads, run in dependency order.
+    #[default]
+    Partitioned,
+    /// One OS thread per component, channels as wires.
+    Threads,
+}
+
+impl std::fmt::Display for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Engine::Partitioned => "partitioned",
+            Engine::Threads => "threads",
+        })
+    }
+}
+
+/// How to run.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// The engine.
+    pub engine: Engine,
+    /// Worker threads for the partitioned engine; `None` chooses from the
+    /// circuit's size and the machine's cores.
+    pub threads: Option<usize>,
+    /// Cycles to run; `None` uses the circuit's own count.
+    pub cycles: Option<u64>,
+    /// Updated with the number of completed cycles as the run goes.
+    pub progress: Option<Arc<AtomicU64>>,
+    /// Set to stop the run early; completed cycles are kept.
+    pub stop: Option<Arc<AtomicBool>>,
+    /// Override of the thread-per-component engine's limit on threads.
+    pub thread_limit: Option<usize>,
+}
+
+impl RunOptions {
+    fn stop_requested(&self) -> bool {
+        self.stop
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::Relaxed))
+    }
+
+    fn report_progress(&self, cycles: u64) {
+        if let Some(p) = &self.progress {
+            p.store(cycles, Ordering::Relaxed);
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunSummary {
+    /// The engine that ran.
+    pub engine: Engine,
+    /// Worker threads (partitioned) or component threads (threads).
+    pub threads: usize,
+    /// Cycles completed.
+    pub cycles: u64,
+    /// Components simulated.
+    pub components: usize,
+    /// Wall time of the cycles (loading excluded).
+    pub elapsed: Duration,
+    /// Whether the run was stopped before its last cycle.
+    pub stopped: bool,
+}
+
+impl RunSummary {
+    /// Simulated cycles per second of wall time.
+    pub fn cycles_per_second(&self) -> f64 {
+        self.cycles as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Why a run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// A component panicked; the run stopped, completed cycles were traced.
+    #[error("component `{path}` (model `{model}`) panicked during {} of cycle {}: {}", .fault.phase, .fault.cycle, .fault.message)]
+    ComponentPanicked {
+        /// Its path.
+        path: String,
+        /// Its model.
+        model: String,
+        /// Where and why.
+        fault: Fault,
+        /// Cycles completed before it.
+        completed: u64,
+    },
+    /// The circuit has more components than the machine can hold as threads.
+    #[error(
+        "the threads engine needs one thread per component: {components} components exceed this machine's limit of {limit} threads; use --engine partitioned"
+    )]
+    TooManyThreads {
+        /// Components in the circuit.
+        components: usize,
+        /// Threads the machine allows.
+        limit: usize,
+    },
+    /// A thread could not be started.
+    #[error("could not start a thread: {0}")]
+    Spawn(std::io::Error),
+    /// The trace could not be written.
+    #[error("could not write the trace: {0}")]
+    Trace(std::io::Error),
+}
+
+/// Run `circuit`, optionally tracing it.
+pub fn run(
+    circuit: Circuit,
+    options: &RunOptions,
+    trace: Option<Trace>,
+) -> Result<RunSummary, RunError> {
+    let names: Vec<(String, String)> = circuit
+        .components
+        .iter()
+        .map(|c| (c.path.clone(), c.model.clone()))
+        .collect();
+    let cycles = options.cycles.unwrap_or(circuit.cycles);
+    let components = circuit.components.len();
+    let tracer = trace
+        .map(crate::trace::Tracer::spawn)
+        .transpose()
+        .map_err(RunError::Spawn)?;
+    let started = Instant::now();
+    let outcome = match options.engine {
+        Engine::Partitioned => {
+            let workers = options.threads.unwrap_or_else(|| default_workers(&circuit));
+            partitioned::run(circuit, cycles, workers.max(1), options, tracer)
+        }
+        Engine::Threads => threads::run(circuit, cycles, options, tracer),
+    }?;
+    let elapsed = started.elapsed();
+    if let Some(fault) = outcome.fault {
+        let (path, model) = names[fault.component].clone();
+        return Err(RunError::ComponentPanicked {
+            path,
+            model,
+            fault,
+            completed: outcome.cycles,
+        });
+    }
+    outcome.trace.map_err(RunError::Trace)?;
+    Ok(RunSummary {
+        engine: options.engine,
+        threads: outcome.threads,
+        cycles: outcome.cycles,
+        components,
+        elapsed,
+        stopped: outcome.cycles < cycles,
+    })
+}
+
+/// What an engine reports back.
+struct Outcome {
+    cycles: u64,
+    threads: usize,
+    fault: Option<Fault>,
+    trace: std::io::Result<()>,
+}
+
+/// Components per worker below which another worker costs more in
+/// synchronisation than it gains.
+const COMPONENTS_PER_WORKER: usize = 2048;
+
+/// Worker threads for the partitioned engine: one per core, but no more
+/// than the circuit can keep busy.
+pub fn default_workers(circuit: &Circuit) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores
+        .min(circuit.components.len() / COMPONENTS_PER_WORKER)
+        .max(1)
+}
+
+/// Finish a trace, if any, after a run.
+fn finish_trace(tracer: Option<crate::trace::Tracer>) -> std::io::Result<()> {
+    tracer.map_or(Ok(()), crate::trace::Tracer::finish)
+}

@@ -1,0 +1,356 @@
+//! The partitioned engine: components grouped onto a few worker threads,
+//! evaluated in dependency order over plain value slots.
+//!
+//! Every net has one slot in a shared array. Per cycle:
+//! 1. for each combinational level, each worker evaluates its components of
+//!    that level, then all workers meet at a barrier;
+//! 2. worker 0 samples the traced slots into the trace row;
+//! 3. each worker ticks its clocked components; registered outputs are
+//!    written to a staging copy of the slots so that no tick sees another's
+//!    new value; barrier;
+//! 4. each worker commits its own range of registered slots; barrier.
+//! With one worker the barriers cost nothing and no thread is started.
+
+use std::cell::Cell;
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+
+use super::barrier::Barrier;
+use super::fault::{guard, Fault, Faults, Phase};
+use super::{finish_trace, Outcome, RunError, RunOptions};
+use crate::circuit::{Circuit, Source};
+use crate::model::{Io, Model, Slot, Timing};
+use crate::trace::Tracer;
+
+/// Slot indices and masks of one component.
+struct Ports {
+    ins: Box<[u32]>,
+    outs: Box<[u32]>,
+    masks: Box<[u64]>,
+}
+
+/// The components one worker owns, with its schedule.
+struct Worker {
+    global: Vec<usize>,
+    models: Vec<Box<dyn Model>>,
+    ports: Vec<Ports>,
+    /// Local indices per combinational level (same number of levels for every worker).
+    levels: Vec<Vec<u32>>,
+    ticks: Vec<u32>,
+    /// This worker's registered slots, committed after the clock edge.
+    registered: Range<usize>,
+}
+
+impl Worker {
+    /// Call `f` on each listed component; on a panic, the faulting component and message.
+    fn call(
+        &mut self,
+        list: &[u32],
+        cur: &[Slot],
+        out: &[Slot],
+        f: impl Fn(&mut dyn Model, &Io<'_>),
+    ) -> Result<(), (usize, String)> {
+        let at = Cell::new(0usize);
+        let (models, ports) = (&mut self.models, &self.ports);
+        guard(|| {
+            for &c in list {
+                let c = c as usize;
+                at.set(c);
+                let p = &ports[c];
+                f(
+                    models[c].as_mut(),
+                    &Io::new(cur, out, &p.ins, &p.outs, &p.masks),
+                );
+            }
+        })
+        .map_err(|message| (self.global[at.get()], message))
+    }
+}
+
+/// State shared by all workers.
+struct Shared {
+    cur: Vec<Slot>,
+    next: Vec<Slot>,
+    barrier: Barrier,
+    failed: AtomicBool,
+    halt: AtomicBool,
+    faults: Faults,
+}
+
+impl Shared {
+    fn fault(&self, cycle: u64, phase: Phase, (component, message): (usize, String)) {
+        self.faults.report(Fault {
+            cycle,
+            phase,
+            component,
+            message,
+        });
+        self.failed.store(true, Relaxed);
+    }
+}
+
+/// Worker 0's extra duties: tracing, progress, stopping.
+struct Lead<'a> {
+    tracer: Option<Tracer>,
+    row: Vec<u32>,
+    options: &'a RunOptions,
+}
+
+pub(super) fn run(
+    circuit: Circuit,
+    cycles: u64,
+    workers: usize,
+    options: &RunOptions,
+    tracer: Option<Tracer>,
+) -> Result<Outcome, RunError> {
+    let workers = workers.min(circuit.components.len().max(1));
+    let (mut pool, shared, row) = build(circuit, workers, tracer.as_ref());
+    let levels = pool[0].levels.len();
+    let mut lead = Lead {
+        tracer,
+        row,
+        options,
+    };
+    let (first, rest) = pool.split_at_mut(1);
+    let completed = std::thread::scope(|s| -> Result<u64, RunError> {
+        let mut starts = Vec::new();
+        for worker in rest.iter_mut() {
+            let (go, wait) = crossbeam_channel::bounded::<()>(1);
+            let shared = &shared;
+            std::thread::Builder::new()
+                .name("cspsim-worker".into())
+                .spawn_scoped(s, move || {
+                    if wait.recv().is_ok() {
+                        work(worker, shared, cycles, levels, None);
+                    }
+                })
+                .map_err(RunError::Spawn)?;
+            starts.push(go);
+        }
+        for go in starts {
+            let _ = go.send(());
+        }
+        Ok(work(
+            &mut first[0],
+            &shared,
+            cycles,
+            levels,
+            Some(&mut lead),
+        ))
+    })?;
+    Ok(Outcome {
+        cycles: completed,
+        threads: workers,
+        fault: shared.faults.first(),
+        trace: finish_trace(lead.tracer),
+    })
+}
+
+/// One worker's run; returns the cycles completed.
+fn work(
+    w: &mut Worker,
+    sh: &Shared,
+    cycles: u64,
+    levels: usize,
+    mut lead: Option<&mut Lead<'_>>,
+) -> u64 {
+    let all: Vec<u32> = (0..w.models.len() as u32).collect();
+    if let Err(e) = w.call(&all, &sh.cur, &sh.cur, |m, io| m.reset(io)) {
+        sh.fault(0, Phase::Reset, e);
+    }
+    for s in w.registered.clone() {
+        sh.next[s].store(sh.cur[s].load(Relaxed), Relaxed);
+    }
+    sh.barrier.wait();
+    if sh.failed.load(Relaxed) {
+        return 0;
+    }
+    for t in 0..cycles {
+        let mut faulted = false;
+        for l in 0..levels {
+            if !faulted && !w.levels[l].is_empty() {
+                let list = std::mem::take(&mut w.levels[l]);
+                if let Err(e) = w.call(&list, &sh.cur, &sh.cur, |m, io| m.eval(io)) {
+                    sh.fault(t, Phase::Eval, e);
+                    faulted = true;
+                }
+                w.levels[l] = list;
+            }
+            sh.barrier.wait();
+        }
+        if let Some(lead) = lead.as_deref_mut() {
+            if let (Some(tracer), false) = (lead.tracer.as_mut(), sh.failed.load(Relaxed)) {
+                for (v, &s) in tracer.row().iter_mut().zip(&lead.row) {
+                    *v = sh.cur[s as usize].load(Relaxed);
+                }
+            }
+        }
+        if !faulted && !w.ticks.is_empty() {
+            let list = std::mem::take(&mut w.ticks);
+            if let Err(e) = w.call(&list, &sh.cur, &sh.next, |m, io| m.tick(io)) {
+                sh.fault(t, Phase::Tick, e);
+            }
+            w.ticks = list;
+        }
+        sh.barrier.wait();
+        for s in w.registered.clone() {
+            sh.cur[s].store(sh.next[s].load(Relaxed), Relaxed);
+        }
+        if let Some(lead) = lead.as_deref_mut() {
+            lead.options.report_progress(t + 1);
+            let broken = lead.tracer.as_ref().is_some_and(Tracer::is_broken);
+            if broken || lead.options.stop_requested() {
+                sh.halt.store(true, Relaxed);
+            }
+        }
+        sh.barrier.wait();
+        if sh.failed.load(Relaxed) {
+            return t;
+        }
+        if sh.halt.load(Relaxed) {
+            return t + 1;
+        }
+    }
+    cycles
+}
+
+/// Assign components to workers, lay out the slots, and hand out the models.
+fn build(
+    circuit: Circuit,
+    workers: usize,
+    tracer: Option<&Tracer>,
+) -> (Vec<Worker>, Shared, Vec<u32>) {
+    let n = circuit.components.len();
+    let mut owner = vec![0usize; n];
+    let mut level_of = vec![usize::MAX; n];
+    for (l, level) in circuit.levels.iter().enumerate() {
+        for (k, &c) in level.iter().enumerate() {
+            owner[c] = k * workers / level.len();
+            level_of[c] = l;
+        }
+    }
+    let unleveled: Vec<usize> = (0..n).filter(|&c| level_of[c] == usize::MAX).collect();
+    for (k, &c) in unleveled.iter().enumerate() {
+        owner[c] = k * workers / unleveled.len();
+    }
+    let mut by_worker: Vec<Vec<usize>> = vec![Vec::new(); workers];
+    for c in 0..n {
+        by_worker[owner[c]].push(c);
+    }
+
+    // Registered slots grouped per worker (so each commits one range),
+    // then combinational slots, then constants; groups padded to a cache line.
+    let mut out_slot: Vec<Vec<u32>> = circuit
+        .components
+        .iter()
+        .map(|c| vec![0; c.interface.outputs().len()])
+        .collect();
+    let mut next = 0usize;
+    let pad = |n: usize| n.div_ceil(8) * 8;
+    let mut registered = Vec::with_capacity(workers);
+    for comps in &by_worker {
+        let start = next;
+        for &c in comps {
+            for (o, decl) in circuit.components[c].interface.outputs().iter().enumerate() {
+                if decl.timing == Timing::Registered {
+                    out_slot[c][o] = next as u32;
+                    next += 1;
+                }
+            }
+        }
+        registered.push(start..next);
+        next = pad(next);
+    }
+    for comps in &by_worker {
+        for &c in comps {
+            for (o, decl) in circuit.components[c].interface.outputs().iter().enumerate() {
+                if decl.timing != Timing::Registered {
+                    out_slot[c][o] = next as u32;
+                    next += 1;
+                }
+            }
+        }
+        next = pad(next);
+    }
+    let mut constants = Vec::new();
+    let ins: Vec<Box<[u32]>> = circuit
+        .components
+        .iter()
+        .map(|comp| {
+            comp.inputs
+                .iter()
+                .map(|src| match *src {
+                    Source::Driver(p) => out_slot[p.component][p.port],
+                    Source::Constant(v) => {
+                        constants.push((next, v));
+                        next += 1;
+                        (next - 1) as u32
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let row: Vec<u32> = tracer
+        .map(|t| {
+            t.nets()
+                .iter()
+                .map(|p| out_slot[p.component][p.port])
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let cur: Vec<Slot> = (0..next).map(|_| Slot::new(0)).collect();
+    let next_slots: Vec<Slot> = (0..next).map(|_| Slot::new(0)).collect();
+    for (s, v) in constants {
+        cur[s].store(v, Relaxed);
+    }
+
+    let levels = circuit.levels.len();
+    let mut local = vec![0u32; n];
+    let mut pool: Vec<Worker> = by_worker
+        .iter()
+        .zip(registered)
+        .map(|(comps, registered)| {
+            let mut w = Worker {
+                global: comps.clone(),
+                models: Vec::with_capacity(comps.len()),
+                ports: Vec::with_capacity(comps.len()),
+                levels: vec![Vec::new(); levels],
+                ticks: Vec::new(),
+                registered,
+            };
+            for (k, &c) in comps.iter().enumerate() {
+                local[c] = k as u32;
+            }
+            w.ticks = comps
+                .iter()
+                .filter(|&&c| circuit.components[c].interface.is_clocked())
+                .map(|&c| local[c])
+                .collect();
+            w
+        })
+        .collect();
+    for (l, level) in circuit.levels.iter().enumerate() {
+        for &c in level {
+            pool[owner[c]].levels[l].push(local[c]);
+        }
+    }
+    for (c, (comp, ins)) in circuit.components.into_iter().zip(ins).enumerate() {
+        let w = &mut pool[owner[c]];
+        w.ports.push(Ports {
+            ins,
+            outs: out_slot[c].clone().into_boxed_slice(),
+            masks: comp.interface.output_masks().into_boxed_slice(),
+        });
+        w.models.push(comp.behaviour);
+    }
+    let shared = Shared {
+        cur,
+        next: next_slots,
+        barrier: Barrier::new(workers),
+        failed: AtomicBool::new(false),
+        halt: AtomicBool::new(false),
+        faults: Faults::default(),
+    };
+    (pool, shared, row)
+}
