@@ -84,9 +84,18 @@ enum Command {
     },
 }
 
-/// Run the command line with `registry`; returns the exit status.
+/// Run the command line with `registry` on the process's arguments; returns the exit status.
 pub fn main(registry: Registry) -> i32 {
-    let cli = match Cli::try_parse() {
+    main_from(registry, std::env::args_os())
+}
+
+/// Run the command line with `registry` on `args` (the first is the program name).
+pub fn main_from<I, T>(registry: Registry, args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();

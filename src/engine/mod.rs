@@ -80,7 +80,7 @@ pub struct RunSummary {
     pub engine: Engine,
     /// Worker threads (partitioned) or component threads (threads).
     pub threads: usize,
-    /// Cycles completed.
+    /// Cycles completed (evaluated and traced).
     pub cycles: u64,
     /// Components simulated.
     pub components: usize,
@@ -109,7 +109,7 @@ pub enum RunError {
         model: String,
         /// Where and why.
         fault: Fault,
-        /// Cycles completed before it.
+        /// Cycles evaluated and traced before the run stopped.
         completed: u64,
     },
     /// The circuit has more components than the machine can hold as threads.

@@ -72,7 +72,10 @@ struct Shared {
     cur: Vec<Slot>,
     next: Vec<Slot>,
     barrier: Barrier,
+    /// A fault in any phase: stop at the end of the cycle.
     failed: AtomicBool,
+    /// A fault before the trace sample: the cycle is not in the trace.
+    eval_failed: AtomicBool,
     halt: AtomicBool,
     faults: Faults,
 }
@@ -85,6 +88,9 @@ impl Shared {
             component,
             message,
         });
+        if phase != Phase::Tick {
+            self.eval_failed.store(true, Relaxed);
+        }
         self.failed.store(true, Relaxed);
     }
 }
@@ -146,7 +152,8 @@ pub(super) fn run(
     })
 }
 
-/// One worker's run; returns the cycles completed.
+/// One worker's run; returns the cycles completed: evaluated and traced
+/// (a cycle whose clock edge failed counts, as its values are in the trace).
 fn work(
     w: &mut Worker,
     sh: &Shared,
@@ -162,7 +169,11 @@ fn work(
         sh.next[s].store(sh.cur[s].load(Relaxed), Relaxed);
     }
     sh.barrier.wait();
-    if sh.failed.load(Relaxed) {
+    // Flags are read only between two barriers, where no model code runs
+    // anywhere: a faster worker cannot set them for a later cycle yet.
+    let reset_failed = sh.failed.load(Relaxed);
+    sh.barrier.wait();
+    if reset_failed {
         return 0;
     }
     for t in 0..cycles {
@@ -179,10 +190,15 @@ fn work(
             sh.barrier.wait();
         }
         if let Some(lead) = lead.as_deref_mut() {
-            if let (Some(tracer), false) = (lead.tracer.as_mut(), sh.failed.load(Relaxed)) {
+            if let (Some(tracer), false) = (lead.tracer.as_mut(), sh.eval_failed.load(Relaxed)) {
                 for (v, &s) in tracer.row().iter_mut().zip(&lead.row) {
                     *v = sh.cur[s as usize].load(Relaxed);
                 }
+            }
+            lead.options.report_progress(t + 1);
+            let broken = lead.tracer.as_ref().is_some_and(Tracer::is_broken);
+            if broken || lead.options.stop_requested() {
+                sh.halt.store(true, Relaxed);
             }
         }
         if !faulted && !w.ticks.is_empty() {
@@ -196,18 +212,15 @@ fn work(
         for s in w.registered.clone() {
             sh.cur[s].store(sh.next[s].load(Relaxed), Relaxed);
         }
-        if let Some(lead) = lead.as_deref_mut() {
-            lead.options.report_progress(t + 1);
-            let broken = lead.tracer.as_ref().is_some_and(Tracer::is_broken);
-            if broken || lead.options.stop_requested() {
-                sh.halt.store(true, Relaxed);
-            }
-        }
+        let (eval_failed, stop) = (
+            sh.eval_failed.load(Relaxed),
+            sh.failed.load(Relaxed) || sh.halt.load(Relaxed),
+        );
         sh.barrier.wait();
-        if sh.failed.load(Relaxed) {
+        if eval_failed {
             return t;
         }
-        if sh.halt.load(Relaxed) {
+        if stop {
             return t + 1;
         }
     }
@@ -349,6 +362,7 @@ fn build(
         next: next_slots,
         barrier: Barrier::new(workers),
         failed: AtomicBool::new(false),
+        eval_failed: AtomicBool::new(false),
         halt: AtomicBool::new(false),
         faults: Faults::default(),
     };

@@ -1,0 +1,258 @@
+//! A component that panics stops the run cleanly in every engine: the error
+//! names the component, its model, the phase and the cycle; every thread is
+//! released; the VCD holds every completed cycle. Stopping and thread limits
+//! behave the same way.
+
+mod common;
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use common::{parse_vcd, run_traced};
+use cspsim::engine::{Engine, Phase, RunError, RunOptions};
+use cspsim::{params, Interface, Io, Model, ModelInfo, ParamDecl, PortType, Registry};
+
+/// A test-only model: a counter that panics when it reaches `at`, in eval
+/// or at the clock edge.
+struct Panicker {
+    at: u64,
+    in_tick: bool,
+    count: u64,
+}
+
+impl Model for Panicker {
+    fn reset(&mut self, io: &Io<'_>) {
+        io.set(0, 0);
+    }
+    fn eval(&mut self, io: &Io<'_>) {
+        if !self.in_tick && self.count == self.at {
+            panic!("deliberate failure at {}", self.count);
+        }
+        io.set(1, self.count);
+    }
+    fn tick(&mut self, io: &Io<'_>) {
+        if self.in_tick && self.count == self.at {
+            panic!("deliberate failure at {}", self.count);
+        }
+        self.count += 1;
+        io.set(0, self.count);
+    }
+}
+
+fn registry() -> Registry {
+    let mut r = Registry::standard();
+    r.register(
+        ModelInfo::new("panicker", "panics at cycle `at`", |p, _| {
+            let ports = Interface::new()
+                .registered("q", PortType::Bits(32))
+                .combinational("y", PortType::Bits(32));
+            let model = Panicker {
+                at: p.int("at")? as u64,
+                in_tick: p.bool("in_tick")?,
+                count: 0,
+            };
+            Ok((ports, Box::new(model) as Box<dyn Model>))
+        })
+        .param(ParamDecl::int("at", 0, 1 << 40, "cycle of the failure"))
+        .param(
+            ParamDecl::bool("in_tick", "fail at the clock edge instead of in eval").default(false),
+        ),
+    );
+    r
+}
+
+fn circuit(at: u64, in_tick: bool) -> cspsim::Circuit {
+    let text = format!(
+        r#"Circuit(
+            name: "faulty",
+            cycles: 50,
+            components: {{
+                "cnt": Component(model: "counter", params: {{"width": 8}}),
+                "bad": Component(model: "panicker", params: {{"at": {at}, "in_tick": {in_tick}}}),
+                "reg": Component(model: "register", params: {{"width": 32}}),
+            }},
+            nets: {{ "bad.y": ["reg.d"] }},
+        )"#
+    );
+    cspsim::netlist::load_str(&text, "faulty.ron", None, &registry(), 0)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn engines() -> Vec<RunOptions> {
+    [
+        (Engine::Partitioned, 1),
+        (Engine::Partitioned, 2),
+        (Engine::Threads, 1),
+    ]
+    .into_iter()
+    .map(|(engine, threads)| RunOptions {
+        engine,
+        threads: Some(threads),
+        ..RunOptions::default()
+    })
+    .collect()
+}
+
+#[test]
+fn a_panic_in_eval_names_component_model_and_cycle_and_keeps_earlier_cycles() {
+    for options in engines() {
+        let (result, vcd) = run_traced(circuit(7, false), &options);
+        let err = result.expect_err("the run fails");
+        let RunError::ComponentPanicked {
+            path,
+            model,
+            fault,
+            completed,
+        } = &err
+        else {
+            panic!("{err}");
+        };
+        assert_eq!((path.as_str(), model.as_str()), ("bad", "panicker"));
+        assert_eq!(
+            (fault.cycle, fault.phase, *completed),
+            (7, Phase::Eval, 7),
+            "{:?}",
+            options.engine
+        );
+        assert_eq!(
+            err.to_string(),
+            "component `bad` (model `panicker`) panicked during evaluation of cycle 7: deliberate failure at 7"
+        );
+        let w = parse_vcd(&vcd, 10);
+        assert_eq!(
+            w.cycles, 7,
+            "{:?}: cycles 0..=6 are in the trace",
+            options.engine
+        );
+        assert_eq!(w.get("faulty.cnt.q"), &[0, 1, 2, 3, 4, 5, 6]);
+    }
+}
+
+#[test]
+fn a_panic_at_the_clock_edge_keeps_the_cycle_it_happened_in() {
+    for options in engines() {
+        let (result, vcd) = run_traced(circuit(3, true), &options);
+        let Err(RunError::ComponentPanicked {
+            fault, completed, ..
+        }) = result
+        else {
+            panic!("expected a fault");
+        };
+        assert_eq!(
+            (fault.cycle, fault.phase, completed),
+            (3, Phase::Tick, 4),
+            "{:?}",
+            options.engine
+        );
+        assert_eq!(
+            parse_vcd(&vcd, 10).cycles,
+            4,
+            "{:?}: cycle 3 was evaluated and traced",
+            options.engine
+        );
+    }
+}
+
+#[test]
+fn a_panic_at_reset_is_reported_before_cycle_zero() {
+    struct BadReset;
+    impl Model for BadReset {
+        fn reset(&mut self, _io: &Io<'_>) {
+            panic!("cannot reset");
+        }
+    }
+    let mut r = Registry::standard();
+    r.register(ModelInfo::new("bad_reset", "fails at reset", |_, _| {
+        Ok((
+            Interface::new().registered("q", PortType::Bits(1)),
+            Box::new(BadReset) as Box<dyn Model>,
+        ))
+    }));
+    for options in engines() {
+        let text = r#"(components: {"x": (model: "bad_reset"), "c": (model: "counter")})"#;
+        let c = cspsim::netlist::load_str(text, "r.ron", None, &r, 0).unwrap();
+        let (result, vcd) = run_traced(c, &options);
+        let Err(RunError::ComponentPanicked {
+            fault, completed, ..
+        }) = result
+        else {
+            panic!("expected a fault");
+        };
+        assert_eq!((fault.phase, fault.cycle, completed), (Phase::Reset, 0, 0));
+        assert_eq!(parse_vcd(&vcd, 10).cycles, 0);
+    }
+}
+
+#[test]
+fn a_stop_request_ends_the_run_with_completed_cycles_traced() {
+    for mut options in engines() {
+        options.stop = Some(Arc::new(AtomicBool::new(true)));
+        let (result, vcd) = run_traced(common::load("counter_compare"), &options);
+        let summary = result.expect("a stopped run is not an error");
+        assert!(summary.stopped);
+        assert_eq!(
+            summary.cycles, 1,
+            "{:?} stops after the cycle in progress",
+            options.engine
+        );
+        assert_eq!(parse_vcd(&vcd, 10).cycles, 1);
+    }
+}
+
+#[test]
+fn the_threads_engine_refuses_circuits_beyond_the_thread_limit() {
+    let options = RunOptions {
+        engine: Engine::Threads,
+        thread_limit: Some(8),
+        ..RunOptions::default()
+    };
+    let err =
+        cspsim::engine::run(common::load("alu_datapath"), &options, None).expect_err("refused");
+    assert!(matches!(
+        err,
+        RunError::TooManyThreads {
+            components: 9,
+            limit: 8
+        }
+    ));
+    assert!(
+        err.to_string().contains("use --engine partitioned"),
+        "{err}"
+    );
+    let limit = cspsim::engine::thread_limit();
+    assert!(
+        (1000..=100_000).contains(&limit),
+        "a sensible limit from /proc: {limit}"
+    );
+}
+
+#[test]
+fn the_test_model_works_in_a_testbench_before_it_fails() {
+    let mut tb =
+        cspsim::Testbench::with_registry(&registry(), "panicker", params! { "at" => 2 }).unwrap();
+    assert_eq!(tb.get("y"), 0);
+    tb.step();
+    assert_eq!((tb.get("q"), tb.get("y")), (1, 1));
+}
+
+/// Regression: a worker that finished a cycle early used to see a fault
+/// raised in the *next* cycle, leave, and strand the others at a barrier.
+#[test]
+fn faults_at_any_cycle_and_phase_never_strand_a_thread() {
+    for at in 0..25 {
+        for in_tick in [false, true] {
+            for options in engines().into_iter().skip(1) {
+                let (result, vcd) = run_traced(circuit(at, in_tick), &options);
+                let Err(RunError::ComponentPanicked {
+                    fault, completed, ..
+                }) = result
+                else {
+                    panic!("expected a fault at {at}");
+                };
+                assert_eq!(fault.cycle, at);
+                assert_eq!(completed, at + u64::from(in_tick));
+                assert_eq!(parse_vcd(&vcd, 10).cycles as u64, completed);
+            }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Each example circuit's VCD, read back with the `vcd` crate's parser,
+//! holds the values an independent computation predicts, cycle by cycle.
+
+mod common;
+
+use common::{load, parse_vcd, run_traced};
+use cspsim::engine::RunOptions;
+
+fn waves(name: &str) -> common::Waves {
+    let circuit = load(name);
+    let period = circuit.clock.period;
+    let cycles = circuit.cycles as usize;
+    let (result, vcd) = run_traced(circuit, &RunOptions::default());
+    let summary = result.expect("run succeeds");
+    assert_eq!(summary.cycles as usize, cycles);
+    let w = parse_vcd(&vcd, period);
+    assert_eq!(w.cycles, cycles, "one sample per cycle");
+    w
+}
+
+#[test]
+fn counter_compare_counts_to_nine_and_resets() {
+    let w = waves("counter_compare");
+    for t in 0..w.cycles {
+        let q = (t % 10) as u64;
+        assert_eq!(w.get("counter_compare.cnt.q")[t], q, "cnt.q at cycle {t}");
+        assert_eq!(
+            w.get("counter_compare.hit.y")[t],
+            u64::from(q == 9),
+            "hit.y at cycle {t}"
+        );
+        assert_eq!(
+            w.get("counter_compare.cnt.rst")[t],
+            u64::from(q == 9),
+            "an input shows its driver"
+        );
+        assert_eq!(w.get("counter_compare.limit.y")[t], 9);
+        assert_eq!(
+            w.get("counter_compare.cnt.en")[t],
+            1,
+            "unconnected optional input reads its default"
+        );
+        assert_eq!(
+            w.get("counter_compare.clock")[t],
+            1,
+            "clock is high at the start of each cycle"
+        );
+    }
+}
+
+/// The ALU's specification, written independently of the model.
+fn alu(op: u64, a: u64, b: u64) -> (u64, u64, u64) {
+    let (y, carry) = match op {
+        0 => (a + b, (a + b) > 255),
+        1 => (a.wrapping_sub(b), a < b),
+        2 => (a & b, false),
+        3 => (a | b, false),
+        4 => (a ^ b, false),
+        5 if b < 8 => (a << b, b > 0 && (a << b) & 0x100 != 0),
+        5 => (0, b == 8 && a & 1 == 1),
+        6 if b < 8 => (a >> b, b > 0 && (a >> (b - 1)) & 1 == 1),
+        6 => (0, b == 8 && a & 0x80 != 0),
+        7 => (u64::from(a == b), false),
+        8 => (u64::from(a < b), false),
+        _ => (0, false),
+    };
+    let y = y & 0xff;
+    (y, u64::from(y == 0), u64::from(carry))
+}
+
+#[test]
+fn alu_datapath_registers_every_operation_one_cycle_late() {
+    let w = waves("alu_datapath");
+    let mut expected = (0, 0, 0);
+    for t in 0..w.cycles {
+        let (a, b, op) = (
+            (200 + 3 * t as u64) % 256,
+            (5 * t as u64) % 256,
+            t as u64 % 9,
+        );
+        assert_eq!(w.get("alu_datapath.a.q")[t], a);
+        assert_eq!(w.get("alu_datapath.b.q")[t], b);
+        assert_eq!(w.get("alu_datapath.op.q")[t], op);
+        let now = alu(op, a, b);
+        assert_eq!(
+            (
+                w.get("alu_datapath.alu.y")[t],
+                w.get("alu_datapath.alu.zero")[t],
+                w.get("alu_datapath.alu.carry")[t]
+            ),
+            now,
+            "alu at cycle {t} (op {op}, a {a}, b {b})"
+        );
+        let regs = (
+            w.get("alu_datapath.y.q")[t],
+            w.get("alu_datapath.zero.q")[t],
+            w.get("alu_datapath.carry.q")[t],
+        );
+        assert_eq!(regs, expected, "registers at cycle {t}");
+        expected = now;
+    }
+}
+
+#[test]
+fn accumulator_pipeline_sums_and_delays() {
+    let w = waves("accumulator_pipeline");
+    let m = 1u64 << 16;
+    let (mut acc, mut s1, mut s2) = (0u64, 0u64, 0u64);
+    for t in 0..w.cycles as u64 {
+        assert_eq!(w.get("accumulator_pipeline.x.q")[t as usize], (t + 1) % m);
+        assert_eq!(
+            acc,
+            (t * (t + 1) / 2) % m,
+            "closed form agrees with the recurrence"
+        );
+        assert_eq!(
+            w.get("accumulator_pipeline.acc.q")[t as usize],
+            acc,
+            "acc at {t}"
+        );
+        assert_eq!(
+            w.get("accumulator_pipeline.acc.d")[t as usize],
+            (acc + t + 1) % m
+        );
+        assert_eq!(
+            w.get("accumulator_pipeline.s1.q")[t as usize],
+            s1,
+            "s1 at {t}"
+        );
+        assert_eq!(
+            w.get("accumulator_pipeline.s2.q")[t as usize],
+            s2,
+            "s2 at {t}"
+        );
+        (acc, s1, s2) = ((acc + t + 1) % m, (3 * acc) % m, (s1 + 7) % m);
+    }
+    assert!(
+        !w.signals.contains_key("accumulator_pipeline.times.y"),
+        "trace selection keeps unselected signals out"
+    );
+}
