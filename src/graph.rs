@@ -137,7 +137,11 @@ fn find_loops(incoming: &[Vec<Edge>], pending: &[usize]) -> Vec<CombLoop> {
     }
     let mut loops = Vec::new();
     for scc in tarjan_scc(&graph) {
-        let start = scc[0];
+        // Start at the lowest component so the reported path is stable.
+        let start = *scc
+            .iter()
+            .min_by_key(|n| graph[**n])
+            .expect("an SCC is never empty");
         let self_loop = graph.find_edge(start, start);
         if scc.len() == 1 && self_loop.is_none() {
             continue;

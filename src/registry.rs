@@ -48,14 +48,22 @@ impl Registry {
     }
 }
 
-/// The candidate most similar to `name`, if any is reasonably similar.
+/// The candidate most similar to `name`, if any is reasonably similar:
+/// few edits away (one per three characters) or sharing most of a prefix.
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let max_edits = name.chars().count() / 3;
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(name, c), c))
-        .filter(|(score, _)| *score > 0.8)
+        .map(|c| {
+            (
+                strsim::jaro_winkler(name, c),
+                strsim::levenshtein(name, c),
+                c,
+            )
+        })
+        .filter(|(score, edits, _)| *score > 0.8 || *edits <= max_edits)
         .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
+        .map(|(_, _, c)| c)
 }
 
 #[cfg(test)]
@@ -70,5 +78,7 @@ mod tests {
         }
         assert_eq!(r.closest("countr"), Some("counter"));
         assert_eq!(r.closest("zzzzzz"), None);
+        assert_eq!(closest("rgg", ["cnt", "reg"]), Some("reg"));
+        assert_eq!(closest("ab", ["xy"]), None);
     }
 }

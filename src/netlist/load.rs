@@ -67,6 +67,7 @@ pub fn load_str(
         by_name: HashMap::new(),
         broken: Vec::new(),
         input_spans: HashMap::new(),
+        mentioned: std::collections::HashSet::new(),
     };
     loader.components(&parsed.components.0);
     loader.nets(&parsed.nets.0);
@@ -136,6 +137,9 @@ struct Loader<'a> {
     broken: Vec<String>,
     /// Where each connected input is named in `nets`.
     input_spans: HashMap<PortRef, Range<usize>>,
+    /// Inputs named in `nets`: if one is still unconnected, its net had an
+    /// error already reported, and a second report would only be noise.
+    mentioned: std::collections::HashSet<PortRef>,
 }
 
 fn is_identifier(name: &str) -> bool {
@@ -335,10 +339,12 @@ impl Loader<'_> {
             }));
         }
         if let Some(i) = component.interface.input_index(port) {
-            return Some(Endpoint::Input(PortRef {
+            let input = PortRef {
                 component: c,
                 port: i,
-            }));
+            };
+            self.mentioned.insert(input);
+            return Some(Endpoint::Input(input));
         }
         let iface = &component.interface;
         let list = |names: Vec<&str>| {
@@ -456,7 +462,13 @@ impl Loader<'_> {
     fn unconnected_inputs(&mut self) {
         for c in 0..self.components.len() {
             for i in 0..self.components[c].inputs.len() {
-                if matches!(self.components[c].inputs[i], Source::Driver(_)) {
+                let input = PortRef {
+                    component: c,
+                    port: i,
+                };
+                if matches!(self.components[c].inputs[i], Source::Driver(_))
+                    || self.mentioned.contains(&input)
+                {
                     continue;
                 }
                 let component = &self.components[c];
