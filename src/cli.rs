@@ -193,22 +193,25 @@ fn describe(registry: &Registry, name: &str) -> i32 {
         path: name.to_string(),
         seed: 0,
     };
-    if let Ok((ports, _)) = info.build(&[], &ctx) {
-        println!("\nPorts with default parameters:");
-        for p in ports.inputs() {
-            let optional = p
-                .default
-                .map(|d| format!(", optional (reads {d} if unconnected)"))
-                .unwrap_or_default();
-            println!("  in   {:10} {}{optional}", p.name, p.ty);
+    match info.build(&[], &ctx) {
+        Ok((ports, _)) => {
+            println!("\nPorts with default parameters:");
+            for p in ports.inputs() {
+                let optional = p
+                    .default
+                    .map(|d| format!(", optional (reads {d} if unconnected)"))
+                    .unwrap_or_default();
+                println!("  in   {:10} {}{optional}", p.name, p.ty);
+            }
+            for p in ports.outputs() {
+                let timing = match p.timing {
+                    crate::Timing::Registered => "registered",
+                    crate::Timing::Combinational(_) => "combinational",
+                };
+                println!("  out  {:10} {} {timing}", p.name, p.ty);
+            }
         }
-        for p in ports.outputs() {
-            let timing = match p.timing {
-                crate::Timing::Registered => "registered",
-                crate::Timing::Combinational(_) => "combinational",
-            };
-            println!("  out  {:10} {} {timing}", p.name, p.ty);
-        }
+        Err(e) => println!("\nPorts: depend on the parameters ({e}); see the description above."),
     }
     0
 }

@@ -463,9 +463,13 @@ mod tests {
         ]
     }
 
+    fn resolve(given: Vec<(String, ParamValue)>) -> Result<Params, ParamError> {
+        Params::resolve(&decls(), &given)
+    }
+
     #[test]
     fn defaults_fill_in_and_given_values_are_checked() {
-        let p = Params::resolve(&decls(), &crate::params! { "op" => "sub", "gain" => 2 }).unwrap();
+        let p = resolve(crate::params! { "op" => "sub", "gain" => 2 }).unwrap();
         assert_eq!(p.width("width").unwrap(), 32);
         assert_eq!(p.str("op").unwrap(), "sub");
         assert_eq!(p.real("gain").unwrap(), 2.0);
@@ -473,24 +477,24 @@ mod tests {
 
     #[test]
     fn unknown_missing_and_ill_typed_parameters_are_refused() {
-        let unknown = Params::resolve(&decls(), &crate::params! { "op" => "add", "wdth" => 3 });
+        let unknown = resolve(crate::params! { "op" => "add", "wdth" => 3 });
         assert!(matches!(unknown, Err(ParamError::Unknown { ref name, .. }) if name == "wdth"));
-        let missing = Params::resolve(&decls(), &crate::params! {});
+        let missing = resolve(crate::params! {});
         assert!(matches!(
             missing,
             Err(ParamError::Missing { name: "op", .. })
         ));
-        let bad = Params::resolve(&decls(), &crate::params! { "op" => "mul" }).unwrap_err();
+        let bad = resolve(crate::params! { "op" => "mul" }).unwrap_err();
         assert_eq!(
             bad.to_string(),
             "parameter `op`: \"mul\" is not one of add, sub"
         );
-        let range = Params::resolve(&decls(), &crate::params! { "op" => "add", "width" => 65 });
+        let range = resolve(crate::params! { "op" => "add", "width" => 65 });
         assert!(range
             .unwrap_err()
             .to_string()
             .contains("out of range 1..=64"));
-        let kind = Params::resolve(&decls(), &crate::params! { "op" => 1 }).unwrap_err();
+        let kind = resolve(crate::params! { "op" => 1 }).unwrap_err();
         assert!(kind.to_string().contains("found an integer"));
     }
 

@@ -9,6 +9,7 @@
 //!    written to a staging copy of the slots so that no tick sees another's
 //!    new value; barrier;
 //! 4. each worker commits its own range of registered slots; barrier.
+//!
 //! With one worker the barriers cost nothing and no thread is started.
 
 use std::cell::Cell;

@@ -71,19 +71,11 @@ impl Tracer {
         let writer = std::thread::Builder::new()
             .name("trace-writer".into())
             .spawn(move || -> io::Result<()> {
-                let mut result = Ok(());
                 for mut block in full_rx {
-                    if result.is_ok() {
-                        for r in 0..block.rows {
-                            if let Err(e) = sink.cycle(&block.values[r * width..(r + 1) * width]) {
-                                result = Err(e);
-                                break;
-                            }
-                        }
-                    }
-                    if result.is_err() {
-                        // Dropping the return channel tells the simulation to stop.
-                        return result;
+                    for r in 0..block.rows {
+                        // On an error, returning drops the return channel,
+                        // which tells the simulation to stop.
+                        sink.cycle(&block.values[r * width..(r + 1) * width])?;
                     }
                     block.values.clear();
                     block.rows = 0;

@@ -1,0 +1,260 @@
+//! The `cspsim` command, run as a user runs it: outputs, files and exit
+//! statuses (0 success, 2 bad input, 1 failure during the run).
+
+mod common;
+
+use std::process::{Command, Output};
+
+fn cspsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cspsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn temp(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("cspsim-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join(name)
+}
+
+#[test]
+fn run_writes_a_vcd_and_a_summary_line() {
+    let vcd = temp("counter.vcd");
+    let out = cspsim(&[
+        "run",
+        "circuits/counter_compare.ron",
+        "--vcd",
+        vcd.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("counter_compare: 40 cycles × 3 components in "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("cycles/s") && stdout.contains("(partitioned, 1 thread)"),
+        "{stdout}"
+    );
+    let w = common::parse_vcd(&std::fs::read_to_string(&vcd).unwrap(), 10);
+    assert_eq!(w.cycles, 40);
+    assert_eq!(w.get("counter_compare.cnt.q")[12], 2);
+}
+
+#[test]
+fn run_options_change_cycles_engine_threads_and_trace() {
+    let vcd = temp("alu.vcd");
+    let v = vcd.to_str().unwrap();
+    let out = cspsim(&[
+        "run",
+        "circuits/alu_datapath.ron",
+        "--cycles",
+        "25",
+        "--engine",
+        "threads",
+        "--trace",
+        "alu.*",
+        "--trace",
+        "op.q",
+        "--vcd",
+        v,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("25 cycles × 9 components"));
+    assert!(text(&out.stdout).contains("(threads, 9 threads)"));
+    let w = common::parse_vcd(&std::fs::read_to_string(&vcd).unwrap(), 10);
+    assert_eq!(w.cycles, 25);
+    let mut names: Vec<&String> = w.signals.keys().collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "alu_datapath.alu.a",
+            "alu_datapath.alu.b",
+            "alu_datapath.alu.carry",
+            "alu_datapath.alu.op",
+            "alu_datapath.alu.y",
+            "alu_datapath.alu.zero",
+            "alu_datapath.op.q"
+        ]
+    );
+    let out = cspsim(&[
+        "run",
+        "circuits/alu_datapath.ron",
+        "--threads",
+        "2",
+        "--seed",
+        "7",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stdout).contains("(partitioned, 2 threads)"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn every_example_circuit_checks_and_runs() {
+    for path in common::all_circuits() {
+        let p = path.to_str().unwrap();
+        let out = cspsim(&["check", p]);
+        assert_eq!(out.status.code(), Some(0), "{p}: {}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("no combinational loops"));
+        let out = cspsim(&["run", p, "-q"]);
+        assert_eq!(out.status.code(), Some(0), "{p}: {}", text(&out.stderr));
+    }
+}
+
+#[test]
+fn check_prints_the_size_and_depth() {
+    let out = cspsim(&["check", "circuits/alu_datapath.ron"]);
+    assert_eq!(
+        text(&out.stdout).trim(),
+        "alu_datapath: 9 components, 8 nets, 31 ports, combinational depth 1; no combinational loops"
+    );
+}
+
+#[test]
+fn bad_circuits_exit_2_with_located_errors() {
+    let bad = temp("bad.ron");
+    std::fs::write(&bad, "(components: {\n  \"c\": (model: \"countr\"),\n})").unwrap();
+    for command in ["check", "run"] {
+        let out = cspsim(&[command, bad.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = text(&out.stderr);
+        assert!(err.contains("bad.ron:2:16"), "{err}");
+        assert!(
+            err.contains("unknown model `countr`") && err.contains("did you mean `counter`"),
+            "{err}"
+        );
+        assert!(
+            err.contains('^'),
+            "the source line is shown with a caret: {err}"
+        );
+    }
+    let out = cspsim(&["run", "no/such/file.ron"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cannot read the circuit"));
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    assert_eq!(cspsim(&[]).status.code(), Some(2));
+    assert_eq!(cspsim(&["run"]).status.code(), Some(2));
+    assert_eq!(
+        cspsim(&["run", "circuits/counter_compare.ron", "--engine", "magic"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        cspsim(&["run", "circuits/counter_compare.ron", "--threads", "0"])
+            .status
+            .code(),
+        Some(2)
+    );
+    let out = cspsim(&[
+        "run",
+        "circuits/counter_compare.ron",
+        "--vcd",
+        "/nonexistent/dir/x.vcd",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("cannot create /nonexistent/dir/x.vcd"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = cspsim(&[
+        "run",
+        "circuits/counter_compare.ron",
+        "--vcd",
+        temp("n.vcd").to_str().unwrap(),
+        "--trace",
+        "nope.*",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("`nope.*` selects no signal"));
+    assert_eq!(cspsim(&["--help"]).status.code(), Some(0));
+}
+
+#[test]
+fn models_and_describe_document_every_model() {
+    let out = cspsim(&["models"]);
+    let list = text(&out.stdout);
+    for model in [
+        "const", "register", "counter", "add", "sub", "mul", "alu", "not", "and", "or", "xor",
+        "mux", "compare", "slice", "concat",
+    ] {
+        assert!(
+            list.lines().any(|l| l.starts_with(model)),
+            "{model} missing from:\n{list}"
+        );
+        let out = cspsim(&["describe", model]);
+        assert_eq!(out.status.code(), Some(0), "{model}");
+        let doc = text(&out.stdout);
+        assert!(
+            doc.contains("Parameters:") && doc.contains("\nPorts"),
+            "{model}:\n{doc}"
+        );
+    }
+    let doc = text(&cspsim(&["describe", "register"]).stdout);
+    assert!(
+        doc.contains("en         Bits(1), optional (reads 1 if unconnected)"),
+        "{doc}"
+    );
+    assert!(doc.contains("q          Bits(32) registered"), "{doc}");
+    let out = cspsim(&["describe", "registr"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("did you mean `register`"));
+}
+
+#[test]
+fn a_failing_component_exits_1_through_the_library_entry_point() {
+    struct Boom;
+    impl cspsim::Model for Boom {
+        fn reset(&mut self, io: &cspsim::Io<'_>) {
+            io.set(0, 0);
+        }
+        fn tick(&mut self, _io: &cspsim::Io<'_>) {
+            panic!("boom");
+        }
+    }
+    let mut registry = cspsim::Registry::standard();
+    registry.register(cspsim::ModelInfo::new(
+        "boom",
+        "fails at the first edge",
+        |_, _| {
+            Ok((
+                cspsim::Interface::new().registered("q", cspsim::PortType::Bits(1)),
+                Box::new(Boom) as Box<dyn cspsim::Model>,
+            ))
+        },
+    ));
+    let circuit = temp("boom.ron");
+    std::fs::write(&circuit, r#"(components: {"b": (model: "boom")})"#).unwrap();
+    let vcd = temp("boom.vcd");
+    let code = cspsim::cli::main_from(
+        registry,
+        [
+            "cspsim",
+            "run",
+            circuit.to_str().unwrap(),
+            "--vcd",
+            vcd.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        common::parse_vcd(&std::fs::read_to_string(&vcd).unwrap(), 10).cycles,
+        1,
+        "cycle 0 was traced"
+    );
+}
