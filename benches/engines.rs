@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use cspsim::engine::{self, Engine, RunOptions};
-use cspsim::trace::{Trace, TracePlan, VcdWriter};
+use cspsim::trace::Trace;
 use cspsim::Registry;
 
 struct Config {
@@ -85,12 +85,7 @@ fn main() {
                 components = circuit.components.len();
                 name = circuit.name.clone();
                 let trace = config.traced.then(|| {
-                    let plan = TracePlan::new(&circuit, &["*".to_string()]);
-                    let sink = VcdWriter::new(std::io::sink(), &plan).expect("header");
-                    Trace {
-                        plan,
-                        sink: Box::new(sink),
-                    }
+                    Trace::vcd(&circuit, &["*".to_string()], std::io::sink()).expect("header")
                 });
                 let options = RunOptions {
                     engine: config.engine,

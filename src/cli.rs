@@ -21,7 +21,7 @@ use clap::{Parser, Subcommand};
 use crate::engine::{self, Engine, RunError, RunOptions, RunSummary};
 use crate::netlist::{self, LoadError};
 use crate::registry::Registry;
-use crate::trace::{self, Trace, TracePlan, VcdWriter};
+use crate::trace::{self, Trace};
 use crate::Circuit;
 
 /// Exit status for bad input.
@@ -314,15 +314,10 @@ fn open_trace(circuit: &Circuit, patterns: &[String], out: &Path) -> Result<Trac
                 .map_or("cnt", |c| c.path.as_str())
         ));
     }
-    let plan = TracePlan::new(circuit, patterns);
     let file =
         std::fs::File::create(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-    let writer = VcdWriter::new(BufWriter::with_capacity(1 << 20, file), &plan)
-        .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
-    Ok(Trace {
-        plan,
-        sink: Box::new(writer),
-    })
+    Trace::vcd(circuit, patterns, BufWriter::with_capacity(1 << 20, file))
+        .map_err(|e| format!("cannot write {}: {e}", out.display()))
 }
 
 type Bar = (

@@ -1,4 +1,32 @@
 //! cspsim: hardware simulation built on communicating sequential processes.
+//!
+//! Each hardware component is a process ([`Model`]); wires are channels; a
+//! netlist loaded from RON ([`netlist`]) connects them; an [`engine`] runs
+//! the cycles and a tracer writes VCD for GTKWave ([`trace`]).
+//!
+//! ```
+//! use cspsim::engine::{self, RunOptions};
+//! use cspsim::trace::Trace;
+//! use cspsim::{netlist, Registry};
+//!
+//! let text = r#"Circuit(
+//!     components: {
+//!         "cnt": Component(model: "counter", params: {"width": 4}),
+//!         "top": Component(model: "const", params: {"width": 4, "value": 5}),
+//!         "hit": Component(model: "compare", params: {"width": 4, "op": "eq"}),
+//!     },
+//!     nets: { "cnt.q": ["hit.a"], "top.y": ["hit.b"], "hit.y": ["cnt.rst"] },
+//! )"#;
+//! let circuit = netlist::load_str(text, "inline.ron", Some("demo"), &Registry::standard(), 0)?;
+//! assert_eq!(circuit.components.len(), 3);
+//!
+//! let trace = Trace::vcd(&circuit, &["cnt.q".to_string()], Vec::new())?;
+//! let options = RunOptions { cycles: Some(12), ..RunOptions::default() };
+//! let summary = engine::run(circuit, &options, Some(trace))?;
+//! assert_eq!(summary.cycles, 12);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![warn(missing_docs)]
 pub mod circuit;
 pub mod cli;
 pub mod engine;

@@ -137,7 +137,12 @@ impl<'de> Deserialize<'de> for ParamValue {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ParamKind {
     /// An integer in `min..=max`.
-    Int { min: i128, max: i128 },
+    Int {
+        /// Smallest value allowed.
+        min: i128,
+        /// Largest value allowed.
+        max: i128,
+    },
     /// A real number (integers are accepted too).
     Real,
     /// An integer or a real number; the model decides how to read it.
@@ -147,7 +152,12 @@ pub enum ParamKind {
     /// One of a fixed set of strings.
     Choice(Vec<&'static str>),
     /// A list of integers in `min..=max`.
-    IntList { min: i128, max: i128 },
+    IntList {
+        /// Smallest value allowed.
+        min: i128,
+        /// Largest value allowed.
+        max: i128,
+    },
 }
 
 impl fmt::Display for ParamKind {

@@ -32,6 +32,23 @@ pub struct Trace {
     pub sink: Box<dyn TraceSink>,
 }
 
+impl Trace {
+    /// A VCD trace of the signals of `circuit` that `patterns` select,
+    /// written to `out` (buffer it: every cycle is a write). Writes the header now.
+    pub fn vcd(
+        circuit: &crate::Circuit,
+        patterns: &[String],
+        out: impl io::Write + Send + 'static,
+    ) -> io::Result<Self> {
+        let plan = TracePlan::new(circuit, patterns);
+        let sink = VcdWriter::new(out, &plan)?;
+        Ok(Trace {
+            plan,
+            sink: Box::new(sink),
+        })
+    }
+}
+
 /// Rows sampled per block handed to the writer thread (at least one row).
 const BLOCK_VALUES: usize = 1 << 14;
 

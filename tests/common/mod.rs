@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use cspsim::engine::{self, RunError, RunOptions, RunSummary};
-use cspsim::trace::{Trace, TracePlan, VcdWriter};
+use cspsim::trace::Trace;
 use cspsim::{Circuit, Registry};
 
 /// The repository's `circuits/` directory.
@@ -71,16 +71,8 @@ pub fn run_with_patterns(
     patterns: &[String],
 ) -> (Result<RunSummary, RunError>, String) {
     let buf = SharedBuf::default();
-    let plan = TracePlan::new(&circuit, patterns);
-    let sink = VcdWriter::new(buf.clone(), &plan).expect("header written");
-    let result = engine::run(
-        circuit,
-        options,
-        Some(Trace {
-            plan,
-            sink: Box::new(sink),
-        }),
-    );
+    let trace = Trace::vcd(&circuit, patterns, buf.clone()).expect("header written");
+    let result = engine::run(circuit, options, Some(trace));
     (result, buf.text())
 }
 
