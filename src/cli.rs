@@ -330,7 +330,7 @@ fn progress_bar(cycles: u64, progress: Arc<AtomicU64>) -> Bar {
     let bar = indicatif::ProgressBar::new(cycles);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} cycles  {per_sec}  eta {eta}",
+            "{bar:40} {human_pos}/{human_len} cycles  {elapsed} elapsed, eta {eta}",
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );

@@ -256,3 +256,24 @@ fn faults_at_any_cycle_and_phase_never_strand_a_thread() {
         }
     }
 }
+
+#[test]
+fn the_threads_engine_refuses_at_the_machines_own_limit_without_spawning() {
+    let limit = cspsim::engine::thread_limit();
+    let mut text = String::from("(components: {");
+    for i in 0..limit {
+        text.push_str(&format!("\"c{i}\": (model: \"counter\"),"));
+    }
+    text.push_str("})");
+    let circuit =
+        cspsim::netlist::load_str(&text, "big.ron", None, &Registry::standard(), 0).unwrap();
+    let options = RunOptions {
+        engine: Engine::Threads,
+        ..RunOptions::default()
+    };
+    let err = cspsim::engine::run(circuit, &options, None).expect_err("refused");
+    assert!(
+        matches!(err, RunError::TooManyThreads { components, .. } if components == limit),
+        "{err}"
+    );
+}

@@ -139,3 +139,76 @@ fn accumulator_pipeline_sums_and_delays() {
         "trace selection keeps unselected signals out"
     );
 }
+
+#[test]
+fn real_signals_are_traced_as_vcd_reals() {
+    let text = r#"Circuit(
+        name: "analog",
+        cycles: 6,
+        components: {
+            "gain": Component(model: "const", params: {"real": true, "value": 0.5}),
+            "tiny": Component(model: "const", params: {"real": true, "value": 1.25e-12}),
+            "acc":  Component(model: "add", params: {"real": true}),
+            "sum":  Component(model: "add", params: {"real": true}),
+            "mul":  Component(model: "mul", params: {"real": true}),
+        },
+        nets: {
+            "gain.y": ["acc.a", "mul.a"],
+            "mul.y": ["acc.b"],
+            "acc.y": ["mul.b", "sum.a"],
+            "tiny.y": ["sum.b"],
+        },
+    )"#;
+    let err = cspsim::netlist::load_str(text, "analog.ron", None, &cspsim::Registry::standard(), 0)
+        .err()
+        .unwrap();
+    assert!(
+        err.to_string().contains("combinational loop"),
+        "acc and mul form a loop: {err}"
+    );
+
+    let text = text.replace(r#""mul.y": ["acc.b"],"#, r#""mul.y": ["r.d"], "r.q": ["acc.b"],"#).replace(
+        r#""mul":  Component(model: "mul", params: {"real": true}),"#,
+        r#""mul":  Component(model: "mul", params: {"real": true}), "r": Component(model: "register", params: {"width": 64}),"#,
+    );
+    let err =
+        cspsim::netlist::load_str(&text, "analog.ron", None, &cspsim::Registry::standard(), 0)
+            .err()
+            .unwrap();
+    assert!(
+        err.to_string()
+            .contains("`mul.y` is Real but `r.d` is Bits(64)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn real_values_round_trip_through_the_vcd() {
+    let text = r#"Circuit(
+        name: "analog",
+        cycles: 3,
+        components: {
+            "a": Component(model: "const", params: {"real": true, "value": 0.1}),
+            "b": Component(model: "const", params: {"real": true, "value": 1.25e-12}),
+            "c": Component(model: "const", params: {"real": true, "value": -3e20}),
+            "s": Component(model: "add", params: {"real": true}),
+            "p": Component(model: "mul", params: {"real": true}),
+        },
+        nets: { "a.y": ["s.a"], "b.y": ["s.b", "p.a"], "c.y": ["p.b"] },
+    )"#;
+    let circuit =
+        cspsim::netlist::load_str(text, "analog.ron", None, &cspsim::Registry::standard(), 0)
+            .unwrap();
+    let (result, vcd) = run_traced(circuit, &RunOptions::default());
+    result.unwrap();
+    assert!(vcd.contains("$var real 64"), "{vcd}");
+    let w = parse_vcd(&vcd, 10);
+    let real = |name: &str| f64::from_bits(w.get(name)[2]);
+    assert_eq!(
+        real("analog.s.y"),
+        0.1 + 1.25e-12,
+        "exact: VCD reals keep every digit"
+    );
+    assert_eq!(real("analog.b.y"), 1.25e-12);
+    assert_eq!(real("analog.p.y"), 1.25e-12 * -3e20);
+}
