@@ -11,7 +11,7 @@ use std::fmt;
 
 use serde::de::{Deserialize, Deserializer, SeqAccess, Visitor};
 
-/// A parameter value as written in a circuit file or a [`params!`](crate::params) list.
+/// A parameter value as written in a circuit file or a [`params!`](crate::params!) list.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ParamValue {
     /// An integer (wide enough for any `u64` and any `i64`).
