@@ -1,4 +1,4 @@
-//! The command line: `run`, `check`, `models`, `describe`. A crate with its
+//! The command line: `run`, `check`, `diff`, `models`, `describe`. A crate with its
 //! own models calls [`main`] with its registry to get the same tool:
 //!
 //! ```no_run
@@ -75,6 +75,16 @@ enum Command {
         /// The circuit file (RON).
         circuit: PathBuf,
     },
+    /// Compare two VCD files signal by signal (exit 0 if they match, 1 if not).
+    Diff {
+        /// The first VCD.
+        a: PathBuf,
+        /// The second VCD.
+        b: PathBuf,
+        /// Relative tolerance for real values.
+        #[arg(long, default_value_t = 1e-9)]
+        tolerance: f64,
+    },
     /// List the available models.
     Models,
     /// Show a model's ports, parameters and behaviour.
@@ -130,6 +140,7 @@ where
             )
         }
         Command::Check { circuit } => check(&registry, &circuit),
+        Command::Diff { a, b, tolerance } => diff(&a, &b, tolerance),
         Command::Models => {
             let width = registry.iter().map(|m| m.name.len()).max().unwrap_or(0);
             for m in registry.iter() {
@@ -162,6 +173,31 @@ fn check(registry: &Registry, path: &Path) -> i32 {
             0
         }
         Err(code) => code,
+    }
+}
+
+fn diff(a: &Path, b: &Path, tolerance: f64) -> i32 {
+    let read = |path: &Path| -> Result<trace::read::Waveform, String> {
+        let file = std::fs::File::open(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        trace::read::Waveform::read(std::io::BufReader::new(file))
+            .map_err(|e| format!("{}: {e}", path.display()))
+    };
+    match (read(a), read(b)) {
+        (Ok(left), Ok(right)) => {
+            let comparison = trace::diff::compare(&left, &right, tolerance);
+            print!("{comparison}");
+            if comparison.is_match() {
+                println!();
+                0
+            } else {
+                EXIT_RUN_FAILED
+            }
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: {e}");
+            EXIT_BAD_INPUT
+        }
     }
 }
 

@@ -12,12 +12,21 @@
 //!
 //! Combinational outputs always reflect the current inputs and state: reading
 //! one after [`set`](Testbench::set) evaluates the model first.
+//!
+//! [`record_vcd_file`](Testbench::record_vcd_file) records every port to a
+//! VCD to look at in GTKWave; with [`trace::diff::check_golden`](crate::trace::diff::check_golden)
+//! that recording becomes a golden-waveform test.
 
+use std::io::{self, Write};
+use std::path::Path;
 use std::sync::atomic::Ordering::Relaxed;
+
+use crate::circuit::PortRef;
 
 use crate::model::{BuildContext, Interface, Io, Model, ModelInfo, Slot};
 use crate::params::{ParamError, ParamValue};
 use crate::registry::Registry;
+use crate::trace::{Scope, TracePlan, TraceSink, Var, VarSource, VcdWriter};
 use crate::value::PortType;
 
 /// Why a testbench call was refused.
@@ -70,6 +79,8 @@ pub struct Testbench {
     masks: Vec<u64>,
     dirty: bool,
     cycle: u64,
+    /// A VCD being recorded: every port, sampled each cycle before the edge.
+    recording: Option<Box<dyn TraceSink>>,
 }
 
 impl Testbench {
@@ -121,6 +132,7 @@ impl Testbench {
             slots,
             dirty: true,
             cycle: 0,
+            recording: None,
         };
         let io = Io::new(&tb.slots, &tb.slots, &tb.ins, &tb.outs, &tb.masks);
         tb.model.reset(&io);
@@ -250,9 +262,75 @@ impl Testbench {
         self.dirty = false;
     }
 
+    /// Record every port of this bench as VCD to `out` from now on, one
+    /// cycle per [`step`](Self::step) (the values just before the edge).
+    /// Call [`finish_vcd`](Self::finish_vcd) at the end.
+    pub fn record_vcd(&mut self, out: impl Write + Send + 'static) -> io::Result<()> {
+        let iface = &self.interface;
+        let types: Vec<PortType> = iface
+            .inputs()
+            .iter()
+            .map(|p| p.ty)
+            .chain(iface.outputs().iter().map(|p| p.ty))
+            .collect();
+        let names = iface
+            .inputs()
+            .iter()
+            .map(|p| &p.name)
+            .chain(iface.outputs().iter().map(|p| &p.name));
+        let vars = names
+            .zip(&types)
+            .enumerate()
+            .map(|(k, (name, ty))| Var {
+                name: name.clone(),
+                ty: *ty,
+                source: VarSource::Row(k),
+            })
+            .collect();
+        let plan = TracePlan {
+            top: "testbench".into(),
+            row: (0..types.len())
+                .map(|k| PortRef {
+                    component: 0,
+                    port: k,
+                })
+                .collect(),
+            row_types: types,
+            clock: true,
+            scopes: vec![Scope {
+                path: self.name.clone(),
+                vars,
+            }],
+            period: 10,
+            timescale: (1, vcd::TimescaleUnit::NS),
+        };
+        self.recording = Some(Box::new(VcdWriter::new(out, &plan)?));
+        Ok(())
+    }
+
+    /// Record to a new file at `path`.
+    pub fn record_vcd_file(&mut self, path: impl AsRef<Path>) -> io::Result<()> {
+        let file = std::fs::File::create(path)?;
+        self.record_vcd(io::BufWriter::new(file))
+    }
+
+    /// End the recording: write the final timestamp and flush.
+    pub fn finish_vcd(&mut self) -> io::Result<()> {
+        match self.recording.take() {
+            Some(mut sink) => sink.finish(),
+            None => Ok(()),
+        }
+    }
+
     /// One clock cycle: evaluate, then the clock edge.
     pub fn step(&mut self) {
         self.settle();
+        if let Some(sink) = self.recording.as_mut() {
+            let row: Vec<u64> = self.slots.iter().map(|s| s.load(Relaxed)).collect();
+            if let Err(e) = sink.cycle(&row) {
+                panic!("cannot record the testbench VCD: {e}");
+            }
+        }
         if self.interface.is_clocked() {
             let io = Io::new(&self.slots, &self.slots, &self.ins, &self.outs, &self.masks);
             self.model.tick(&io);
@@ -278,6 +356,13 @@ fn names<'a>(it: impl Iterator<Item = &'a str>) -> String {
     }
 }
 
+impl Drop for Testbench {
+    fn drop(&mut self) {
+        // Keep what was recorded even when a failing assertion unwinds the test.
+        let _ = self.finish_vcd();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,5 +381,32 @@ mod tests {
             Testbench::new("nope", params! {}),
             Err(TestbenchError::UnknownModel(_))
         ));
+    }
+
+    #[test]
+    fn records_every_port_each_cycle_as_vcd() {
+        #[derive(Clone, Default)]
+        struct Buf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl Write for Buf {
+            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let buf = Buf::default();
+        let mut tb = Testbench::new("counter", params! { "width" => 4 }).unwrap();
+        tb.record_vcd(buf.clone()).unwrap();
+        tb.step_n(3);
+        tb.set("en", 0);
+        tb.step_n(2);
+        tb.finish_vcd().unwrap();
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let w = crate::trace::read::Waveform::from_text(&text).unwrap();
+        let s = w.sample(10);
+        assert_eq!(s["testbench.counter.q"], vec![0, 1, 2, 3, 3]);
+        assert_eq!(s["testbench.counter.en"], vec![1, 1, 1, 0, 0]);
     }
 }

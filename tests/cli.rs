@@ -258,3 +258,54 @@ fn a_failing_component_exits_1_through_the_library_entry_point() {
         "cycle 0 was traced"
     );
 }
+
+#[test]
+fn diff_compares_two_traces() {
+    let (a, b, c) = (temp("d_a.vcd"), temp("d_b.vcd"), temp("d_c.vcd"));
+    let path = |p: &std::path::PathBuf| p.to_str().unwrap().to_string();
+    assert_eq!(
+        cspsim(&["run", "circuits/alu_datapath.ron", "--vcd", &path(&a)])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        cspsim(&[
+            "run",
+            "circuits/alu_datapath.ron",
+            "--engine",
+            "threads",
+            "--vcd",
+            &path(&b)
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
+    assert_eq!(
+        cspsim(&[
+            "run",
+            "circuits/alu_datapath.ron",
+            "--cycles",
+            "30",
+            "--vcd",
+            &path(&c)
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
+    let out = cspsim(&["diff", &path(&a), &path(&b)]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(text(&out.stdout).trim(), "waveforms match (32 signals)");
+    let out = cspsim(&["diff", &path(&a), &path(&c)]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a shorter run ends earlier: {}",
+        text(&out.stdout)
+    );
+    let out = cspsim(&["diff", &path(&a), "no/such.vcd"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cannot read no/such.vcd"));
+}

@@ -212,3 +212,67 @@ fn real_values_round_trip_through_the_vcd() {
     assert_eq!(real("analog.b.y"), 1.25e-12);
     assert_eq!(real("analog.p.y"), 1.25e-12 * -3e20);
 }
+
+/// Every example's trace matches the golden waveform stored in
+/// `tests/golden/` (record new ones with `CSPSIM_BLESS=1 cargo test golden`).
+#[test]
+fn golden_waveforms_of_every_example() {
+    for path in common::all_circuits() {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let (result, vcd) = run_traced(common::load_path(&path), &RunOptions::default());
+        result.unwrap();
+        let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("tests/golden/{name}.vcd"));
+        if let Err(e) = cspsim::trace::diff::check_golden(&vcd, &golden, 1e-12) {
+            panic!("{name}: {e}");
+        }
+    }
+}
+
+#[test]
+fn golden_checks_report_missing_files_and_the_first_difference() {
+    use cspsim::trace::diff::{check_golden, GoldenError};
+    let dir = std::env::temp_dir().join(format!("cspsim-golden-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (_, vcd) = run_traced(load("counter_compare"), &RunOptions::default());
+    let missing = check_golden(&vcd, &dir.join("none.vcd"), 0.0).unwrap_err();
+    assert!(matches!(missing, GoldenError::Missing(_)));
+    assert!(missing.to_string().contains("CSPSIM_BLESS=1"));
+
+    let golden = dir.join("counter.vcd");
+    std::fs::write(&golden, &vcd).unwrap();
+    check_golden(&vcd, &golden, 0.0).unwrap();
+    let options = RunOptions {
+        cycles: Some(40),
+        ..RunOptions::default()
+    };
+    let text = std::fs::read_to_string(common::circuits_dir().join("counter_compare.ron")).unwrap();
+    let changed = cspsim::netlist::load_str(
+        &text.replace("\"value\": 9", "\"value\": 7"),
+        "c.ron",
+        None,
+        &cspsim::Registry::standard(),
+        0,
+    )
+    .unwrap();
+    let (_, other) = run_traced(changed, &options);
+    let GoldenError::Mismatch { comparison, .. } = check_golden(&other, &golden, 0.0).unwrap_err()
+    else {
+        panic!("expected a mismatch");
+    };
+    let first = &comparison.differences[0];
+    assert_eq!(
+        (first.signal.as_str(), first.time, first.cycle),
+        ("counter_compare.hit.b", 0, Some(0))
+    );
+    let q = comparison
+        .differences
+        .iter()
+        .find(|d| d.signal == "counter_compare.cnt.q")
+        .unwrap();
+    assert_eq!(
+        (q.time, q.cycle),
+        (80, Some(8)),
+        "7 resets the counter at cycle 8 instead of 10"
+    );
+}

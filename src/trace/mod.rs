@@ -3,7 +3,9 @@
 //! sampled rows to a writer thread so that formatting and I/O stay off the
 //! simulation threads.
 
+pub mod diff;
 mod plan;
+pub mod read;
 mod select;
 mod vcd;
 

@@ -2,7 +2,7 @@
 //! into an in-memory VCD, and reading a VCD back cycle by cycle.
 #![allow(dead_code)]
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -78,10 +78,9 @@ pub fn run_with_patterns(
 
 /// A VCD read back: each signal's value at every cycle.
 pub struct Waves {
-    pub period: u64,
     pub cycles: usize,
     /// Full names (`top.comp.port`) → value per cycle (Real as f64 bits).
-    pub signals: HashMap<String, Vec<u64>>,
+    pub signals: BTreeMap<String, Vec<u64>>,
 }
 
 impl Waves {
@@ -95,76 +94,15 @@ impl Waves {
     }
 }
 
-/// Parse a VCD with the `vcd` crate and sample every signal at each cycle
-/// start (t × period). The last timestamp marks the end of the last cycle.
+/// Read a VCD with the library's strict reader (undeclared identifiers and
+/// timestamps going back are errors) and sample every signal at each cycle
+/// start. The last timestamp marks the end of the last cycle.
 pub fn parse_vcd(text: &str, period: u64) -> Waves {
-    use vcd::{Command, ScopeItem, Value};
-    let mut parser = vcd::Parser::new(text.as_bytes());
-    let header = parser.parse_header().expect("valid VCD header");
-    let mut names: HashMap<vcd::IdCode, Vec<String>> = HashMap::new();
-    fn walk(items: &[ScopeItem], prefix: &str, names: &mut HashMap<vcd::IdCode, Vec<String>>) {
-        for item in items {
-            match item {
-                ScopeItem::Scope(s) => walk(&s.items, &format!("{prefix}{}.", s.identifier), names),
-                ScopeItem::Var(v) => names
-                    .entry(v.code)
-                    .or_default()
-                    .push(format!("{prefix}{}", v.reference)),
-                _ => {}
-            }
-        }
-    }
-    walk(&header.items, "", &mut names);
-    let mut current: HashMap<vcd::IdCode, u64> = HashMap::new();
-    let mut samples: HashMap<vcd::IdCode, Vec<u64>> = HashMap::new();
-    let mut cycle = 0u64;
-    let mut last_time = 0u64;
-    let bits = |v: &vcd::Vector| {
-        v.iter()
-            .fold(0u64, |acc, b| acc << 1 | u64::from(b == Value::V1))
-    };
-    for command in parser {
-        match command.expect("valid VCD body") {
-            Command::Timestamp(t) => {
-                assert!(
-                    t >= last_time,
-                    "timestamps must not go back: {t} after {last_time}"
-                );
-                while cycle * period < t {
-                    for id in names.keys() {
-                        samples
-                            .entry(*id)
-                            .or_default()
-                            .push(*current.get(id).expect("every var is dumped at #0"));
-                    }
-                    cycle += 1;
-                }
-                last_time = t;
-            }
-            Command::ChangeScalar(id, v) => {
-                assert!(names.contains_key(&id), "undeclared id {id}");
-                current.insert(id, u64::from(v == Value::V1));
-            }
-            Command::ChangeVector(id, v) => {
-                assert!(names.contains_key(&id), "undeclared id {id}");
-                current.insert(id, bits(&v));
-            }
-            Command::ChangeReal(id, v) => {
-                assert!(names.contains_key(&id), "undeclared id {id}");
-                current.insert(id, v.to_bits());
-            }
-            _ => {}
-        }
-    }
-    let mut signals = HashMap::new();
-    for (id, list) in names {
-        for name in list {
-            signals.insert(name, samples.get(&id).cloned().unwrap_or_default());
-        }
-    }
+    let waveform = cspsim::trace::read::Waveform::from_text(text)
+        .unwrap_or_else(|e| panic!("invalid VCD: {e}"));
+    let signals = waveform.sample(period);
     Waves {
-        period,
-        cycles: cycle as usize,
+        cycles: (waveform.end / period) as usize,
         signals,
     }
 }
