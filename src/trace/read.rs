@@ -213,7 +213,7 @@ impl Waveform {
     /// Every signal sampled at the start of each cycle of `period`, as
     /// integers (Real as f64 bits; x/z as `u64::MAX`).
     pub fn sample(&self, period: u64) -> BTreeMap<String, Vec<u64>> {
-        let cycles = if period == 0 { 0 } else { self.end / period };
+        let cycles = self.end.checked_div(period).unwrap_or(0);
         self.signals
             .iter()
             .map(|(name, s)| {
