@@ -225,10 +225,7 @@ fn describe(registry: &Registry, name: &str) -> i32 {
             .map_or("required".to_string(), |d| format!("default {d}"));
         println!("  {:10} {} ({default}) — {}", p.name, p.kind, p.doc);
     }
-    let ctx = crate::BuildContext {
-        path: name.to_string(),
-        seed: 0,
-    };
+    let ctx = crate::BuildContext::new(name);
     match info.build(&[], &ctx) {
         Ok((ports, _)) => {
             println!("\nPorts with default parameters:");

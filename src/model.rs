@@ -321,9 +321,29 @@ pub struct BuildContext {
     pub path: String,
     /// The run's seed.
     pub seed: u64,
+    /// The directory of the circuit file, against which relative file
+    /// parameters (memory contents, stimulus) are resolved.
+    pub dir: Option<std::path::PathBuf>,
 }
 
 impl BuildContext {
+    /// A context for a component at `path`, seed 0, no directory.
+    pub fn new(path: impl Into<String>) -> Self {
+        BuildContext {
+            path: path.into(),
+            seed: 0,
+            dir: None,
+        }
+    }
+
+    /// `file` resolved against the circuit's directory.
+    pub fn resolve(&self, file: &str) -> std::path::PathBuf {
+        match &self.dir {
+            Some(dir) => dir.join(file),
+            None => std::path::PathBuf::from(file),
+        }
+    }
+
     /// A seed for this component's random generator, derived from the run
     /// seed and the component path only, so every engine and thread count
     /// draws the same numbers.
@@ -449,8 +469,8 @@ mod tests {
     #[test]
     fn component_seeds_depend_on_path_and_run_seed_only() {
         let ctx = |path: &str, seed| BuildContext {
-            path: path.into(),
             seed,
+            ..BuildContext::new(path)
         };
         assert_eq!(
             ctx("a.b", 1).component_seed(),

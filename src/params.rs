@@ -151,6 +151,8 @@ pub enum ParamKind {
     Bool,
     /// One of a fixed set of strings.
     Choice(Vec<&'static str>),
+    /// Any string.
+    Str,
     /// A list of integers in `min..=max`.
     IntList {
         /// Smallest value allowed.
@@ -167,6 +169,7 @@ impl fmt::Display for ParamKind {
             ParamKind::Real => f.write_str("real"),
             ParamKind::Number => f.write_str("integer or real"),
             ParamKind::Bool => f.write_str("bool"),
+            ParamKind::Str => f.write_str("string"),
             ParamKind::Choice(choices) => write!(f, "one of {}", choices.join("|")),
             ParamKind::IntList { min, max } => write!(f, "list of integers {min}..={max}"),
         }
@@ -207,6 +210,10 @@ impl ParamDecl {
     pub fn bool(name: &'static str, doc: &'static str) -> Self {
         Self::new(name, ParamKind::Bool, doc)
     }
+    /// A string parameter.
+    pub fn string(name: &'static str, doc: &'static str) -> Self {
+        Self::new(name, ParamKind::Str, doc)
+    }
     /// A parameter taking one of `choices`.
     pub fn choice(name: &'static str, choices: &[&'static str], doc: &'static str) -> Self {
         Self::new(name, ParamKind::Choice(choices.to_vec()), doc)
@@ -245,7 +252,8 @@ impl ParamDecl {
             (ParamKind::Real, ParamValue::Int(v)) => Ok(ParamValue::Real(*v as f64)),
             (ParamKind::Real | ParamKind::Number, ParamValue::Real(_))
             | (ParamKind::Number, ParamValue::Int(_))
-            | (ParamKind::Bool, ParamValue::Bool(_)) => Ok(value.clone()),
+            | (ParamKind::Bool, ParamValue::Bool(_))
+            | (ParamKind::Str, ParamValue::Str(_)) => Ok(value.clone()),
             (ParamKind::Choice(choices), ParamValue::Str(s)) => {
                 if choices.contains(&s.as_str()) {
                     Ok(value.clone())

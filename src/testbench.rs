@@ -106,10 +106,7 @@ impl Testbench {
         info: &ModelInfo,
         params: Vec<(String, ParamValue)>,
     ) -> Result<Self, TestbenchError> {
-        let ctx = BuildContext {
-            path: info.name.to_string(),
-            seed: 0,
-        };
+        let ctx = BuildContext::new(info.name);
         let (interface, model) =
             info.build(&params, &ctx)
                 .map_err(|source| TestbenchError::Params {

@@ -276,3 +276,45 @@ fn golden_checks_report_missing_files_and_the_first_difference() {
         "7 resets the counter at cycle 8 instead of 10"
     );
 }
+
+#[test]
+fn memory_files_resolve_against_the_circuits_directory() {
+    let dir = std::env::temp_dir().join(format!("cspsim-rom-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    std::fs::write(dir.join("data/table.hex"), "05 0a 0f 14\n").unwrap();
+    std::fs::write(
+        dir.join("lookup.ron"),
+        r#"Circuit(
+            name: "lookup",
+            cycles: 6,
+            components: {
+                "a":   Component(model: "counter", params: {"width": 2}),
+                "rom": Component(model: "rom", params: {"width": 8, "depth": 4, "file": "data/table.hex"}),
+            },
+            nets: { "a.q": ["rom.addr"] },
+        )"#,
+    )
+    .unwrap();
+    let circuit = common::load_path(&dir.join("lookup.ron"));
+    let (result, vcd) = run_traced(circuit, &RunOptions::default());
+    result.unwrap();
+    assert_eq!(
+        parse_vcd(&vcd, 10).get("lookup.rom.rdata"),
+        &[5, 10, 15, 20, 5, 10]
+    );
+
+    std::fs::write(
+        dir.join("lookup.ron"),
+        std::fs::read_to_string(dir.join("lookup.ron"))
+            .unwrap()
+            .replace("table.hex", "missing.hex"),
+    )
+    .unwrap();
+    let err = cspsim::netlist::load_file(&dir.join("lookup.ron"), &cspsim::Registry::standard(), 0)
+        .err()
+        .unwrap();
+    assert!(
+        err.to_string().contains("cannot read") && err.to_string().contains("missing.hex"),
+        "{err}"
+    );
+}

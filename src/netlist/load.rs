@@ -59,6 +59,7 @@ pub fn load_str(
     })?;
     let mut loader = Loader {
         text,
+        file,
         registry,
         seed,
         diagnostics: Vec::new(),
@@ -126,6 +127,8 @@ enum Endpoint {
 
 struct Loader<'a> {
     text: &'a str,
+    /// The file's name as given: relative file parameters resolve against its directory.
+    file: &'a str,
     registry: &'a Registry,
     seed: u64,
     diagnostics: Vec<Diagnostic>,
@@ -233,6 +236,10 @@ impl Loader<'_> {
         let ctx = BuildContext {
             path: name.to_string(),
             seed: self.seed,
+            dir: std::path::Path::new(self.file)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .map(std::path::Path::to_path_buf),
         };
         let built = info.build(&decl.params.0, &ctx);
         let (interface, behaviour) = match built {

@@ -5,13 +5,20 @@ use crate::model::ModelInfo;
 
 mod alu;
 mod arith;
+mod clock_enable;
 mod compare;
 mod concat;
 mod constant;
+mod contents;
 mod counter;
+mod edge_detect;
+mod fifo;
 mod gates;
+mod lfsr;
+mod memory;
 mod mux;
 mod register;
+mod shift_register;
 mod slice;
 
 /// Every standard primitive.
@@ -25,7 +32,13 @@ pub fn all() -> Vec<ModelInfo> {
         compare::info(),
         slice::info(),
         concat::info(),
+        lfsr::info(),
+        shift_register::info(),
+        edge_detect::info(),
+        clock_enable::info(),
+        fifo::info(),
     ];
+    models.extend(memory::infos());
     models.extend(arith::infos());
     models.extend(gates::infos());
     models

@@ -1,0 +1,138 @@
+//! `fifo`: a first-in first-out queue with push/pop and status flags.
+
+use std::collections::VecDeque;
+
+use crate::model::{Interface, Io, Model, ModelInfo};
+use crate::params::ParamDecl;
+use crate::value::{bits_for, PortType};
+
+const DIN: usize = 0;
+const PUSH: usize = 1;
+const POP: usize = 2;
+const DOUT: usize = 0;
+const EMPTY: usize = 1;
+const FULL: usize = 2;
+const COUNT: usize = 3;
+const DROPPED: usize = 4;
+
+struct Fifo {
+    depth: usize,
+    queue: VecDeque<u64>,
+    dropped: u64,
+}
+
+impl Fifo {
+    fn publish(&self, io: &Io<'_>) {
+        io.set(DOUT, self.queue.front().copied().unwrap_or(0));
+        io.set(EMPTY, u64::from(self.queue.is_empty()));
+        io.set(FULL, u64::from(self.queue.len() == self.depth));
+        io.set(COUNT, self.queue.len() as u64);
+        io.set(DROPPED, self.dropped);
+    }
+}
+
+impl Model for Fifo {
+    fn reset(&mut self, io: &Io<'_>) {
+        self.queue.clear();
+        self.dropped = 0;
+        self.publish(io);
+    }
+    fn tick(&mut self, io: &Io<'_>) {
+        if io.get_bool(POP) {
+            self.queue.pop_front();
+        }
+        if io.get_bool(PUSH) {
+            if self.queue.len() < self.depth {
+                self.queue.push_back(io.get(DIN));
+            } else {
+                self.dropped += 1;
+            }
+        }
+        self.publish(io);
+    }
+}
+
+pub fn info() -> ModelInfo {
+    ModelInfo::new("fifo", "first-in first-out queue", |p, _| {
+        let width = p.width("width")?;
+        let depth = p.usize("depth")?;
+        let data = PortType::Bits(width as u8);
+        let bit = PortType::Bits(1);
+        let ports = Interface::new()
+            .input("din", data)
+            .optional_input("push", bit, 0)
+            .optional_input("pop", bit, 0)
+            .registered("dout", data)
+            .registered("empty", bit)
+            .registered("full", bit)
+            .registered("count", PortType::Bits(bits_for(depth as u64 + 1) as u8))
+            .registered("dropped", PortType::Bits(32));
+        Ok((
+            ports,
+            Box::new(Fifo {
+                depth,
+                queue: VecDeque::with_capacity(depth),
+                dropped: 0,
+            }),
+        ))
+    })
+    .doc(
+        "Inputs: din (Bits(width)); push, pop (Bits(1), optional, default 0).\n\
+         Outputs (all registered): dout, the oldest word (0 when empty); empty; full;\n\
+         count (words held); dropped (pushes refused because the FIFO was full, counted mod 2^32).\n\
+         At the edge a pop removes the word shown on dout, then a push appends din. A pop when\n\
+         empty does nothing. A push when full is refused and counted in `dropped` — unless the\n\
+         same edge pops, which makes room.",
+    )
+    .param(ParamDecl::width("bits per word"))
+    .param(ParamDecl::int("depth", 1, 1 << 24, "words it can hold").default(16))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{params, Testbench};
+
+    #[test]
+    fn keeps_order_and_reports_its_state() {
+        let mut tb = Testbench::new("fifo", params! { "width" => 8, "depth" => 2 }).unwrap();
+        assert_eq!(
+            (tb.get("empty"), tb.get("full"), tb.get("count")),
+            (1, 0, 0)
+        );
+        tb.set("push", 1);
+        for v in [10, 11] {
+            tb.set("din", v);
+            tb.step();
+        }
+        assert_eq!(
+            (tb.get("dout"), tb.get("full"), tb.get("count")),
+            (10, 1, 2)
+        );
+        tb.set("din", 12);
+        tb.step();
+        assert_eq!(
+            (tb.get("count"), tb.get("dropped")),
+            (2, 1),
+            "push when full is refused and counted"
+        );
+        tb.set("pop", 1);
+        tb.set("din", 13);
+        tb.step();
+        assert_eq!(
+            (tb.get("dout"), tb.get("count"), tb.get("dropped")),
+            (11, 2, 1),
+            "pop makes room for a push"
+        );
+        tb.set("push", 0);
+        tb.step();
+        assert_eq!(tb.get("dout"), 13);
+        tb.step();
+        assert_eq!((tb.get("empty"), tb.get("dout")), (1, 0));
+        tb.step();
+        assert_eq!(
+            (tb.get("empty"), tb.get("count")),
+            (1, 0),
+            "pop when empty does nothing"
+        );
+    }
+}
