@@ -319,7 +319,8 @@ fn run(
         Err(e) => {
             eprintln!("error: {e}");
             match e {
-                RunError::ComponentPanicked { completed, .. } => {
+                RunError::ComponentPanicked { completed, .. }
+                | RunError::ComponentFailed { completed, .. } => {
                     if let Some(out) = vcd {
                         eprintln!(
                             "the trace {} holds the {completed} completed cycles",

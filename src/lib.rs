@@ -30,6 +30,7 @@
 pub mod circuit;
 pub mod cli;
 pub mod engine;
+pub mod expr;
 pub mod graph;
 pub mod model;
 pub mod netlist;
@@ -44,5 +45,5 @@ pub use circuit::Circuit;
 pub use model::{BuildContext, Interface, Io, Model, ModelInfo, Timing};
 pub use params::{ParamDecl, ParamError, ParamValue, Params};
 pub use registry::Registry;
-pub use testbench::Testbench;
+pub use testbench::{Testbench, TestbenchError};
 pub use value::PortType;

@@ -117,6 +117,20 @@ pub trait Model: Send {
     fn tick(&mut self, _io: &Io<'_>) {}
 }
 
+/// The payload of [`fail`]: a model stopping the run on purpose.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure(pub String);
+
+/// Stop the run from inside a model because a check failed (what `assert`
+/// does). The engine ends the run at this cycle with
+/// [`RunError::ComponentFailed`](crate::engine::RunError::ComponentFailed),
+/// which names the component, the cycle and `message`; the trace keeps every
+/// completed cycle. No panic message is printed. A [`Testbench`](crate::Testbench)
+/// reports it from [`try_step`](crate::Testbench::try_step).
+pub fn fail(message: impl Into<String>) -> ! {
+    std::panic::resume_unwind(Box::new(Failure(message.into())))
+}
+
 /// When an output's value is known in a cycle.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Timing {

@@ -153,6 +153,8 @@ pub enum ParamKind {
     Choice(Vec<&'static str>),
     /// Any string.
     Str,
+    /// A list of strings.
+    StrList,
     /// A list of integers in `min..=max`.
     IntList {
         /// Smallest value allowed.
@@ -171,6 +173,7 @@ impl fmt::Display for ParamKind {
             ParamKind::Bool => f.write_str("bool"),
             ParamKind::Str => f.write_str("string"),
             ParamKind::Choice(choices) => write!(f, "one of {}", choices.join("|")),
+            ParamKind::StrList => f.write_str("list of strings"),
             ParamKind::IntList { min, max } => write!(f, "list of integers {min}..={max}"),
         }
     }
@@ -218,6 +221,10 @@ impl ParamDecl {
     pub fn choice(name: &'static str, choices: &[&'static str], doc: &'static str) -> Self {
         Self::new(name, ParamKind::Choice(choices.to_vec()), doc)
     }
+    /// A list of strings.
+    pub fn string_list(name: &'static str, doc: &'static str) -> Self {
+        Self::new(name, ParamKind::StrList, doc)
+    }
     /// A list of integers in `min..=max`.
     pub fn int_list(name: &'static str, min: i128, max: i128, doc: &'static str) -> Self {
         Self::new(name, ParamKind::IntList { min, max }, doc)
@@ -261,6 +268,12 @@ impl ParamDecl {
                     Err(format!("{s:?} is not one of {}", choices.join(", ")))
                 }
             }
+            (ParamKind::StrList, ParamValue::List(items)) => {
+                match items.iter().find(|i| !matches!(i, ParamValue::Str(_))) {
+                    Some(other) => Err(format!("list holds {}", other.kind_name())),
+                    None => Ok(value.clone()),
+                }
+            }
             (ParamKind::IntList { min, max }, ParamValue::List(items)) => {
                 for item in items {
                     match item {
@@ -302,6 +315,21 @@ pub enum ParamError {
         /// What is wrong with it.
         message: String,
     },
+    /// A mistake inside a string value (an expression, a declaration), with
+    /// the part of the string it is about.
+    #[error("parameter `{name}`: {message}")]
+    InValue {
+        /// The parameter.
+        name: String,
+        /// The string (the whole value, or the list item) holding the mistake.
+        value: String,
+        /// Where in `value`, in bytes.
+        span: std::ops::Range<usize>,
+        /// What is wrong.
+        message: String,
+        /// How to fix it.
+        hint: Option<String>,
+    },
 }
 
 impl ParamError {
@@ -313,10 +341,23 @@ impl ParamError {
         }
     }
 
+    /// An error inside the string `value` of parameter `name`.
+    pub fn in_value(name: &str, value: &str, error: crate::expr::ExprError) -> Self {
+        ParamError::InValue {
+            name: name.to_string(),
+            value: value.to_string(),
+            span: error.span,
+            message: error.message,
+            hint: error.hint,
+        }
+    }
+
     /// The parameter the error is about.
     pub fn param_name(&self) -> &str {
         match self {
-            ParamError::Unknown { name, .. } | ParamError::Invalid { name, .. } => name,
+            ParamError::Unknown { name, .. }
+            | ParamError::Invalid { name, .. }
+            | ParamError::InValue { name, .. } => name,
             ParamError::Missing { name, .. } => name,
         }
     }
@@ -448,6 +489,20 @@ impl Params {
                 .map(|item| match item {
                     ParamValue::Int(v) => Ok(*v),
                     other => Err(Self::mismatch(name, "a list of integers", other)),
+                })
+                .collect(),
+            other => Err(Self::mismatch(name, "a list", other)),
+        }
+    }
+
+    /// A list of strings.
+    pub fn str_list(&self, name: &str) -> Result<Vec<&str>, ParamError> {
+        match self.get(name)? {
+            ParamValue::List(items) => items
+                .iter()
+                .map(|item| match item {
+                    ParamValue::Str(v) => Ok(v.as_str()),
+                    other => Err(Self::mismatch(name, "a list of strings", other)),
                 })
                 .collect(),
             other => Err(Self::mismatch(name, "a list", other)),

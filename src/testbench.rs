@@ -41,7 +41,7 @@ pub enum TestbenchError {
         /// The model.
         model: String,
         /// Why.
-        source: ParamError,
+        source: Box<ParamError>,
     },
     /// No port of that name (in that direction).
     #[error("model `{model}` has no {direction} `{port}` (it has: {known})")]
@@ -63,6 +63,15 @@ pub enum TestbenchError {
         /// Its type.
         ty: PortType,
         /// What is wrong.
+        message: String,
+    },
+    /// The model stopped the run with [`fail`](crate::model::fail) (an
+    /// `assert` whose condition was false).
+    #[error("cycle {cycle}: {message}")]
+    Failed {
+        /// The cycle.
+        cycle: u64,
+        /// The model's message.
         message: String,
     },
 }
@@ -111,7 +120,7 @@ impl Testbench {
             info.build(&params, &ctx)
                 .map_err(|source| TestbenchError::Params {
                     model: info.name.to_string(),
-                    source,
+                    source: Box::new(source),
                 })?;
         let n_in = interface.inputs().len();
         let n_out = interface.outputs().len();
@@ -208,7 +217,7 @@ impl Testbench {
     /// Read an output (the raw bits for a `Real` one).
     pub fn try_get(&mut self, port: &str) -> Result<u64, TestbenchError> {
         let o = self.output(port)?;
-        self.settle();
+        self.settle()?;
         Ok(self.slots[self.outs[o] as usize].load(Relaxed))
     }
 
@@ -251,12 +260,30 @@ impl Testbench {
     }
 
     /// Evaluate combinational outputs if inputs or state changed.
-    fn settle(&mut self) {
+    fn settle(&mut self) -> Result<(), TestbenchError> {
         if self.dirty && self.interface.has_combinational() {
-            let io = Io::new(&self.slots, &self.slots, &self.ins, &self.outs, &self.masks);
-            self.model.eval(&io);
+            self.dirty = false;
+            self.call(|model, io| model.eval(io))?;
         }
         self.dirty = false;
+        Ok(())
+    }
+
+    /// Call the model; a [`fail`](crate::model::fail) becomes an error,
+    /// any other panic carries on unwinding into the test.
+    fn call(&mut self, f: impl FnOnce(&mut dyn Model, &Io<'_>)) -> Result<(), TestbenchError> {
+        let io = Io::new(&self.slots, &self.slots, &self.ins, &self.outs, &self.masks);
+        let model = self.model.as_mut();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(model, &io))) {
+            Ok(()) => Ok(()),
+            Err(payload) => match payload.downcast::<crate::model::Failure>() {
+                Ok(failure) => Err(TestbenchError::Failed {
+                    cycle: self.cycle,
+                    message: failure.0,
+                }),
+                Err(other) => std::panic::resume_unwind(other),
+            },
+        }
     }
 
     /// Record every port of this bench as VCD to `out` from now on, one
@@ -319,9 +346,19 @@ impl Testbench {
         }
     }
 
-    /// One clock cycle: evaluate, then the clock edge.
+    /// One clock cycle: evaluate, then the clock edge. Panics if the model
+    /// [fails](crate::model::fail); see [`try_step`](Self::try_step).
     pub fn step(&mut self) {
-        self.settle();
+        if let Err(e) = self.try_step() {
+            panic!("{e}");
+        }
+    }
+
+    /// One clock cycle; an error if the model [fails](crate::model::fail)
+    /// (an `assert` whose condition is false), in which case the cycle does
+    /// not advance.
+    pub fn try_step(&mut self) -> Result<(), TestbenchError> {
+        self.settle()?;
         if let Some(sink) = self.recording.as_mut() {
             let row: Vec<u64> = self.slots.iter().map(|s| s.load(Relaxed)).collect();
             if let Err(e) = sink.cycle(&row) {
@@ -329,11 +366,11 @@ impl Testbench {
             }
         }
         if self.interface.is_clocked() {
-            let io = Io::new(&self.slots, &self.slots, &self.ins, &self.outs, &self.masks);
-            self.model.tick(&io);
+            self.call(|model, io| model.tick(io))?;
         }
         self.dirty = true;
         self.cycle += 1;
+        Ok(())
     }
 
     /// `n` clock cycles.

@@ -325,3 +325,23 @@ fn empty_circuits_and_missing_files() {
         .to_string()
         .starts_with("/nonexistent/x.ron: cannot read the circuit"));
 }
+
+#[test]
+fn expression_errors_point_into_the_expression() {
+    let text = r#"Circuit(
+    components: {
+        "a": Component(model: "counter", params: {"width": 8}),
+        "f": Component(model: "expr", params: {
+            "inputs": ["x: 8"],
+            "outputs": ["y: 8 = x + 1", "z: 1 = y > lmit"],
+            "constants": ["limit = 10"],
+        }),
+    },
+    nets: { "a.q": ["f.x"] },
+)"#;
+    let (d, line, col) = only(text, ErrorKind::BadParameter);
+    assert_eq!(pointed(text, &d), "lmit");
+    assert_eq!((line, col), (6, 53), "{}", d.message);
+    assert!(d.message.contains("unknown name `lmit`"), "{}", d.message);
+    assert_eq!(d.hint.as_deref(), Some("did you mean `limit`?"));
+}

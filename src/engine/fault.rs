@@ -6,6 +6,8 @@ use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Mutex;
 
+use crate::model::Failure;
+
 /// Which call a fault happened in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Phase {
@@ -27,7 +29,16 @@ impl std::fmt::Display for Phase {
     }
 }
 
-/// A component that panicked.
+/// How a component stopped the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultKind {
+    /// It panicked: a bug in the model or input it cannot handle.
+    Panicked,
+    /// It called [`fail`](crate::model::fail): a check in the circuit failed.
+    Failed,
+}
+
+/// A component that stopped the run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fault {
     /// The cycle.
@@ -36,7 +47,9 @@ pub struct Fault {
     pub phase: Phase,
     /// The component's index.
     pub component: usize,
-    /// The panic message.
+    /// Panic or failure.
+    pub kind: FaultKind,
+    /// The panic or failure message.
     pub message: String,
 }
 
@@ -69,20 +82,25 @@ pub fn in_model_call() -> bool {
     IN_MODEL.with(Cell::get)
 }
 
-/// Run model code `f`; if it panics, the panic's message.
-pub fn guard<R>(f: impl FnOnce() -> R) -> Result<R, String> {
+/// Run model code `f`; if it panics or fails, how and why.
+pub fn guard<R>(f: impl FnOnce() -> R) -> Result<R, (FaultKind, String)> {
     IN_MODEL.with(|m| m.set(true));
     let result = catch_unwind(AssertUnwindSafe(f)).map_err(|payload| message(&*payload));
     IN_MODEL.with(|m| m.set(false));
     result
 }
 
-fn message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
+fn message(payload: &(dyn Any + Send)) -> (FaultKind, String) {
+    if let Some(Failure(s)) = payload.downcast_ref::<Failure>() {
+        (FaultKind::Failed, s.clone())
+    } else if let Some(s) = payload.downcast_ref::<&str>() {
+        (FaultKind::Panicked, (*s).to_string())
     } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
+        (FaultKind::Panicked, s.clone())
     } else {
-        "panicked with a non-string payload".to_string()
+        (
+            FaultKind::Panicked,
+            "panicked with a non-string payload".to_string(),
+        )
     }
 }

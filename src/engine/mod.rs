@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use crate::circuit::Circuit;
 use crate::trace::Trace;
 
-pub use fault::{in_model_call, Fault, Phase};
+pub use fault::{in_model_call, Fault, FaultKind, Phase};
 pub use threads::thread_limit;
 
 /// Which engine runs the circuit.
@@ -112,6 +112,21 @@ pub enum RunError {
         /// Cycles evaluated and traced before the run stopped.
         completed: u64,
     },
+    /// A component stopped the run with [`fail`](crate::model::fail) (an
+    /// `assert` whose condition was false); completed cycles were traced.
+    #[error("cycle {cycle}: component `{path}` (model `{model}`) failed: {message}")]
+    ComponentFailed {
+        /// Its path.
+        path: String,
+        /// Its model.
+        model: String,
+        /// The cycle whose values failed the check.
+        cycle: u64,
+        /// What failed, with the values.
+        message: String,
+        /// Cycles evaluated and traced before the run stopped.
+        completed: u64,
+    },
     /// The circuit has more components than the machine can hold as threads.
     #[error(
         "the threads engine needs one thread per component: {components} components exceed this machine's limit of {limit} threads; use --engine partitioned"
@@ -158,6 +173,15 @@ pub fn run(
     let elapsed = started.elapsed();
     if let Some(fault) = outcome.fault {
         let (path, model) = names[fault.component].clone();
+        if fault.kind == FaultKind::Failed {
+            return Err(RunError::ComponentFailed {
+                path,
+                model,
+                cycle: fault.cycle,
+                message: fault.message,
+                completed: outcome.cycles,
+            });
+        }
         return Err(RunError::ComponentPanicked {
             path,
             model,

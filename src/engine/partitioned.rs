@@ -17,7 +17,7 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 use super::barrier::Barrier;
-use super::fault::{guard, Fault, Faults, Phase};
+use super::fault::{guard, Fault, FaultKind, Faults, Phase};
 use super::{finish_trace, Outcome, RunError, RunOptions};
 use crate::circuit::{Circuit, Source};
 use crate::model::{Io, Model, Slot, Timing};
@@ -50,7 +50,7 @@ impl Worker {
         cur: &[Slot],
         out: &[Slot],
         f: impl Fn(&mut dyn Model, &Io<'_>),
-    ) -> Result<(), (usize, String)> {
+    ) -> Result<(), (usize, FaultKind, String)> {
         let at = Cell::new(0usize);
         let (models, ports) = (&mut self.models, &self.ports);
         guard(|| {
@@ -64,7 +64,7 @@ impl Worker {
                 );
             }
         })
-        .map_err(|message| (self.global[at.get()], message))
+        .map_err(|(kind, message)| (self.global[at.get()], kind, message))
     }
 }
 
@@ -82,11 +82,17 @@ struct Shared {
 }
 
 impl Shared {
-    fn fault(&self, cycle: u64, phase: Phase, (component, message): (usize, String)) {
+    fn fault(
+        &self,
+        cycle: u64,
+        phase: Phase,
+        (component, kind, message): (usize, FaultKind, String),
+    ) {
         self.faults.report(Fault {
             cycle,
             phase,
             component,
+            kind,
             message,
         });
         if phase != Phase::Tick {

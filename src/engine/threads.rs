@@ -106,11 +106,12 @@ impl Process {
     ) -> Result<(), Stop> {
         let io = Io::new(&self.slots, &self.slots, &self.ins, &self.outs, &self.masks);
         let model = self.model.as_mut();
-        guard(|| f(model, &io)).map_err(|message| {
+        guard(|| f(model, &io)).map_err(|(kind, message)| {
             Stop::Fault(Fault {
                 cycle,
                 phase,
                 component: self.index,
+                kind,
                 message,
             })
         })

@@ -245,12 +245,21 @@ impl Loader<'_> {
         let (interface, behaviour) = match built {
             Ok(b) => b,
             Err(e) => {
+                let param_span = span
+                    .as_ref()
+                    .and_then(|s| quoted_after(self.text, e.param_name(), s.end));
                 let at = match &e {
                     ParamError::Missing { .. } => span.clone(),
-                    _ => span
+                    ParamError::InValue {
+                        value, span: inner, ..
+                    } => param_span
                         .as_ref()
-                        .and_then(|s| quoted_after(self.text, e.param_name(), s.end))
-                        .or_else(|| span.clone()),
+                        .and_then(|p| quoted_after(self.text, value, p.end))
+                        .map(|v| {
+                            v.start + 1 + inner.start..v.start + 1 + inner.end.max(inner.start + 1)
+                        })
+                        .or(param_span),
+                    _ => param_span.or_else(|| span.clone()),
                 };
                 let hint = match &e {
                     ParamError::Unknown { name: p, known } => {
@@ -265,6 +274,9 @@ impl Loader<'_> {
                             None => format!("`{}` takes: {}", info.name, known.join(", ")),
                         }
                     }
+                    ParamError::InValue {
+                        hint: Some(hint), ..
+                    } => hint.clone(),
                     _ => format!("`cspsim describe {}` documents its parameters", info.name),
                 };
                 self.report(

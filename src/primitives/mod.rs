@@ -12,6 +12,7 @@ mod constant;
 mod contents;
 mod counter;
 mod edge_detect;
+mod expr;
 mod fifo;
 mod gates;
 mod lfsr;
@@ -37,6 +38,7 @@ pub fn all() -> Vec<ModelInfo> {
         edge_detect::info(),
         clock_enable::info(),
         fifo::info(),
+        expr::info(),
     ];
     models.extend(memory::infos());
     models.extend(arith::infos());

@@ -1,0 +1,413 @@
+//! The expression language of the `expr` and `assert` models: C/Verilog
+//! operators over unsigned 64-bit values, parsed and checked once when a
+//! circuit is loaded and compiled to a flat stack program, so a cycle costs
+//! one pass over a few ops and never touches the text again.
+//!
+//! - values: decimal, `0x…` hexadecimal, `0b…` binary (`_` separators allowed),
+//!   and names (inputs, constants, earlier outputs);
+//! - operators, loosest first: `?:`, `||`, `&&`, `|`, `^`, `&`, `== !=`,
+//!   `< <= > >=`, `<< >>`, `+ -`, `* / %`, unary `~ ! -`, bit slices `a[7:4]`, `a[0]`;
+//! - arithmetic wraps at 64 bits and is unsigned; comparisons and logical
+//!   operators give 0 or 1; `x / 0` and `x % 0` give 0; shifting by 64 or
+//!   more gives 0. The consumer masks the result to its declared width.
+//!
+//! ```
+//! use cspsim::expr::{Program, Scope};
+//! let mut scope = Scope::new();
+//! scope.input("a", 8);
+//! scope.input("b", 8);
+//! scope.constant("LIMIT", 100);
+//! let program = Program::compile("a + b > LIMIT ? (a + b)[8:1] : 0", &scope)?;
+//! let mut stack = Vec::new();
+//! assert_eq!(program.eval(|i| [90, 30][i], &[], &mut stack), 60);
+//! # Ok::<(), cspsim::expr::ExprError>(())
+//! ```
+
+use std::ops::Range;
+
+pub mod parse;
+
+use parse::{BinOp, Node, UnOp};
+
+/// A mistake in an expression or declaration, with the byte span it is about.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ExprError {
+    /// What is wrong.
+    pub message: String,
+    /// Where, in bytes of the expression text.
+    pub span: Range<usize>,
+    /// How to fix it, if there is something to say.
+    pub hint: Option<String>,
+}
+
+impl ExprError {
+    /// An error about `span`.
+    pub fn new(message: impl Into<String>, span: Range<usize>) -> Self {
+        ExprError {
+            message: message.into(),
+            span,
+            hint: None,
+        }
+    }
+
+    /// Add a hint.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+/// What a name refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Symbol {
+    /// Input number `index`, `width` bits.
+    Input {
+        /// Position among the inputs.
+        index: usize,
+        /// Declared width.
+        width: u32,
+    },
+    /// A value computed earlier in the same evaluation (an earlier output).
+    Local {
+        /// Position among the locals.
+        index: usize,
+        /// Declared width.
+        width: u32,
+    },
+    /// A fixed value.
+    Constant(u64),
+}
+
+/// The names an expression may use.
+#[derive(Clone, Debug, Default)]
+pub struct Scope {
+    names: Vec<(String, Symbol)>,
+    inputs: usize,
+    locals: usize,
+}
+
+impl Scope {
+    /// No names.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add the next input.
+    pub fn input(&mut self, name: &str, width: u32) -> Symbol {
+        let symbol = Symbol::Input {
+            index: self.inputs,
+            width,
+        };
+        self.inputs += 1;
+        self.names.push((name.to_string(), symbol));
+        symbol
+    }
+
+    /// Add the next local (a value computed before the expressions that use it).
+    pub fn local(&mut self, name: &str, width: u32) -> Symbol {
+        let symbol = Symbol::Local {
+            index: self.locals,
+            width,
+        };
+        self.locals += 1;
+        self.names.push((name.to_string(), symbol));
+        symbol
+    }
+
+    /// Add a named constant.
+    pub fn constant(&mut self, name: &str, value: u64) {
+        self.names.push((name.to_string(), Symbol::Constant(value)));
+    }
+
+    /// What `name` refers to.
+    pub fn lookup(&self, name: &str) -> Option<Symbol> {
+        self.names.iter().find(|(n, _)| n == name).map(|(_, s)| *s)
+    }
+
+    /// Whether `name` is taken.
+    pub fn contains(&self, name: &str) -> bool {
+        self.lookup(name).is_some()
+    }
+
+    fn unknown(&self, name: &str, span: Range<usize>) -> ExprError {
+        let names = self.names.iter().map(|(n, _)| n.as_str());
+        let hint = match crate::registry::closest(name, names.clone()) {
+            Some(c) => format!("did you mean `{c}`?"),
+            None if self.names.is_empty() => "no names are declared here".to_string(),
+            None => format!("known names: {}", names.collect::<Vec<_>>().join(", ")),
+        };
+        ExprError::new(format!("unknown name `{name}`"), span).hint(hint)
+    }
+}
+
+/// One step of a compiled expression, on a value stack.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Op {
+    Input(u32),
+    Local(u32),
+    Const(u64),
+    Unary(UnOp),
+    Binary(BinOp),
+    /// Pops `otherwise`, `then`, `condition`.
+    Select,
+    /// `(x >> shift) & mask`.
+    Slice(u32, u64),
+}
+
+/// A compiled expression.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Program {
+    ops: Vec<Op>,
+    depth: usize,
+}
+
+/// A subtree's code: a constant (folded) or ops.
+enum Code {
+    Const(u64),
+    Ops(Vec<Op>),
+}
+
+impl Code {
+    fn into_ops(self) -> Vec<Op> {
+        match self {
+            Code::Const(v) => vec![Op::Const(v)],
+            Code::Ops(ops) => ops,
+        }
+    }
+}
+
+impl Program {
+    /// Parse and compile `text` against `scope`.
+    pub fn compile(text: &str, scope: &Scope) -> Result<Self, ExprError> {
+        Self::from_node(&parse::expression(text)?, scope)
+    }
+
+    /// Compile a parsed expression against `scope`.
+    pub fn from_node(node: &Node, scope: &Scope) -> Result<Self, ExprError> {
+        let ops = code(node, scope)?.into_ops();
+        let mut depth = 0usize;
+        let mut max = 0;
+        for op in &ops {
+            depth = match op {
+                Op::Input(_) | Op::Local(_) | Op::Const(_) => depth + 1,
+                Op::Unary(_) | Op::Slice(..) => depth,
+                Op::Binary(_) => depth - 1,
+                Op::Select => depth - 2,
+            };
+            max = max.max(depth);
+        }
+        Ok(Program { ops, depth: max })
+    }
+
+    /// The value, if the expression does not depend on any input or local.
+    pub fn constant(&self) -> Option<u64> {
+        match self.ops.as_slice() {
+            [Op::Const(v)] => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// Whether the expression reads input `index`.
+    pub fn reads_input(&self, index: usize) -> bool {
+        self.ops.contains(&Op::Input(index as u32))
+    }
+
+    /// Whether the expression reads local `index`.
+    pub fn reads_local(&self, index: usize) -> bool {
+        self.ops.contains(&Op::Local(index as u32))
+    }
+
+    /// Evaluate with inputs from `input` and earlier results in `locals`.
+    /// `stack` is scratch space, reused between calls to avoid allocating.
+    #[inline]
+    pub fn eval(&self, input: impl Fn(usize) -> u64, locals: &[u64], stack: &mut Vec<u64>) -> u64 {
+        if let [op] = self.ops.as_slice() {
+            return match *op {
+                Op::Input(i) => input(i as usize),
+                Op::Local(i) => locals[i as usize],
+                Op::Const(v) => v,
+                _ => 0,
+            };
+        }
+        stack.clear();
+        stack.reserve(self.depth);
+        for op in &self.ops {
+            match *op {
+                Op::Input(i) => stack.push(input(i as usize)),
+                Op::Local(i) => stack.push(locals[i as usize]),
+                Op::Const(v) => stack.push(v),
+                Op::Unary(u) => {
+                    if let Some(top) = stack.last_mut() {
+                        *top = u.apply(*top);
+                    }
+                }
+                Op::Slice(shift, mask) => {
+                    if let Some(top) = stack.last_mut() {
+                        *top = (*top >> shift) & mask;
+                    }
+                }
+                Op::Binary(b) => {
+                    let rhs = stack.pop().unwrap_or(0);
+                    if let Some(top) = stack.last_mut() {
+                        *top = b.apply(*top, rhs);
+                    }
+                }
+                Op::Select => {
+                    let otherwise = stack.pop().unwrap_or(0);
+                    let then = stack.pop().unwrap_or(0);
+                    if let Some(top) = stack.last_mut() {
+                        *top = if *top != 0 { then } else { otherwise };
+                    }
+                }
+            }
+        }
+        stack.pop().unwrap_or(0)
+    }
+}
+
+fn code(node: &Node, scope: &Scope) -> Result<Code, ExprError> {
+    Ok(match node {
+        Node::Num(v) => Code::Const(*v),
+        Node::Name(name, span) => match scope.lookup(name) {
+            Some(Symbol::Input { index, .. }) => Code::Ops(vec![Op::Input(index as u32)]),
+            Some(Symbol::Local { index, .. }) => Code::Ops(vec![Op::Local(index as u32)]),
+            Some(Symbol::Constant(v)) => Code::Const(v),
+            None => return Err(scope.unknown(name, span.clone())),
+        },
+        Node::Unary(op, a) => match code(a, scope)? {
+            Code::Const(v) => Code::Const(op.apply(v)),
+            Code::Ops(mut ops) => {
+                ops.push(Op::Unary(*op));
+                Code::Ops(ops)
+            }
+        },
+        Node::Binary(op, a, b) => match (code(a, scope)?, code(b, scope)?) {
+            (Code::Const(x), Code::Const(y)) => Code::Const(op.apply(x, y)),
+            (a, b) => {
+                let mut ops = a.into_ops();
+                ops.extend(b.into_ops());
+                ops.push(Op::Binary(*op));
+                Code::Ops(ops)
+            }
+        },
+        Node::Cond(c, a, b) => match code(c, scope)? {
+            Code::Const(v) => code(if v != 0 { a } else { b }, scope)?,
+            Code::Ops(mut ops) => {
+                ops.extend(code(a, scope)?.into_ops());
+                ops.extend(code(b, scope)?.into_ops());
+                ops.push(Op::Select);
+                Code::Ops(ops)
+            }
+        },
+        Node::Slice(a, hi, lo, span) => {
+            if let Node::Name(name, _) = &**a {
+                if let Some(Symbol::Input { width, .. } | Symbol::Local { width, .. }) =
+                    scope.lookup(name)
+                {
+                    if *hi >= width {
+                        return Err(ExprError::new(
+                            format!(
+                                "`{name}` has {width} bits (0..={}), so bit {hi} does not exist",
+                                width - 1
+                            ),
+                            span.clone(),
+                        ));
+                    }
+                }
+            }
+            let mask = crate::value::mask(hi - lo + 1);
+            match code(a, scope)? {
+                Code::Const(v) => Code::Const((v >> lo) & mask),
+                Code::Ops(mut ops) => {
+                    ops.push(Op::Slice(*lo, mask));
+                    Code::Ops(ops)
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope() -> Scope {
+        let mut s = Scope::new();
+        s.input("a", 8);
+        s.input("b", 8);
+        s.local("sum", 9);
+        s.constant("K", 3);
+        s
+    }
+
+    fn run(text: &str, a: u64, b: u64, sum: u64) -> u64 {
+        let p = Program::compile(text, &scope()).unwrap();
+        p.eval(|i| [a, b][i], &[sum], &mut Vec::new())
+    }
+
+    #[test]
+    fn evaluates_every_operator() {
+        let cases: &[(&str, u64)] = &[
+            ("a + b", 30),
+            ("a - b", 5u64.wrapping_sub(25)),
+            ("a * b", 125),
+            ("b / a", 5),
+            ("b % 7", 4),
+            ("a / 0", 0),
+            ("a % 0", 0),
+            ("a << 2", 20),
+            ("b >> 1", 12),
+            ("a << 64", 0),
+            ("a < b", 1),
+            ("a <= 5", 1),
+            ("a > b", 0),
+            ("b >= 26", 0),
+            ("a == 5", 1),
+            ("a != 5", 0),
+            ("a & b", 5 & 25),
+            ("a | b", 5 | 25),
+            ("a ^ b", 5 ^ 25),
+            ("a && 0", 0),
+            ("a || 0", 1),
+            ("~a & 0xff", 0xfa),
+            ("!a", 0),
+            ("-a", 5u64.wrapping_neg()),
+            ("a > K ? b : a", 25),
+            ("b[4:3]", 3),
+            ("b[0]", 1),
+            ("(a + b)[4:1]", 15),
+            ("sum + K", 103),
+            ("1 + 2 * 3 == 7 && (a | 2) == 7", 1),
+        ];
+        for (text, want) in cases {
+            assert_eq!(run(text, 5, 25, 100), *want, "{text}");
+        }
+    }
+
+    #[test]
+    fn constant_subtrees_fold_at_compile_time() {
+        let p = Program::compile("K * 2 + (1 ? 4 : a)", &scope()).unwrap();
+        assert_eq!(p.constant(), Some(10));
+        let p = Program::compile("a + (K << 4)", &scope()).unwrap();
+        assert_eq!(
+            p.ops,
+            vec![Op::Input(0), Op::Const(48), Op::Binary(BinOp::Add)]
+        );
+        assert!(p.reads_input(0) && !p.reads_input(1));
+    }
+
+    #[test]
+    fn names_are_resolved_and_slices_checked_against_widths() {
+        let e = Program::compile("a + sun", &scope()).unwrap_err();
+        assert_eq!(
+            (e.message.as_str(), e.span.clone()),
+            ("unknown name `sun`", 4..7)
+        );
+        assert_eq!(e.hint.as_deref(), Some("did you mean `sum`?"));
+        let e = Program::compile("a[8]", &scope()).unwrap_err();
+        assert_eq!(e.span, 1..4);
+        assert!(e.message.contains("has 8 bits"));
+        assert!(Program::compile("sum[8]", &scope()).is_ok());
+    }
+}

@@ -1,0 +1,575 @@
+//! Text to syntax tree: a lexer and a precedence-climbing parser for the
+//! expression language, plus the `name: width` and `name: width = expr`
+//! declarations the `expr` and `assert` models take. Every error carries the
+//! byte span it is about, so the loader can point into the circuit file.
+
+use std::ops::Range;
+
+use super::ExprError;
+
+/// A binary operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    /// `*`
+    Mul,
+    /// `/` (by zero gives 0)
+    Div,
+    /// `%` (by zero gives 0)
+    Rem,
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `<<` (64 or more gives 0)
+    Shl,
+    /// `>>` (64 or more gives 0)
+    Shr,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `&`
+    And,
+    /// `^`
+    Xor,
+    /// `|`
+    Or,
+    /// `&&`
+    LogAnd,
+    /// `||`
+    LogOr,
+}
+
+impl BinOp {
+    /// Apply to two 64-bit operands (wrapping, unsigned).
+    #[inline]
+    pub fn apply(self, a: u64, b: u64) -> u64 {
+        match self {
+            BinOp::Mul => a.wrapping_mul(b),
+            BinOp::Div => a.checked_div(b).unwrap_or(0),
+            BinOp::Rem => a.checked_rem(b).unwrap_or(0),
+            BinOp::Add => a.wrapping_add(b),
+            BinOp::Sub => a.wrapping_sub(b),
+            BinOp::Shl => u32::try_from(b)
+                .ok()
+                .and_then(|s| a.checked_shl(s))
+                .unwrap_or(0),
+            BinOp::Shr => u32::try_from(b)
+                .ok()
+                .and_then(|s| a.checked_shr(s))
+                .unwrap_or(0),
+            BinOp::Lt => u64::from(a < b),
+            BinOp::Le => u64::from(a <= b),
+            BinOp::Gt => u64::from(a > b),
+            BinOp::Ge => u64::from(a >= b),
+            BinOp::Eq => u64::from(a == b),
+            BinOp::Ne => u64::from(a != b),
+            BinOp::And => a & b,
+            BinOp::Xor => a ^ b,
+            BinOp::Or => a | b,
+            BinOp::LogAnd => u64::from(a != 0 && b != 0),
+            BinOp::LogOr => u64::from(a != 0 || b != 0),
+        }
+    }
+
+    /// Binding power (higher binds tighter), as in C and Verilog.
+    fn power(self) -> u8 {
+        match self {
+            BinOp::LogOr => 2,
+            BinOp::LogAnd => 3,
+            BinOp::Or => 4,
+            BinOp::Xor => 5,
+            BinOp::And => 6,
+            BinOp::Eq | BinOp::Ne => 7,
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => 8,
+            BinOp::Shl | BinOp::Shr => 9,
+            BinOp::Add | BinOp::Sub => 10,
+            BinOp::Mul | BinOp::Div | BinOp::Rem => 11,
+        }
+    }
+}
+
+/// A unary operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnOp {
+    /// `~`, bitwise not (then masked by whatever consumes it).
+    Not,
+    /// `!`, 1 if zero else 0.
+    LogNot,
+    /// `-`, two's complement.
+    Neg,
+}
+
+impl UnOp {
+    /// Apply to a 64-bit operand.
+    #[inline]
+    pub fn apply(self, a: u64) -> u64 {
+        match self {
+            UnOp::Not => !a,
+            UnOp::LogNot => u64::from(a == 0),
+            UnOp::Neg => a.wrapping_neg(),
+        }
+    }
+}
+
+/// A parsed expression.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Node {
+    /// A literal.
+    Num(u64),
+    /// A name, with where it is written.
+    Name(String, Range<usize>),
+    /// `op a`.
+    Unary(UnOp, Box<Node>),
+    /// `a op b`.
+    Binary(BinOp, Box<Node>, Box<Node>),
+    /// `c ? a : b`.
+    Cond(Box<Node>, Box<Node>, Box<Node>),
+    /// `a[hi:lo]` or `a[bit]`; the span covers the brackets.
+    Slice(Box<Node>, u32, u32, Range<usize>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Tok {
+    Num(u64),
+    Ident(String),
+    Sym(&'static str),
+    End,
+}
+
+/// Longest symbols first, so `<<` wins over `<`.
+const SYMBOLS: [&str; 27] = [
+    "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+", "-", "*", "/", "%", "&", "|", "^", "~",
+    "!", "<", ">", "?", ":", "(", ")", "[", "]", "=",
+];
+
+fn lex(text: &str) -> Result<Vec<(Tok, Range<usize>)>, ExprError> {
+    let bytes = text.as_bytes();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c.is_ascii_whitespace() {
+            i += 1;
+        } else if c.is_ascii_digit() {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            let value = number(&text[start..i]).ok_or_else(|| {
+                ExprError::new(format!("`{}` is not a number", &text[start..i]), start..i)
+                    .hint("numbers are decimal, 0x… hexadecimal or 0b… binary, up to 64 bits")
+            })?;
+            tokens.push((Tok::Num(value), start..i));
+        } else if c.is_ascii_alphabetic() || c == b'_' {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            tokens.push((Tok::Ident(text[start..i].to_string()), start..i));
+        } else if let Some(sym) = SYMBOLS.iter().find(|s| text[i..].starts_with(**s)) {
+            tokens.push((Tok::Sym(sym), i..i + sym.len()));
+            i += sym.len();
+        } else {
+            let ch = text[i..].chars().next().unwrap_or('?');
+            return Err(ExprError::new(
+                format!("unexpected character `{ch}`"),
+                i..i + ch.len_utf8(),
+            ));
+        }
+    }
+    tokens.push((Tok::End, text.len()..text.len()));
+    Ok(tokens)
+}
+
+fn number(s: &str) -> Option<u64> {
+    let s = s.replace('_', "");
+    if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        u64::from_str_radix(hex, 16).ok()
+    } else if let Some(bin) = s.strip_prefix("0b").or_else(|| s.strip_prefix("0B")) {
+        u64::from_str_radix(bin, 2).ok()
+    } else {
+        s.parse().ok()
+    }
+}
+
+struct Parser<'a> {
+    tokens: Vec<(Tok, Range<usize>)>,
+    at: usize,
+    text: &'a str,
+}
+
+impl<'a> Parser<'a> {
+    fn new(text: &'a str) -> Result<Self, ExprError> {
+        Ok(Parser {
+            tokens: lex(text)?,
+            at: 0,
+            text,
+        })
+    }
+
+    fn peek(&self) -> &Tok {
+        &self.tokens[self.at].0
+    }
+
+    fn span(&self) -> Range<usize> {
+        self.tokens[self.at].1.clone()
+    }
+
+    fn bump(&mut self) -> (Tok, Range<usize>) {
+        let t = self.tokens[self.at].clone();
+        if self.at + 1 < self.tokens.len() {
+            self.at += 1;
+        }
+        t
+    }
+
+    fn eat(&mut self, sym: &str) -> bool {
+        if *self.peek() == Tok::Sym(match_sym(sym)) {
+            self.bump();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, sym: &str, what: &str) -> Result<Range<usize>, ExprError> {
+        let span = self.span();
+        if self.eat(sym) {
+            Ok(span)
+        } else {
+            Err(self.unexpected(what))
+        }
+    }
+
+    fn unexpected(&self, what: &str) -> ExprError {
+        let span = self.span();
+        let found = match self.peek() {
+            Tok::End => "the end".to_string(),
+            _ => format!("`{}`", &self.text[span.clone()]),
+        };
+        ExprError::new(format!("expected {what}, found {found}"), span)
+    }
+
+    fn expression(&mut self, min_power: u8) -> Result<Node, ExprError> {
+        let mut lhs = self.unary()?;
+        loop {
+            if let Tok::Sym("?") = self.peek() {
+                if min_power > 1 {
+                    break;
+                }
+                self.bump();
+                let then = self.expression(1)?;
+                self.expect(":", "`:` of a `c ? a : b`")?;
+                let otherwise = self.expression(1)?;
+                lhs = Node::Cond(Box::new(lhs), Box::new(then), Box::new(otherwise));
+                continue;
+            }
+            let Some(op) = binary_op(self.peek()) else {
+                break;
+            };
+            let power = op.power();
+            if power < min_power {
+                break;
+            }
+            self.bump();
+            let rhs = self.expression(power + 1)?;
+            lhs = Node::Binary(op, Box::new(lhs), Box::new(rhs));
+        }
+        Ok(lhs)
+    }
+
+    fn unary(&mut self) -> Result<Node, ExprError> {
+        let op = match self.peek() {
+            Tok::Sym("~") => Some(UnOp::Not),
+            Tok::Sym("!") => Some(UnOp::LogNot),
+            Tok::Sym("-") => Some(UnOp::Neg),
+            _ => None,
+        };
+        if let Some(op) = op {
+            self.bump();
+            return Ok(Node::Unary(op, Box::new(self.unary()?)));
+        }
+        let mut node = self.primary()?;
+        while let Tok::Sym("[") = self.peek() {
+            let open = self.bump().1;
+            let hi = self.bit_index()?;
+            let lo = if self.eat(":") { self.bit_index()? } else { hi };
+            let close = self.expect("]", "`]` or `:`")?;
+            let span = open.start..close.end;
+            if hi < lo {
+                return Err(
+                    ExprError::new(format!("slice [{hi}:{lo}] is reversed"), span)
+                        .hint("write the high bit first, as in a[7:4]"),
+                );
+            }
+            node = Node::Slice(Box::new(node), hi, lo, span);
+        }
+        Ok(node)
+    }
+
+    fn bit_index(&mut self) -> Result<u32, ExprError> {
+        let Tok::Num(n) = *self.peek() else {
+            return Err(self.unexpected("a bit number"));
+        };
+        let span = self.bump().1;
+        if n < 64 {
+            Ok(n as u32)
+        } else {
+            Err(ExprError::new(format!("bit {n} is beyond bit 63"), span))
+        }
+    }
+
+    fn primary(&mut self) -> Result<Node, ExprError> {
+        match self.peek().clone() {
+            Tok::Num(n) => {
+                self.bump();
+                Ok(Node::Num(n))
+            }
+            Tok::Ident(name) => {
+                let span = self.bump().1;
+                Ok(Node::Name(name, span))
+            }
+            Tok::Sym("(") => {
+                self.bump();
+                let inner = self.expression(1)?;
+                self.expect(")", "`)`")?;
+                Ok(inner)
+            }
+            _ => Err(self.unexpected("a value, a name or `(`")),
+        }
+    }
+
+    fn finish(&self) -> Result<(), ExprError> {
+        match self.peek() {
+            Tok::End => Ok(()),
+            _ => Err(self.unexpected("an operator or the end")),
+        }
+    }
+}
+
+/// The `&'static` twin of a symbol, for comparisons with [`Tok::Sym`].
+fn match_sym(sym: &str) -> &'static str {
+    SYMBOLS.iter().find(|s| **s == sym).copied().unwrap_or("")
+}
+
+fn binary_op(tok: &Tok) -> Option<BinOp> {
+    let Tok::Sym(s) = tok else { return None };
+    Some(match *s {
+        "*" => BinOp::Mul,
+        "/" => BinOp::Div,
+        "%" => BinOp::Rem,
+        "+" => BinOp::Add,
+        "-" => BinOp::Sub,
+        "<<" => BinOp::Shl,
+        ">>" => BinOp::Shr,
+        "<" => BinOp::Lt,
+        "<=" => BinOp::Le,
+        ">" => BinOp::Gt,
+        ">=" => BinOp::Ge,
+        "==" => BinOp::Eq,
+        "!=" => BinOp::Ne,
+        "&" => BinOp::And,
+        "^" => BinOp::Xor,
+        "|" => BinOp::Or,
+        "&&" => BinOp::LogAnd,
+        "||" => BinOp::LogOr,
+        _ => return None,
+    })
+}
+
+/// Parse a whole expression.
+pub fn expression(text: &str) -> Result<Node, ExprError> {
+    let mut p = Parser::new(text)?;
+    let node = p.expression(1)?;
+    p.finish()?;
+    Ok(node)
+}
+
+/// What a declaration must contain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// `name: width` (an input).
+    Port,
+    /// `name: width = expression` (an output).
+    Definition,
+    /// `name = expression` (a constant).
+    Constant,
+}
+
+impl Shape {
+    fn example(self) -> &'static str {
+        match self {
+            Shape::Port => "`name: width`, e.g. `a: 8`",
+            Shape::Definition => "`name: width = expression`, e.g. `sum: 9 = a + b`",
+            Shape::Constant => "`NAME = expression`, e.g. `LIMIT = 100`",
+        }
+    }
+}
+
+/// A declared name: `name: width`, `name: width = expr` or `name = expr`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Declaration {
+    /// The name.
+    pub name: String,
+    /// Where the name is written.
+    pub name_span: Range<usize>,
+    /// The width in bits, 1..=64 (0 for a constant).
+    pub width: u32,
+    /// The expression after `=`, if the shape has one.
+    pub value: Option<Node>,
+}
+
+/// Parse a declaration of the given shape.
+pub fn declaration(text: &str, shape: Shape) -> Result<Declaration, ExprError> {
+    let mut p = Parser::new(text)?;
+    let hint = || format!("write {}", shape.example());
+    let Tok::Ident(name) = p.peek().clone() else {
+        return Err(p.unexpected("a name").hint(hint()));
+    };
+    let name_span = p.bump().1;
+    let mut width = 0;
+    if shape != Shape::Constant {
+        p.expect(":", "`:` and a width")
+            .map_err(|e| e.hint(hint()))?;
+        let Tok::Num(w) = *p.peek() else {
+            return Err(p.unexpected("a width").hint(hint()));
+        };
+        let width_span = p.bump().1;
+        width = match w {
+            1..=64 => w as u32,
+            _ => {
+                return Err(ExprError::new(
+                    format!("width {w} is not in 1..=64"),
+                    width_span,
+                ))
+            }
+        };
+    }
+    let value = if shape == Shape::Port {
+        None
+    } else {
+        p.expect("=", "`=` and an expression")
+            .map_err(|e| e.hint(hint()))?;
+        Some(p.expression(1)?)
+    };
+    p.finish()?;
+    Ok(Declaration {
+        name,
+        name_span,
+        width,
+        value,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(v: u64) -> Box<Node> {
+        Box::new(Node::Num(v))
+    }
+
+    #[test]
+    fn precedence_follows_c_and_verilog() {
+        assert_eq!(
+            expression("1 + 2 * 3").unwrap(),
+            Node::Binary(
+                BinOp::Add,
+                n(1),
+                Box::new(Node::Binary(BinOp::Mul, n(2), n(3)))
+            )
+        );
+        assert_eq!(
+            expression("1 - 2 - 3").unwrap(),
+            Node::Binary(
+                BinOp::Sub,
+                Box::new(Node::Binary(BinOp::Sub, n(1), n(2))),
+                n(3)
+            ),
+            "left associative"
+        );
+        assert_eq!(
+            expression("1 ? 2 : 0 ? 3 : 4").unwrap(),
+            Node::Cond(n(1), n(2), Box::new(Node::Cond(n(0), n(3), n(4)))),
+            "?: nests to the right"
+        );
+        assert_eq!(
+            expression("0x1_0 | 0b11").unwrap(),
+            Node::Binary(BinOp::Or, n(16), n(3))
+        );
+    }
+
+    #[test]
+    fn slices_and_names_keep_their_spans() {
+        let Node::Slice(inner, 7, 4, span) = expression("ab[7:4]").unwrap() else {
+            panic!("not a slice");
+        };
+        assert_eq!(*inner, Node::Name("ab".into(), 0..2));
+        assert_eq!(span, 2..7);
+        assert!(matches!(
+            expression("x[3]").unwrap(),
+            Node::Slice(_, 3, 3, _)
+        ));
+    }
+
+    #[test]
+    fn errors_point_at_the_problem() {
+        let cases = [
+            (
+                "a + ",
+                "expected a value, a name or `(`, found the end",
+                4..4,
+            ),
+            ("a $ b", "unexpected character `$`", 2..3),
+            ("(a + b", "expected `)`, found the end", 6..6),
+            ("a b", "expected an operator or the end, found `b`", 2..3),
+            ("a[3:5]", "slice [3:5] is reversed", 1..6),
+            ("a[64]", "bit 64 is beyond bit 63", 2..4),
+            (
+                "1 ? 2",
+                "expected `:` of a `c ? a : b`, found the end",
+                5..5,
+            ),
+            ("0xg1", "`0xg1` is not a number", 0..4),
+        ];
+        for (text, message, span) in cases {
+            let e = expression(text).unwrap_err();
+            assert_eq!(
+                (e.message.as_str(), e.span.clone()),
+                (message, span),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn declarations_name_a_width_and_maybe_a_value() {
+        let d = declaration("sum: 9 = a + b", Shape::Definition).unwrap();
+        assert_eq!((d.name.as_str(), d.width), ("sum", 9));
+        assert!(d.value.is_some());
+        let d = declaration(" a : 8 ", Shape::Port).unwrap();
+        assert_eq!((d.name.as_str(), d.name_span, d.width), ("a", 1..2, 8));
+        let d = declaration("K = 2 * 3", Shape::Constant).unwrap();
+        assert_eq!((d.name.as_str(), d.width), ("K", 0));
+        let e = declaration("a: 65", Shape::Port).unwrap_err();
+        assert_eq!(
+            (e.message.as_str(), e.span),
+            ("width 65 is not in 1..=64", 3..5)
+        );
+        let e = declaration("a = 1", Shape::Definition).unwrap_err();
+        assert_eq!(e.span, 2..3);
+        assert!(e.hint.unwrap().contains("sum: 9 = a + b"));
+        assert!(declaration("a: 8 = ", Shape::Definition).is_err());
+        assert!(declaration("a: 8 junk", Shape::Port).is_err());
+        assert!(declaration("8: a", Shape::Port).is_err());
+    }
+}
