@@ -309,3 +309,37 @@ fn diff_compares_two_traces() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("cannot read no/such.vcd"));
 }
+
+#[test]
+fn a_failing_assert_exits_1_with_the_cycle_and_values() {
+    let circuit = temp("assert.ron");
+    std::fs::write(
+        &circuit,
+        r#"Circuit(
+    components: {
+        "cnt": Component(model: "counter", params: {"width": 8}),
+        "chk": Component(model: "assert", params: {"inputs": ["count: 8"], "condition": "count != 5"}),
+    },
+    nets: { "cnt.q": ["chk.count"] },
+)"#,
+    )
+    .unwrap();
+    let vcd = temp("assert.vcd");
+    let out = cspsim(&[
+        "run",
+        circuit.to_str().unwrap(),
+        "--vcd",
+        vcd.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("cycle 5: component `chk` (model `assert`) failed: assertion `count != 5` failed: count = 5"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("panic"),
+        "a failure is not reported as a panic: {err}"
+    );
+    assert!(err.contains("holds the 6 completed cycles"), "{err}");
+}

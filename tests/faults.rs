@@ -277,3 +277,58 @@ fn the_threads_engine_refuses_at_the_machines_own_limit_without_spawning() {
         "{err}"
     );
 }
+
+/// An `assert` in the circuit fails the run as a failure (not a panic) in
+/// every engine, at the same cycle, with the values, and the trace keeps the
+/// failing cycle.
+#[test]
+fn a_failing_assert_stops_every_engine_at_the_same_cycle() {
+    let text = r#"Circuit(
+    components: {
+        "cnt": Component(model: "counter", params: {"width": 8}),
+        "chk": Component(model: "assert", params: {
+            "inputs": ["count: 8"],
+            "condition": "count < 13",
+            "message": "the counter passed 12",
+        }),
+    },
+    nets: { "cnt.q": ["chk.count"] },
+    cycles: 100,
+)"#;
+    for (engine, threads) in [
+        (Engine::Partitioned, 1),
+        (Engine::Partitioned, 2),
+        (Engine::Threads, 1),
+    ] {
+        let circuit =
+            cspsim::netlist::load_str(text, "assert.ron", None, &Registry::standard(), 0).unwrap();
+        let options = RunOptions {
+            engine,
+            threads: Some(threads),
+            ..RunOptions::default()
+        };
+        let (result, vcd) = run_traced(circuit, &options);
+        let Err(RunError::ComponentFailed {
+            path,
+            model,
+            cycle,
+            message,
+            completed,
+        }) = result
+        else {
+            panic!("{engine:?}/{threads}: {result:?}");
+        };
+        assert_eq!(
+            (path.as_str(), model.as_str(), cycle),
+            ("chk", "assert", 13)
+        );
+        assert_eq!(
+            message,
+            "the counter passed 12 (assertion `count < 13` failed): count = 13"
+        );
+        assert_eq!(completed, 14, "cycles 0..=13 are in the trace");
+        let waves = parse_vcd(&vcd, 10);
+        assert_eq!(waves.cycles, 14, "{engine:?}/{threads}");
+        assert_eq!(waves.get("circuit.cnt.q")[13], 13);
+    }
+}

@@ -5,6 +5,7 @@ use crate::model::ModelInfo;
 
 mod alu;
 mod arith;
+mod assert;
 mod clock_enable;
 mod compare;
 mod concat;
@@ -39,6 +40,7 @@ pub fn all() -> Vec<ModelInfo> {
         clock_enable::info(),
         fifo::info(),
         expr::info(),
+        assert::info(),
     ];
     models.extend(memory::infos());
     models.extend(arith::infos());

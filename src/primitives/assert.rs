@@ -1,0 +1,144 @@
+//! `assert`: a check inside the circuit. When its condition is false at a
+//! clock edge the run stops with the cycle and the values it saw.
+
+use crate::expr::Program;
+use crate::model::{fail, Interface, Io, Model, ModelInfo};
+use crate::params::{ParamDecl, ParamError};
+use crate::value::PortType;
+
+struct Assert {
+    condition: Program,
+    text: String,
+    message: String,
+    names: Vec<String>,
+    skip: u64,
+    cycle: u64,
+    stack: Vec<u64>,
+}
+
+impl Assert {
+    fn failure(&self, io: &Io<'_>) -> String {
+        let values: Vec<String> = self
+            .names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| format!("{name} = {}", io.get(i)))
+            .collect();
+        let what = if self.message.is_empty() {
+            format!("assertion `{}` failed", self.text)
+        } else {
+            format!("{} (assertion `{}` failed)", self.message, self.text)
+        };
+        format!("{what}: {}", values.join(", "))
+    }
+}
+
+impl Model for Assert {
+    fn reset(&mut self, _io: &Io<'_>) {
+        self.cycle = 0;
+    }
+
+    fn tick(&mut self, io: &Io<'_>) {
+        if self.cycle >= self.skip && self.condition.eval(|i| io.get(i), &[], &mut self.stack) == 0
+        {
+            fail(self.failure(io));
+        }
+        self.cycle += 1;
+    }
+}
+
+pub fn info() -> ModelInfo {
+    let [inputs, constants] = super::expr::input_decls(vec!["cond: 1"]);
+    ModelInfo::new(
+        "assert",
+        "stops the run when its condition is false",
+        |p, _| {
+            let (scope, input_ports) = super::expr::input_scope(p)?;
+            let text = p.str("condition")?;
+            let condition = Program::compile(text, &scope)
+                .map_err(|e| ParamError::in_value("condition", text, e))?;
+            let mut ports = Interface::new().clocked(true);
+            for (name, width) in &input_ports {
+                ports = ports.input(name.clone(), PortType::Bits(*width as u8));
+            }
+            Ok((
+                ports,
+                Box::new(Assert {
+                    condition,
+                    text: text.to_string(),
+                    message: p.str("message")?.to_string(),
+                    names: input_ports.into_iter().map(|(n, _)| n).collect(),
+                    skip: p.int("skip")? as u64,
+                    cycle: 0,
+                    stack: Vec::new(),
+                }),
+            ))
+        },
+    )
+    .doc(
+        "Inputs: as declared by `inputs` (default one input, cond: Bits(1)). No outputs.\n\
+         At every clock edge from cycle `skip` on, `condition` (an expression over the inputs\n\
+         and `constants`, as in `expr`) must be non-zero. When it is zero the run stops: the\n\
+         error names this component, the cycle, the message and every input's value, the\n\
+         trace keeps every cycle up to and including the failing one, and `cspsim run` exits\n\
+         with status 1.",
+    )
+    .param(inputs)
+    .param(ParamDecl::string("condition", "what must hold").default("cond"))
+    .param(ParamDecl::string("message", "said when it does not").default(""))
+    .param(ParamDecl::int("skip", 0, i64::MAX.into(), "cycles after reset not checked").default(0))
+    .param(constants)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{params, Testbench, TestbenchError};
+
+    #[test]
+    fn a_false_condition_fails_with_the_cycle_and_the_values() {
+        let mut tb = Testbench::new(
+            "assert",
+            params! {
+                "inputs" => vec!["count: 8", "full: 1"],
+                "condition" => "!(full && count > LIMIT)",
+                "constants" => vec!["LIMIT = 3"],
+                "message" => "overflow",
+            },
+        )
+        .unwrap();
+        tb.set("count", 9);
+        tb.step_n(2);
+        tb.set("full", 1);
+        tb.set("count", 3);
+        tb.step();
+        tb.set("count", 4);
+        let Err(TestbenchError::Failed { cycle, message }) = tb.try_step() else {
+            panic!("the assertion held");
+        };
+        assert_eq!(cycle, 3);
+        assert_eq!(
+            message,
+            "overflow (assertion `!(full && count > LIMIT)` failed): count = 4, full = 1"
+        );
+    }
+
+    #[test]
+    fn the_default_checks_one_bit_after_the_skipped_cycles() {
+        let mut tb = Testbench::new("assert", params! { "skip" => 2 }).unwrap();
+        tb.step_n(2);
+        let e = tb.try_step().unwrap_err();
+        assert_eq!(e.to_string(), "cycle 2: assertion `cond` failed: cond = 0");
+        let mut tb = Testbench::new("assert", params! {}).unwrap();
+        tb.set("cond", 1);
+        tb.step_n(5);
+        assert_eq!(tb.cycle(), 5);
+    }
+
+    #[test]
+    fn a_bad_condition_is_refused_at_build() {
+        let Err(e) = Testbench::new("assert", params! { "condition" => "cond &" }) else {
+            panic!("accepted");
+        };
+        assert!(e.to_string().contains("parameter `condition`"), "{e}");
+    }
+}
