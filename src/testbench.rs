@@ -115,9 +115,18 @@ impl Testbench {
         info: &ModelInfo,
         params: Vec<(String, ParamValue)>,
     ) -> Result<Self, TestbenchError> {
-        let ctx = BuildContext::new(info.name);
+        Self::with_context(info, params, &BuildContext::new(info.name))
+    }
+
+    /// A bench built in `ctx`: a component path (which seeds random
+    /// models), a run seed, and the directory files are read from.
+    pub fn with_context(
+        info: &ModelInfo,
+        params: Vec<(String, ParamValue)>,
+        ctx: &BuildContext,
+    ) -> Result<Self, TestbenchError> {
         let (interface, model) =
-            info.build(&params, &ctx)
+            info.build(&params, ctx)
                 .map_err(|source| TestbenchError::Params {
                     model: info.name.to_string(),
                     source: Box::new(source),

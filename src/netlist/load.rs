@@ -145,7 +145,9 @@ struct Loader<'a> {
     mentioned: std::collections::HashSet<PortRef>,
 }
 
-fn is_identifier(name: &str) -> bool {
+/// Whether `name` is a valid component or port name: letters, digits and
+/// `_`, not starting with a digit.
+pub fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()

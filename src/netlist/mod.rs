@@ -7,4 +7,4 @@ mod locate;
 pub mod schema;
 
 pub use diagnostic::{line_col, Diagnostic, ErrorKind, LoadError};
-pub use load::{load_file, load_str};
+pub use load::{is_identifier, load_file, load_str};

@@ -63,7 +63,7 @@ pub fn load(
     Ok(memory)
 }
 
-fn read_file(path: &std::path::Path) -> Result<Vec<i128>, ParamError> {
+pub(crate) fn read_file(path: &std::path::Path) -> Result<Vec<i128>, ParamError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ParamError::invalid("file", format!("cannot read {}: {e}", path.display())))?;
     if path.extension().is_some_and(|e| e == "ron") {

@@ -22,6 +22,7 @@ mod mux;
 mod register;
 mod shift_register;
 mod slice;
+mod stimulus;
 
 /// Every standard primitive.
 pub fn all() -> Vec<ModelInfo> {
@@ -41,6 +42,7 @@ pub fn all() -> Vec<ModelInfo> {
         fifo::info(),
         expr::info(),
         assert::info(),
+        stimulus::info(),
     ];
     models.extend(memory::infos());
     models.extend(arith::infos());
