@@ -6,6 +6,7 @@ use crate::model::ModelInfo;
 mod alu;
 mod arith;
 mod assert;
+mod bus;
 mod clock_enable;
 mod compare;
 mod concat;
@@ -43,6 +44,7 @@ pub fn all() -> Vec<ModelInfo> {
         expr::info(),
         assert::info(),
         stimulus::info(),
+        bus::info(),
     ];
     models.extend(memory::infos());
     models.extend(arith::infos());
