@@ -20,6 +20,7 @@ mod gates;
 mod lfsr;
 mod memory;
 mod mux;
+mod pixel;
 mod register;
 mod shift_register;
 mod slice;
@@ -45,6 +46,7 @@ pub fn all() -> Vec<ModelInfo> {
         assert::info(),
         stimulus::info(),
         bus::info(),
+        pixel::info(),
     ];
     models.extend(memory::infos());
     models.extend(arith::infos());
