@@ -56,6 +56,7 @@ fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cspsim::trace::diff::check_golden;
     use cspsim::{params, Testbench};
 
     #[test]
@@ -68,6 +69,23 @@ mod tests {
             wave.push(tb.get("out"));
         }
         assert_eq!(wave, [1, 1, 0, 1, 1, 1, 0, 1]);
+    }
+
+    #[test]
+    fn matches_its_golden_waveform() {
+        let mut tb = Testbench::for_model(&pwm_info(), params! { "period" => 4 }).unwrap();
+        let recording = std::env::temp_dir().join(format!("pwm-{}.vcd", std::process::id()));
+        tb.record_vcd_file(&recording).unwrap(); // every port, every cycle
+        tb.set("duty", 3);
+        tb.step_n(12);
+        tb.finish_vcd().unwrap();
+        let vcd = std::fs::read_to_string(&recording).unwrap();
+        let golden =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/pwm.golden.vcd");
+        // CSPSIM_BLESS=1 cargo test --example pwm  records or accepts the golden file.
+        if let Err(difference) = check_golden(&vcd, &golden, 0.0) {
+            panic!("{difference}"); // names the first differing signal and cycle
+        }
     }
 
     #[test]
