@@ -35,7 +35,10 @@ fn the_model_walkthrough_is_the_pwm_example_verbatim() {
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     let example = normalised(&std::fs::read_to_string(root.join("examples/pwm.rs")).unwrap());
     let blocks = rust_blocks(&readme);
-    assert!(blocks.len() >= 2, "the README shows the model and its tests");
+    assert!(
+        blocks.len() >= 2,
+        "the README shows the model and its tests"
+    );
     for block in blocks {
         let lines = normalised(&block);
         let found = example
