@@ -133,3 +133,19 @@ fn a_bus_serves_two_masters_from_one_memory() {
     assert_eq!(w.get("bus_ram.bus.gnt[1]")[..3], [0, 1, 0]);
     assert_eq!(w.get("bus_ram.ram.rdata")[1], 42);
 }
+
+/// One `expr` computes exactly what five gate components compute.
+#[test]
+fn an_expr_matches_the_gates_it_replaces() {
+    let (gates, gates_vcd) = run_traced(load("logic_gates"), &RunOptions::default());
+    let (expr, expr_vcd) = run_traced(load("logic_expr"), &RunOptions::default());
+    gates.unwrap();
+    expr.unwrap();
+    let (g, e) = (parse_vcd(&gates_vcd, 10), parse_vcd(&expr_vcd, 10));
+    let y = e.get("logic_expr.y.q");
+    assert_eq!(g.get("logic_gates.y.q"), y);
+    assert!(
+        y.iter().collect::<std::collections::BTreeSet<_>>().len() > 20,
+        "y varies"
+    );
+}

@@ -18,8 +18,7 @@
 //! scope.input("b", 8);
 //! scope.constant("LIMIT", 100);
 //! let program = Program::compile("a + b > LIMIT ? (a + b)[8:1] : 0", &scope)?;
-//! let mut stack = Vec::new();
-//! assert_eq!(program.eval(|i| [90, 30][i], &[], &mut stack), 60);
+//! assert_eq!(program.eval(|i| [90, 30][i], &[]), 60);
 //! # Ok::<(), cspsim::expr::ExprError>(())
 //! ```
 
@@ -153,13 +152,20 @@ enum Op {
     Select,
     /// `(x >> shift) & mask`.
     Slice(u32, u64),
+    /// `Binary` whose right operand is an input (one dispatch instead of two).
+    BinaryInput(BinOp, u32),
+    /// `Binary` whose right operand is a constant.
+    BinaryConst(BinOp, u64),
 }
+
+/// The deepest value stack a program may need; evaluation keeps it in a
+/// fixed array, so no cycle allocates.
+pub const MAX_DEPTH: usize = 64;
 
 /// A compiled expression.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Program {
     ops: Vec<Op>,
-    depth: usize,
 }
 
 /// A subtree's code: a constant (folded) or ops.
@@ -185,19 +191,26 @@ impl Program {
 
     /// Compile a parsed expression against `scope`.
     pub fn from_node(node: &Node, scope: &Scope) -> Result<Self, ExprError> {
-        let ops = code(node, scope)?.into_ops();
+        let ops = fuse(code(node, scope)?.into_ops());
         let mut depth = 0usize;
         let mut max = 0;
         for op in &ops {
             depth = match op {
                 Op::Input(_) | Op::Local(_) | Op::Const(_) => depth + 1,
-                Op::Unary(_) | Op::Slice(..) => depth,
+                Op::Unary(_) | Op::Slice(..) | Op::BinaryInput(..) | Op::BinaryConst(..) => depth,
                 Op::Binary(_) => depth - 1,
                 Op::Select => depth - 2,
             };
             max = max.max(depth);
         }
-        Ok(Program { ops, depth: max })
+        if max > MAX_DEPTH {
+            return Err(ExprError::new(
+                format!("the expression nests too deeply (more than {MAX_DEPTH} pending values)"),
+                0..0,
+            )
+            .hint("split it into several outputs: later outputs can use earlier ones"));
+        }
+        Ok(Program { ops })
     }
 
     /// The value, if the expression does not depend on any input or local.
@@ -210,7 +223,10 @@ impl Program {
 
     /// Whether the expression reads input `index`.
     pub fn reads_input(&self, index: usize) -> bool {
-        self.ops.contains(&Op::Input(index as u32))
+        let index = index as u32;
+        self.ops
+            .iter()
+            .any(|op| matches!(*op, Op::Input(i) | Op::BinaryInput(_, i) if i == index))
     }
 
     /// Whether the expression reads local `index`.
@@ -219,51 +235,65 @@ impl Program {
     }
 
     /// Evaluate with inputs from `input` and earlier results in `locals`.
-    /// `stack` is scratch space, reused between calls to avoid allocating.
     #[inline]
-    pub fn eval(&self, input: impl Fn(usize) -> u64, locals: &[u64], stack: &mut Vec<u64>) -> u64 {
-        if let [op] = self.ops.as_slice() {
-            return match *op {
-                Op::Input(i) => input(i as usize),
-                Op::Local(i) => locals[i as usize],
-                Op::Const(v) => v,
-                _ => 0,
-            };
-        }
-        stack.clear();
-        stack.reserve(self.depth);
+    pub fn eval(&self, input: impl Fn(usize) -> u64, locals: &[u64]) -> u64 {
+        let mut stack = [0u64; MAX_DEPTH];
+        // `top` is the index of the topmost value plus one.
+        let mut top = 0usize;
         for op in &self.ops {
             match *op {
-                Op::Input(i) => stack.push(input(i as usize)),
-                Op::Local(i) => stack.push(locals[i as usize]),
-                Op::Const(v) => stack.push(v),
-                Op::Unary(u) => {
-                    if let Some(top) = stack.last_mut() {
-                        *top = u.apply(*top);
-                    }
+                Op::Input(i) => {
+                    stack[top] = input(i as usize);
+                    top += 1;
                 }
-                Op::Slice(shift, mask) => {
-                    if let Some(top) = stack.last_mut() {
-                        *top = (*top >> shift) & mask;
-                    }
+                Op::Local(i) => {
+                    stack[top] = locals[i as usize];
+                    top += 1;
                 }
+                Op::Const(v) => {
+                    stack[top] = v;
+                    top += 1;
+                }
+                Op::Unary(u) => stack[top - 1] = u.apply(stack[top - 1]),
+                Op::Slice(shift, mask) => stack[top - 1] = (stack[top - 1] >> shift) & mask,
+                Op::BinaryInput(b, i) => {
+                    stack[top - 1] = b.apply(stack[top - 1], input(i as usize))
+                }
+                Op::BinaryConst(b, v) => stack[top - 1] = b.apply(stack[top - 1], v),
                 Op::Binary(b) => {
-                    let rhs = stack.pop().unwrap_or(0);
-                    if let Some(top) = stack.last_mut() {
-                        *top = b.apply(*top, rhs);
-                    }
+                    top -= 1;
+                    stack[top - 1] = b.apply(stack[top - 1], stack[top]);
                 }
                 Op::Select => {
-                    let otherwise = stack.pop().unwrap_or(0);
-                    let then = stack.pop().unwrap_or(0);
-                    if let Some(top) = stack.last_mut() {
-                        *top = if *top != 0 { then } else { otherwise };
-                    }
+                    top -= 2;
+                    let (then, otherwise) = (stack[top], stack[top + 1]);
+                    stack[top - 1] = if stack[top - 1] != 0 { then } else { otherwise };
                 }
             }
         }
-        stack.pop().unwrap_or(0)
+        stack[0]
     }
+}
+
+/// Fuse a binary operator with a right operand that is a single input or
+/// constant: in postfix order such a leaf right before the operator is
+/// exactly its right operand.
+fn fuse(ops: Vec<Op>) -> Vec<Op> {
+    let mut out: Vec<Op> = Vec::with_capacity(ops.len());
+    for op in ops {
+        match (op, out.last()) {
+            (Op::Binary(b), Some(&Op::Input(i))) if out.len() >= 2 => {
+                out.pop();
+                out.push(Op::BinaryInput(b, i));
+            }
+            (Op::Binary(b), Some(&Op::Const(v))) if out.len() >= 2 => {
+                out.pop();
+                out.push(Op::BinaryConst(b, v));
+            }
+            (op, _) => out.push(op),
+        }
+    }
+    out
 }
 
 fn code(node: &Node, scope: &Scope) -> Result<Code, ExprError> {
@@ -343,7 +373,7 @@ mod tests {
 
     fn run(text: &str, a: u64, b: u64, sum: u64) -> u64 {
         let p = Program::compile(text, &scope()).unwrap();
-        p.eval(|i| [a, b][i], &[sum], &mut Vec::new())
+        p.eval(|i| [a, b][i], &[sum])
     }
 
     #[test]
@@ -390,11 +420,23 @@ mod tests {
         let p = Program::compile("K * 2 + (1 ? 4 : a)", &scope()).unwrap();
         assert_eq!(p.constant(), Some(10));
         let p = Program::compile("a + (K << 4)", &scope()).unwrap();
-        assert_eq!(
-            p.ops,
-            vec![Op::Input(0), Op::Const(48), Op::Binary(BinOp::Add)]
-        );
+        assert_eq!(p.ops, vec![Op::Input(0), Op::BinaryConst(BinOp::Add, 48)]);
         assert!(p.reads_input(0) && !p.reads_input(1));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_overflowed() {
+        // Right-nested: every level leaves two values pending on the stack.
+        let chain = |n: usize| {
+            (0..n).fold(String::from("a"), |rest, k| {
+                format!("b == {k} ? {k} : ({rest})")
+            })
+        };
+        let ok = Program::compile(&chain(10), &scope()).unwrap();
+        assert_eq!(ok.eval(|i| [5, 7][i], &[]), 7);
+        assert_eq!(ok.eval(|i| [5, 70][i], &[]), 5);
+        let e = Program::compile(&chain(40), &scope()).unwrap_err();
+        assert!(e.message.contains("nests too deeply"), "{e}");
     }
 
     #[test]

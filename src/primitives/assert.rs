@@ -13,7 +13,6 @@ struct Assert {
     names: Vec<String>,
     skip: u64,
     cycle: u64,
-    stack: Vec<u64>,
 }
 
 impl Assert {
@@ -39,8 +38,7 @@ impl Model for Assert {
     }
 
     fn tick(&mut self, io: &Io<'_>) {
-        if self.cycle >= self.skip && self.condition.eval(|i| io.get(i), &[], &mut self.stack) == 0
-        {
+        if self.cycle >= self.skip && self.condition.eval(|i| io.get(i), &[]) == 0 {
             fail(self.failure(io));
         }
         self.cycle += 1;
@@ -70,7 +68,6 @@ pub fn info() -> ModelInfo {
                     names: input_ports.into_iter().map(|(n, _)| n).collect(),
                     skip: p.int("skip")? as u64,
                     cycle: 0,
-                    stack: Vec::new(),
                 }),
             ))
         },

@@ -12,7 +12,6 @@ struct Expr {
     masks: Vec<u64>,
     /// This cycle's output values, readable by later outputs.
     locals: Vec<u64>,
-    stack: Vec<u64>,
 }
 
 impl Model for Expr {
@@ -20,7 +19,7 @@ impl Model for Expr {
 
     fn eval(&mut self, io: &Io<'_>) {
         for (k, program) in self.programs.iter().enumerate() {
-            let value = program.eval(|i| io.get(i), &self.locals, &mut self.stack) & self.masks[k];
+            let value = program.eval(|i| io.get(i), &self.locals) & self.masks[k];
             self.locals[k] = value;
             io.set(k, value);
         }
@@ -138,7 +137,6 @@ pub fn info() -> ModelInfo {
                     programs,
                     masks,
                     locals: vec![0; n],
-                    stack: Vec::new(),
                 }),
             ))
         },
