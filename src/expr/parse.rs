@@ -190,7 +190,10 @@ fn lex(text: &str) -> Result<Vec<(Tok, Range<usize>)>, ExprError> {
     Ok(tokens)
 }
 
-fn number(s: &str) -> Option<u64> {
+/// A literal: decimal, `0x…` hexadecimal or `0b…` binary, `_` separators
+/// allowed, up to 64 bits. Shared with the file readers, so files and
+/// expressions accept the same numbers.
+pub fn number(s: &str) -> Option<u64> {
     let s = s.replace('_', "");
     if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
         u64::from_str_radix(hex, 16).ok()

@@ -32,9 +32,8 @@ pub(crate) fn input_scope(p: &Params) -> Result<(Scope, Vec<(String, u32)>), Par
     let mut scope = Scope::new();
     let mut ports = Vec::new();
     for text in p.str_list("constants")? {
-        let d = declaration(text, Shape::Constant)
-            .map_err(|e| ParamError::in_value("constants", text, e))?;
         let at = |e| ParamError::in_value("constants", text, e);
+        let d = declaration(text, Shape::Constant).map_err(at)?;
         unique(&scope, &d.name, d.name_span.clone()).map_err(at)?;
         let value = d.value.expect("a constant has a value");
         let program = Program::from_node(&value, &scope).map_err(at)?;
@@ -44,10 +43,9 @@ pub(crate) fn input_scope(p: &Params) -> Result<(Scope, Vec<(String, u32)>), Par
         scope.constant(&d.name, v);
     }
     for text in p.str_list("inputs")? {
-        let d =
-            declaration(text, Shape::Port).map_err(|e| ParamError::in_value("inputs", text, e))?;
-        unique(&scope, &d.name, d.name_span.clone())
-            .map_err(|e| ParamError::in_value("inputs", text, e))?;
+        let at = |e| ParamError::in_value("inputs", text, e);
+        let d = declaration(text, Shape::Port).map_err(at)?;
+        unique(&scope, &d.name, d.name_span.clone()).map_err(at)?;
         scope.input(&d.name, d.width);
         ports.push((d.name, d.width));
     }

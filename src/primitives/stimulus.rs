@@ -141,20 +141,12 @@ fn read_csv(path: &Path, default_width: u32) -> Result<(Vec<Column>, Vec<i128>),
     Ok((columns, values))
 }
 
+/// An integer as the expression language writes it, optionally negative.
 fn integer(text: &str) -> Option<i128> {
-    let (negative, digits) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text),
-    };
-    let digits = digits.replace('_', "");
-    let magnitude = if let Some(hex) = digits.strip_prefix("0x") {
-        i128::from_str_radix(hex, 16).ok()?
-    } else if let Some(bin) = digits.strip_prefix("0b") {
-        i128::from_str_radix(bin, 2).ok()?
-    } else {
-        digits.parse().ok()?
-    };
-    Some(if negative { -magnitude } else { magnitude })
+    match text.strip_prefix('-') {
+        Some(rest) => crate::expr::parse::number(rest).map(|m| -i128::from(m)),
+        None => crate::expr::parse::number(text).map(i128::from),
+    }
 }
 
 pub fn info() -> ModelInfo {
