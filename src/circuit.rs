@@ -73,6 +73,17 @@ impl Default for Clock {
     }
 }
 
+/// One declaration in the design hierarchy, as `check` shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HierarchyNode {
+    /// The declared name, with the array size: `pix[64]`.
+    pub name: String,
+    /// The model.
+    pub model: String,
+    /// The inner declarations of a composite (of its first element, for arrays).
+    pub children: Vec<HierarchyNode>,
+}
+
 /// A loaded, checked circuit, ready to run.
 pub struct Circuit {
     /// The circuit's name (the VCD's top scope).
@@ -83,8 +94,11 @@ pub struct Circuit {
     pub cycles: u64,
     /// Trace selection: glob patterns over signal names (`alu.*`).
     pub trace: Vec<String>,
-    /// The components.
+    /// The components: primitives only, with hierarchical paths
+    /// (`col[3].pix[7]`); composite models are flattened away.
     pub components: Vec<Component>,
+    /// The declarations, composite models expanded.
+    pub hierarchy: Vec<HierarchyNode>,
     /// Components with combinational outputs, grouped by dependency level:
     /// everything in level `n` depends only on registered outputs and levels `< n`.
     pub levels: Vec<Vec<usize>>,

@@ -17,8 +17,7 @@ fn only(text: &str, kind: ErrorKind) -> (Diagnostic, usize, usize) {
     assert_eq!(e.diagnostics.len(), 1, "one problem expected:\n{e}");
     let d = e.diagnostics[0].clone();
     assert_eq!(d.kind, kind, "{e}");
-    let span = d.span.clone().unwrap_or_else(|| panic!("located: {e}"));
-    let (line, col) = e.line_col(span.start);
+    let (line, col) = e.line_col(&d).unwrap_or_else(|| panic!("located: {e}"));
     (d, line, col)
 }
 
@@ -139,7 +138,7 @@ fn unknown_components_and_ports() {
     let e = errors(&text);
     let d = &e.diagnostics[0];
     assert_eq!(d.kind, ErrorKind::UnknownComponent);
-    assert_eq!(e.line_col(d.span.clone().unwrap().start), (7, 19));
+    assert_eq!(e.line_col(d), Some((7, 20)));
     assert!(d.hint.as_ref().unwrap().contains("did you mean `reg`"));
     assert!(
         e.diagnostics[1]
@@ -150,7 +149,7 @@ fn unknown_components_and_ports() {
 
     let text = with_nets(r#"        "cnt.z": ["reg.d"],"#);
     let (d, line, col) = only(&text, ErrorKind::UnknownPort);
-    assert_eq!((line, col), (7, 9));
+    assert_eq!((line, col), (7, 14), "points at the port's name");
     assert_eq!(d.message, "component `cnt` (counter) has no port `z`");
     assert_eq!(d.hint.unwrap(), "inputs: en, rst; outputs: q");
 

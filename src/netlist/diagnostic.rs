@@ -1,17 +1,18 @@
-//! Load errors: every problem found in a circuit file, each with its kind,
-//! a message, where it is (byte span → line and column) and a hint.
-//! `Display` gives `file:line:col: message`; [`LoadError::render`] draws the
-//! source line with a caret for terminals.
+//! Load errors: every problem found in a circuit file or the composite
+//! models it uses, each with its kind, a message, where it is (file and byte
+//! span → line and column), a hint and notes (the instance path that led
+//! there). `Display` gives `file:line:col: message`; [`LoadError::render`]
+//! draws the source line with a caret for terminals.
 
 use std::fmt;
 use std::ops::Range;
 
 use codespan_reporting::diagnostic::{Diagnostic as Report, Label};
-use codespan_reporting::files::SimpleFile;
+use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, termcolor};
 
 /// What kind of mistake a diagnostic reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
     /// The file could not be read.
     Io,
@@ -45,6 +46,10 @@ pub enum ErrorKind {
     BadClock,
     /// A bad trace pattern, or one that selects nothing.
     BadTrace,
+    /// A composite model file is malformed, or its ports are.
+    BadCompositeModel,
+    /// An array size, an index, or an index range is wrong.
+    BadIndex,
 }
 
 /// One problem in a circuit.
@@ -54,10 +59,14 @@ pub struct Diagnostic {
     pub kind: ErrorKind,
     /// What is wrong.
     pub message: String,
-    /// Where, as a byte range of the source, if known.
+    /// The file it is in: an index into [`LoadError::files`] (0 is the circuit).
+    pub file: usize,
+    /// Where, as a byte range of that file, if known.
     pub span: Option<Range<usize>>,
     /// How to fix it.
     pub hint: Option<String>,
+    /// Context, such as the instance path that led into a composite model.
+    pub notes: Vec<String>,
 }
 
 impl Diagnostic {
@@ -66,9 +75,23 @@ impl Diagnostic {
         Diagnostic {
             kind,
             message: message.into(),
+            file: 0,
             span: None,
             hint: None,
+            notes: Vec::new(),
         }
+    }
+
+    /// Say which file the span is in.
+    pub fn in_file(mut self, file: usize) -> Self {
+        self.file = file;
+        self
+    }
+
+    /// Add a note.
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
     }
 
     /// Attach a location.
@@ -84,21 +107,47 @@ impl Diagnostic {
     }
 }
 
+/// A file a diagnostic may point into.
+#[derive(Clone, Debug, Default)]
+pub struct SourceText {
+    /// The file's name as given.
+    pub name: String,
+    /// Its text (empty if it could not be read).
+    pub text: String,
+}
+
 /// Everything wrong with a circuit file.
 #[derive(Clone, Debug)]
 pub struct LoadError {
-    /// The file's name as given.
-    pub file: String,
-    /// The file's text, when it could be read.
-    pub source: String,
+    /// The files the diagnostics point into; the circuit is the first.
+    pub files: Vec<SourceText>,
     /// The problems, in file order where possible.
     pub diagnostics: Vec<Diagnostic>,
 }
 
 impl LoadError {
-    /// 1-based line and column (in characters) of a byte offset.
-    pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        line_col(&self.source, offset)
+    /// A single problem in `file`, with no text to show.
+    pub fn single(file: &str, diagnostic: Diagnostic) -> Self {
+        LoadError {
+            files: vec![SourceText {
+                name: file.to_string(),
+                text: String::new(),
+            }],
+            diagnostics: vec![diagnostic],
+        }
+    }
+
+    /// The file name, 1-based line and column (in characters) where `d` points.
+    pub fn position(&self, d: &Diagnostic) -> Option<(&str, usize, usize)> {
+        let file = self.files.get(d.file)?;
+        let span = d.span.as_ref()?;
+        let (line, col) = line_col(&file.text, span.start);
+        Some((&file.name, line, col))
+    }
+
+    /// 1-based line and column of `d` (in whichever file it points into).
+    pub fn line_col(&self, d: &Diagnostic) -> Option<(usize, usize)> {
+        self.position(d).map(|(_, line, col)| (line, col))
     }
 
     /// Whether any diagnostic is of `kind`.
@@ -108,7 +157,10 @@ impl LoadError {
 
     /// The report with source excerpts and carets, as a terminal shows it.
     pub fn render(&self, color: bool) -> String {
-        let file = SimpleFile::new(&self.file, &self.source);
+        let mut files = SimpleFiles::new();
+        for f in &self.files {
+            files.add(f.name.as_str(), f.text.as_str());
+        }
         let mut out = termcolor::Buffer::no_color();
         if color {
             out = termcolor::Buffer::ansi();
@@ -116,15 +168,22 @@ impl LoadError {
         let config = term::Config::default();
         for d in &self.diagnostics {
             let mut report = Report::error().with_message(&d.message);
-            if let Some(span) = &d.span {
-                report = report.with_labels(vec![Label::primary((), span.clone())]);
-            } else {
-                report = report.with_notes(vec![format!("in {}", self.file)]);
+            let file = d.file.min(self.files.len().saturating_sub(1));
+            let mut notes = d.notes.clone();
+            match &d.span {
+                Some(span) => {
+                    report = report.with_labels(vec![Label::primary(file, span.clone())]);
+                }
+                None => {
+                    let name = self.files.get(file).map_or("", |f| f.name.as_str());
+                    notes.insert(0, format!("in {name}"));
+                }
             }
             if let Some(hint) = &d.hint {
-                report = report.with_notes(vec![format!("hint: {hint}")]);
+                notes.push(format!("hint: {hint}"));
             }
-            if term::emit(&mut out, &config, &file, &report).is_err() {
+            report = report.with_notes(notes);
+            if term::emit(&mut out, &config, &files, &report).is_err() {
                 return self.to_string();
             }
         }
@@ -138,12 +197,15 @@ impl fmt::Display for LoadError {
             if i > 0 {
                 writeln!(f)?;
             }
-            match &d.span {
-                Some(span) => {
-                    let (line, col) = self.line_col(span.start);
-                    write!(f, "{}:{line}:{col}: {}", self.file, d.message)?;
+            match self.position(d) {
+                Some((file, line, col)) => write!(f, "{file}:{line}:{col}: {}", d.message)?,
+                None => {
+                    let name = self.files.get(d.file).map_or("", |f| f.name.as_str());
+                    write!(f, "{name}: {}", d.message)?;
                 }
-                None => write!(f, "{}: {}", self.file, d.message)?,
+            }
+            for note in &d.notes {
+                write!(f, "\n  note: {note}")?;
             }
             if let Some(hint) = &d.hint {
                 write!(f, "\n  hint: {hint}")?;
@@ -194,8 +256,10 @@ mod tests {
     #[test]
     fn display_and_render_show_position_and_hint() {
         let e = LoadError {
-            file: "c.ron".into(),
-            source: "(\n  x: 1,\n)".into(),
+            files: vec![SourceText {
+                name: "c.ron".into(),
+                text: "(\n  x: 1,\n)".into(),
+            }],
             diagnostics: vec![Diagnostic::new(ErrorKind::Syntax, "bad x")
                 .at(Some(4..5))
                 .hint("drop it")],

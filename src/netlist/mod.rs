@@ -1,10 +1,19 @@
-//! Circuit files: the RON schema, loading with located diagnostics, and
-//! elaboration into a checked [`Circuit`](crate::circuit::Circuit).
+//! Circuit files: the RON schema, composite models, elaboration (arrays,
+//! hierarchy, parameter expressions) and loading with located diagnostics
+//! into a checked [`Circuit`](crate::circuit::Circuit).
 
 mod diagnostic;
+mod elaborate;
+pub mod endpoint;
+mod library;
 mod load;
 mod locate;
 pub mod schema;
+mod values;
 
-pub use diagnostic::{line_col, Diagnostic, ErrorKind, LoadError};
-pub use load::{is_identifier, load_file, load_str};
+pub use diagnostic::{line_col, Diagnostic, ErrorKind, LoadError, SourceText};
+pub use load::{
+    elaborate_file, elaborate_str, is_identifier, load_file, load_file_with, load_str, Elaborated,
+    LoadOptions,
+};
+pub use values::{Env, Template};

@@ -44,6 +44,10 @@ pub struct CircuitFile {
     /// Cycles to run unless the command line says otherwise (default 100).
     #[serde(default)]
     pub cycles: Option<u64>,
+    /// Circuit parameters (name → value), usable in component parameters,
+    /// array sizes and net indices; `--param NAME=VALUE` overrides them.
+    #[serde(default)]
+    pub params: OrderedMap<ParamValue>,
     /// Component name → model and parameters.
     pub components: OrderedMap<ComponentDecl>,
     /// Driver `comp.port` → reader `comp.port`s.
@@ -89,9 +93,55 @@ impl Default for ClockDecl {
 pub struct ComponentDecl {
     /// The model's name.
     pub model: String,
+    /// An array of this many components (`name[0]` … `name[N-1]`): an
+    /// integer, or an expression over the enclosing parameters.
+    #[serde(default)]
+    pub count: Option<ParamValue>,
     /// Parameter name → value.
     #[serde(default)]
     pub params: OrderedMap<ParamValue>,
+}
+
+/// A composite model: a sub-circuit with its own ports and parameters.
+///
+/// ```ron
+/// Model(
+///     doc: "n counters whose carry chains",
+///     params: {"n": 4, "width": 8},
+///     inputs: {"en": ["c[0].en"]},
+///     outputs: {"q[n]": "c[i].q"},
+///     components: {"c": Component(model: "counter", count: "n", params: {"width": "${width}"})},
+///     nets: {"c[0..n-1].wrap": ["c[i+1].en"]},
+/// )
+/// ```
+#[derive(Debug, DeriveDeserialize)]
+#[serde(rename = "Model", deny_unknown_fields)]
+pub struct ModelFile {
+    /// One line for `cspsim models` and `describe`.
+    #[serde(default)]
+    pub doc: Option<String>,
+    /// Parameters with their defaults (every parameter has one; its kind
+    /// fixes what values are accepted).
+    #[serde(default)]
+    pub params: OrderedMap<ParamValue>,
+    /// Input port (`name` or `name[N]`) → the inner inputs it drives.
+    #[serde(default)]
+    pub inputs: OrderedMap<Vec<String>>,
+    /// Output port (`name` or `name[N]`) → the inner output that drives it.
+    #[serde(default)]
+    pub outputs: OrderedMap<String>,
+    /// Inner components, as in a circuit.
+    pub components: OrderedMap<ComponentDecl>,
+    /// Inner nets, as in a circuit.
+    #[serde(default)]
+    pub nets: OrderedMap<Vec<String>>,
+}
+
+/// Parse a composite model file.
+pub fn parse_model(text: &str) -> Result<ModelFile, ron::error::SpannedError> {
+    ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+        .from_str(text)
 }
 
 /// A map with string keys that keeps file order and duplicate keys.

@@ -1,0 +1,202 @@
+//! Composite model files: finding `NAME.ron`, parsing each file once, and
+//! locating its declarations (once, not per instance) for diagnostics.
+//!
+//! A model named in a circuit that is not a primitive is looked for as
+//! `NAME.ron` in, in order: the directories given with `--models`, the
+//! directory of the file that uses it, that directory's `models/`, its
+//! parent's `models/` (so `circuits/x.ron` finds `models/`), and `./models`.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use super::diagnostic::{offset_of, Diagnostic, ErrorKind, SourceText};
+use super::locate::Cursor;
+use super::schema::{self, ComponentDecl, ModelFile};
+
+/// Where the entries of a `name → [values]` map are written.
+#[derive(Clone, Debug, Default)]
+pub struct EntrySpans {
+    /// The key.
+    pub key: Option<Range<usize>>,
+    /// Each value.
+    pub values: Vec<Option<Range<usize>>>,
+}
+
+/// Where a body's declarations are written.
+#[derive(Clone, Debug, Default)]
+pub struct Located {
+    /// Each component's name.
+    pub components: Vec<Option<Range<usize>>>,
+    /// Each net.
+    pub nets: Vec<EntrySpans>,
+    /// Each composite input port.
+    pub inputs: Vec<EntrySpans>,
+    /// Each composite output port.
+    pub outputs: Vec<EntrySpans>,
+}
+
+/// Find every key and value of `section` in file order.
+fn entries<'a, V>(
+    text: &str,
+    section: &str,
+    map: &'a [(String, V)],
+    values: impl Fn(&'a V) -> Vec<&'a str>,
+) -> Vec<EntrySpans> {
+    let mut cursor = Cursor::section(text, section);
+    map.iter()
+        .map(|(key, v)| {
+            let key = cursor.next_quoted(key);
+            let values = values(v)
+                .into_iter()
+                .map(|s| cursor.next_quoted(s))
+                .collect();
+            EntrySpans { key, values }
+        })
+        .collect()
+}
+
+/// Locate the components and nets of a circuit or composite body.
+pub fn locate(
+    text: &str,
+    components: &[(String, ComponentDecl)],
+    nets: &[(String, Vec<String>)],
+) -> Located {
+    let mut cursor = Cursor::section(text, "components");
+    Located {
+        components: components
+            .iter()
+            .map(|(name, _)| cursor.next_quoted(name))
+            .collect(),
+        nets: entries(text, "nets", nets, |v| {
+            v.iter().map(String::as_str).collect()
+        }),
+        inputs: Vec::new(),
+        outputs: Vec::new(),
+    }
+}
+
+/// A parsed composite model.
+#[derive(Debug)]
+pub struct Composite {
+    /// The model's name (the file's stem).
+    pub name: String,
+    /// Its index among the loader's files.
+    pub file: usize,
+    /// Its directory: relative file parameters and further models resolve against it.
+    pub dir: Option<PathBuf>,
+    /// The parsed file.
+    pub def: ModelFile,
+    /// Where its declarations are.
+    pub located: Located,
+}
+
+/// Composite models found so far, by file.
+#[derive(Debug, Default)]
+pub struct Library {
+    dirs: Vec<PathBuf>,
+    parsed: HashMap<PathBuf, Option<Rc<Composite>>>,
+}
+
+impl Library {
+    /// A library searching `dirs` first.
+    pub fn new(dirs: Vec<PathBuf>) -> Self {
+        Library {
+            dirs,
+            parsed: HashMap::new(),
+        }
+    }
+
+    /// The directories searched for `name` used from a file in `from`.
+    pub fn search_path(&self, from: Option<&Path>) -> Vec<PathBuf> {
+        let mut dirs = self.dirs.clone();
+        let here = from.map_or_else(PathBuf::new, Path::to_path_buf);
+        dirs.push(here.clone());
+        dirs.push(here.join("models"));
+        dirs.push(here.join("..").join("models"));
+        dirs.push(PathBuf::from("models"));
+        dirs
+    }
+
+    /// The file defining composite model `name`, used from a file in `from`.
+    pub fn find(&self, name: &str, from: Option<&Path>) -> Option<PathBuf> {
+        if !super::is_identifier(name) {
+            return None;
+        }
+        self.search_path(from)
+            .into_iter()
+            .map(|d| d.join(format!("{name}.ron")))
+            .find(|p| p.is_file())
+    }
+
+    /// Parse `path` (once); problems go to `diagnostics` and give `None`.
+    pub fn load(
+        &mut self,
+        name: &str,
+        path: &Path,
+        files: &mut Vec<SourceText>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Option<Rc<Composite>> {
+        let key = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        if let Some(done) = self.parsed.get(&key) {
+            return done.clone();
+        }
+        let result = parse(name, path, files, diagnostics).map(Rc::new);
+        self.parsed.insert(key, result.clone());
+        result
+    }
+}
+
+fn parse(
+    name: &str,
+    path: &Path,
+    files: &mut Vec<SourceText>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Composite> {
+    let shown = path.display().to_string();
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            diagnostics.push(Diagnostic::new(
+                ErrorKind::Io,
+                format!("cannot read composite model `{name}` from {shown}: {e}"),
+            ));
+            return None;
+        }
+    };
+    let file = files.len();
+    files.push(SourceText {
+        name: shown,
+        text: text.clone(),
+    });
+    let def = match schema::parse_model(&text) {
+        Ok(def) => def,
+        Err(e) => {
+            let at = offset_of(&text, e.span.start.line, e.span.start.col);
+            let end = offset_of(&text, e.span.end.line, e.span.end.col).max(at);
+            diagnostics.push(
+                Diagnostic::new(ErrorKind::Syntax, e.code.to_string())
+                    .in_file(file)
+                    .at(Some(at..end))
+                    .hint("a composite model is `Model(params: {...}, inputs: {...}, outputs: {...}, components: {...}, nets: {...})`"),
+            );
+            return None;
+        }
+    };
+    let mut located = locate(&text, &def.components.0, &def.nets.0);
+    located.inputs = entries(&text, "inputs", &def.inputs.0, |v| {
+        v.iter().map(String::as_str).collect()
+    });
+    located.outputs = entries(&text, "outputs", &def.outputs.0, |v| vec![v.as_str()]);
+    Some(Composite {
+        name: name.to_string(),
+        file,
+        dir: path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map(Path::to_path_buf),
+        def,
+        located,
+    })
+}
