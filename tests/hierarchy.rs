@@ -97,7 +97,7 @@ fn detector64_reads_out_every_hit_in_order_of_columns() {
     let circuit = load("detector64");
     assert_eq!(
         circuit.components.len(),
-        64 * 70 - 64 * 1 + 3,
+        64 * (64 + 5) + 3,
         "{}",
         circuit.components.len()
     );
@@ -123,12 +123,12 @@ fn detector64_reads_out_every_hit_in_order_of_columns() {
         transfers,
         "every transfer counted"
     );
-    for t in 0..w.cycles {
+    for (t, &valid) in valid.iter().enumerate() {
         let grants: u64 = (0..64)
             .map(|c| w.get(&format!("detector64.readout.gnt[{c}]"))[t])
             .sum();
-        assert_eq!(grants, valid[t], "one grant per transfer at cycle {t}");
-        if valid[t] == 1 {
+        assert_eq!(grants, valid, "one grant per transfer at cycle {t}");
+        if valid == 1 {
             let col = (0..64)
                 .find(|&c| w.get(&format!("detector64.readout.gnt[{c}]"))[t] == 1)
                 .unwrap();
