@@ -1,4 +1,4 @@
-//! The command line: `run`, `check`, `diff`, `models`, `describe`. A crate with its
+//! The command line: `run`, `check`, `graph`, `diff`, `models`, `describe`. A crate with its
 //! own models calls [`main`] with its registry to get the same tool:
 //!
 //! ```no_run
@@ -19,7 +19,8 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 use crate::engine::{self, Engine, RunError, RunOptions, RunSummary};
-use crate::netlist::{self, LoadError};
+use crate::netlist::{self, LoadError, LoadOptions};
+use crate::params::ParamValue;
 use crate::registry::Registry;
 use crate::trace::{self, Trace};
 use crate::Circuit;
@@ -40,6 +41,33 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// Where composite models are found and which circuit parameters to override.
+#[derive(clap::Args, Clone, Default)]
+struct LoadArgs {
+    /// Look for composite models in DIR first (repeatable); `models/` beside
+    /// the circuit and in the current directory are always searched.
+    #[arg(long = "models", value_name = "DIR")]
+    models: Vec<PathBuf>,
+    /// Override a circuit parameter (repeatable), e.g. `--param rows=32`.
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    params: Vec<(String, ParamValue)>,
+}
+
+/// `NAME=VALUE`, the value written as in RON (`32`, `0.5`, `true`, `"text"`);
+/// anything else is taken as a string.
+fn parse_param(text: &str) -> Result<(String, ParamValue), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not NAME=VALUE"))?;
+    let name = name.trim();
+    if !netlist::is_identifier(name) {
+        return Err(format!("`{name}` is not a parameter name"));
+    }
+    let value = ron::from_str::<ParamValue>(value.trim())
+        .unwrap_or_else(|_| ParamValue::Str(value.to_string()));
+    Ok((name.to_string(), value))
 }
 
 #[derive(Subcommand)]
@@ -69,11 +97,26 @@ enum Command {
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
+        #[command(flatten)]
+        load: LoadArgs,
     },
-    /// Check a circuit: validation and combinational-loop analysis.
+    /// Check a circuit: validation, size, hierarchy, the longest
+    /// combinational path and every combinational loop.
     Check {
         /// The circuit file (RON).
         circuit: PathBuf,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Write the circuit as a Graphviz DOT graph (render with `dot -Tsvg`).
+    Graph {
+        /// The circuit file (RON).
+        circuit: PathBuf,
+        /// Write here instead of standard output.
+        #[arg(long, short, value_name = "OUT.dot")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        load: LoadArgs,
     },
     /// Compare two VCD files signal by signal (exit 0 if they match, 1 if not).
     Diff {
@@ -122,6 +165,7 @@ where
             trace,
             seed,
             quiet,
+            load,
         } => {
             let options = RunOptions {
                 engine,
@@ -129,17 +173,28 @@ where
                 cycles,
                 ..RunOptions::default()
             };
+            let load = load_options(load, seed);
             run(
                 &registry,
                 &circuit,
+                &load,
                 options,
                 vcd.as_deref(),
                 &trace,
-                seed,
                 quiet,
             )
         }
-        Command::Check { circuit } => check(&registry, &circuit),
+        Command::Check { circuit, load } => check(&registry, &circuit, &load_options(load, 0)),
+        Command::Graph {
+            circuit,
+            output,
+            load,
+        } => graph(
+            &registry,
+            &circuit,
+            output.as_deref(),
+            &load_options(load, 0),
+        ),
         Command::Diff { a, b, tolerance } => diff(&a, &b, tolerance),
         Command::Models => {
             let width = registry.iter().map(|m| m.name.len()).max().unwrap_or(0);
@@ -152,28 +207,132 @@ where
     }
 }
 
-fn load(registry: &Registry, path: &Path, seed: u64) -> Result<Circuit, i32> {
-    netlist::load_file(path, registry, seed).map_err(|e: LoadError| {
-        eprint!("{}", e.render(std::io::stderr().is_terminal()));
-        EXIT_BAD_INPUT
-    })
+fn load_options(args: LoadArgs, seed: u64) -> LoadOptions {
+    LoadOptions {
+        seed,
+        model_dirs: args.models,
+        params: args.params,
+    }
 }
 
-fn check(registry: &Registry, path: &Path) -> i32 {
-    match load(registry, path, 0) {
-        Ok(c) => {
-            println!(
-                "{}: {} components, {} nets, {} ports, combinational depth {}; no combinational loops",
-                c.name,
-                c.components.len(),
-                c.connected_nets(),
-                c.ports(),
-                c.depth()
-            );
-            0
-        }
-        Err(code) => code,
+fn report(e: &LoadError) -> i32 {
+    eprint!("{}", e.render(std::io::stderr().is_terminal()));
+    EXIT_BAD_INPUT
+}
+
+fn load(registry: &Registry, path: &Path, options: &LoadOptions) -> Result<Circuit, i32> {
+    netlist::load_file_with(path, registry, options).map_err(|e| report(&e))
+}
+
+fn check(registry: &Registry, path: &Path, options: &LoadOptions) -> i32 {
+    let elaborated = match netlist::elaborate_file(path, registry, options) {
+        Ok(e) => e,
+        Err(e) => return report(&e),
+    };
+    print!("{}", check_report(&elaborated.circuit, &elaborated.loops));
+    match elaborated.checked() {
+        Ok(_) => 0,
+        Err(e) => report(&e),
     }
+}
+
+/// What `check` prints: size, models, hierarchy, longest combinational
+/// path, loops.
+pub fn check_report(c: &Circuit, loops: &[crate::graph::CombLoop]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}: {} components, {} nets, {} ports",
+        c.name,
+        c.components.len(),
+        c.connected_nets(),
+        c.ports()
+    );
+    let mut by_model: std::collections::BTreeMap<&str, usize> = Default::default();
+    for comp in &c.components {
+        *by_model.entry(comp.model.as_str()).or_default() += 1;
+    }
+    let mut models: Vec<(&str, usize)> = by_model.into_iter().collect();
+    models.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let list: Vec<String> = models.iter().map(|(m, n)| format!("{n} {m}")).collect();
+    let _ = writeln!(out, "models: {}", list.join(", "));
+    if c.hierarchy
+        .iter()
+        .any(|n| !n.children.is_empty() || n.name.ends_with(']'))
+    {
+        let _ = writeln!(out, "hierarchy:");
+        hierarchy_lines(&c.hierarchy, 1, &mut out);
+    }
+    if loops.is_empty() {
+        let path = crate::graph::longest_path(&c.components, &c.levels);
+        match (c.depth(), path.is_empty()) {
+            (0, _) => {
+                let _ = writeln!(out, "no combinational logic");
+            }
+            (_, true) => {
+                let _ = writeln!(
+                    out,
+                    "longest combinational path: 1 component (no combinational output feeds another)"
+                );
+            }
+            (_, false) => {
+                let _ = writeln!(
+                    out,
+                    "longest combinational path: {} components: {}",
+                    path.len() + 1,
+                    crate::graph::describe_path(&path, &c.components)
+                );
+            }
+        }
+        let _ = writeln!(out, "no combinational loops");
+    } else {
+        let _ = writeln!(out, "{} combinational loop(s):", loops.len());
+        for (k, l) in loops.iter().enumerate() {
+            let _ = writeln!(out, "  {}: {}", k + 1, l.describe(&c.components));
+        }
+    }
+    out
+}
+
+fn hierarchy_lines(nodes: &[crate::circuit::HierarchyNode], depth: usize, out: &mut String) {
+    use std::fmt::Write as _;
+    let width = nodes.iter().map(|n| n.name.len()).max().unwrap_or(0);
+    for n in nodes {
+        let _ = writeln!(out, "{}{:width$}  {}", "  ".repeat(depth), n.name, n.model);
+        hierarchy_lines(&n.children, depth + 1, out);
+    }
+}
+
+fn graph(registry: &Registry, path: &Path, output: Option<&Path>, options: &LoadOptions) -> i32 {
+    let elaborated = match netlist::elaborate_file(path, registry, options) {
+        Ok(e) => e,
+        Err(e) => return report(&e),
+    };
+    let written = match output {
+        Some(out) => std::fs::File::create(out).and_then(|f| {
+            let mut w = BufWriter::new(f);
+            crate::dot::write(&elaborated.circuit, &elaborated.loops, &mut w)?;
+            w.flush()
+        }),
+        None => {
+            let mut w = BufWriter::new(std::io::stdout().lock());
+            crate::dot::write(&elaborated.circuit, &elaborated.loops, &mut w)
+                .and_then(|_| w.flush())
+        }
+    };
+    if let Err(e) = written {
+        let to = output.map_or("standard output".to_string(), |p| p.display().to_string());
+        eprintln!("error: cannot write {to}: {e}");
+        return EXIT_RUN_FAILED;
+    }
+    for l in &elaborated.loops {
+        eprintln!(
+            "warning: combinational loop (drawn in red): {}",
+            l.describe(&elaborated.circuit.components)
+        );
+    }
+    0
 }
 
 fn diff(a: &Path, b: &Path, tolerance: f64) -> i32 {
@@ -252,13 +411,13 @@ fn describe(registry: &Registry, name: &str) -> i32 {
 fn run(
     registry: &Registry,
     path: &Path,
+    load_options: &LoadOptions,
     mut options: RunOptions,
     vcd: Option<&Path>,
     patterns: &[String],
-    seed: u64,
     quiet: bool,
 ) -> i32 {
-    let circuit = match load(registry, path, seed) {
+    let circuit = match load(registry, path, load_options) {
         Ok(c) => c,
         Err(code) => return code,
     };

@@ -48,6 +48,53 @@ impl CombLoop {
     }
 }
 
+/// The longest chain of combinational dependencies, as its edges (empty
+/// when no combinational output feeds another). `levels` is the schedule.
+pub fn longest_path(components: &[Component], levels: &[Vec<usize>]) -> Vec<Edge> {
+    let incoming = incoming(components);
+    let mut length = vec![0usize; components.len()];
+    let mut via: Vec<Option<Edge>> = vec![None; components.len()];
+    for &c in levels.iter().flatten() {
+        for e in &incoming[c] {
+            let d = e.driver.component;
+            if length[d] + 1 > length[c] {
+                length[c] = length[d] + 1;
+                via[c] = Some(*e);
+            }
+        }
+    }
+    let Some(mut at) = (0..components.len()).max_by_key(|&c| (length[c], std::cmp::Reverse(c)))
+    else {
+        return Vec::new();
+    };
+    let mut path = Vec::new();
+    while let Some(e) = via[at] {
+        path.push(e);
+        at = e.driver.component;
+    }
+    path.reverse();
+    path
+}
+
+/// A chain of edges as port names: `a.y -> b.a -> b.y -> c.x`.
+pub fn describe_path(path: &[Edge], components: &[Component]) -> String {
+    path.iter()
+        .flat_map(|e| {
+            [
+                components[e.driver.component].output_name(e.driver.port),
+                components[e.reader.component].input_name(e.reader.port),
+            ]
+        })
+        .collect::<Vec<_>>()
+        .join(" -> ")
+}
+
+/// Every combinational edge (a combinational output feeding an input that a
+/// combinational output of its reader depends on).
+pub fn combinational_edges(components: &[Component]) -> Vec<Edge> {
+    incoming(components).into_iter().flatten().collect()
+}
+
 /// Combinational edges into each component, by component index.
 fn incoming(components: &[Component]) -> Vec<Vec<Edge>> {
     components

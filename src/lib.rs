@@ -29,6 +29,7 @@
 #![warn(missing_docs)]
 pub mod circuit;
 pub mod cli;
+pub mod dot;
 pub mod engine;
 pub mod expr;
 pub mod graph;

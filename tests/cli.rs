@@ -113,11 +113,163 @@ fn every_example_circuit_checks_and_runs() {
 }
 
 #[test]
-fn check_prints_the_size_and_depth() {
-    let out = cspsim(&["check", "circuits/alu_datapath.ron"]);
+fn check_prints_size_models_hierarchy_and_the_longest_combinational_path() {
+    let out = cspsim(&["check", "circuits/cpu8.ron"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("cpu8: 9 components, 18 nets, 49 ports\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("models: 3 register, 2 mux, 1 alu, 1 expr, 1 ram, 1 rom"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("longest combinational path: 6 components: imem.rdata -> ctrl.instr -> ctrl.addr -> dmem.addr"),
+        "{stdout}"
+    );
+
+    let out = cspsim(&["check", "circuits/detector64.ron", "--param", "cols=8"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("detector64: 555 components,"),
+        "64 × 8 pixels, 8 columns: {stdout}"
+    );
+    assert!(
+        stdout.contains("hierarchy:\n  col[8]   pixel_column\n    pix[64]  pixel\n"),
+        "{stdout}"
+    );
+
+    let out = cspsim(&["check", "circuits/detector64.ron", "--param", "colz=8"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("did you mean `cols`?"));
+}
+
+#[test]
+fn check_prints_every_loop_and_graph_draws_it_red() {
+    let out = cspsim(&["check", "docs/loop.ron"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(
+            "1 combinational loop(s):\n  1: add.y -> sel.in[0] -> sel.y -> add.b -> add.y"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        text(&out.stderr).contains("docs/loop.ron:14:19"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = cspsim(&["graph", "docs/loop.ron"]);
+    assert_eq!(out.status.code(), Some(0));
+    let dot = text(&out.stdout);
+    assert!(dot.starts_with("digraph \"loop\" {"), "{dot}");
+    let edge = |from: &str, to: &str| {
+        let id = |name: &str| {
+            let line = dot
+                .lines()
+                .find(|l| l.contains(&format!("tooltip=\"{name}\"")))
+                .unwrap();
+            line.trim().split(' ').next().unwrap().to_string()
+        };
+        let prefix = format!("  {} -> {} [", id(from), id(to));
+        dot.lines()
+            .find(|l| l.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("{prefix}\n{dot}"))
+            .to_string()
+    };
+    assert!(
+        edge("add", "sel").contains("color=red"),
+        "loop edges are red"
+    );
+    assert!(edge("sel", "add").contains("color=red"));
+    assert!(
+        edge("add", "acc").contains("style=dashed"),
+        "combinational, not in the loop"
+    );
+    assert!(
+        edge("acc", "sel").contains("#1f5fa8") && !edge("acc", "sel").contains("dashed"),
+        "registered"
+    );
+    assert!(text(&out.stderr).contains("warning: combinational loop"));
+}
+
+#[test]
+fn graph_groups_components_by_hierarchy() {
+    let out_file = temp("pipeline.dot");
+    let out = cspsim(&[
+        "graph",
+        "circuits/pipeline16.ron",
+        "--param",
+        "stages=2",
+        "-o",
+        out_file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let dot = std::fs::read_to_string(&out_file).unwrap();
+    for cluster in ["stage[0]", "stage[1]"] {
+        let open = format!("subgraph \"cluster_{cluster}\" {{");
+        let at = dot
+            .find(&open)
+            .unwrap_or_else(|| panic!("{open} in\n{dot}"));
+        let inside = &dot[at..at + dot[at..].find("  }").unwrap()];
+        assert!(
+            inside.contains(&format!("tooltip=\"{cluster}.f\"")),
+            "{inside}"
+        );
+        assert!(
+            inside.contains(&format!("tooltip=\"{cluster}.r\"")),
+            "{inside}"
+        );
+    }
     assert_eq!(
-        text(&out.stdout).trim(),
-        "alu_datapath: 9 components, 8 nets, 31 ports, combinational depth 1; no combinational loops"
+        dot.matches(" -> ").count(),
+        4,
+        "src→f0, f0→r0, r0→f1, f1→r1"
+    );
+}
+
+#[test]
+fn models_dirs_and_parameters_reach_the_loader() {
+    let dir = temp("models-dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("twice.ron"),
+        r#"Model(params: {"w": 8}, inputs: {"a": ["d.a"]}, outputs: {"y": "d.y"},
+            components: {"d": Component(model: "add", params: {"width": "${w}"})}, nets: {})"#,
+    )
+    .unwrap();
+    let circuit = temp("uses-twice.ron");
+    std::fs::write(
+        &circuit,
+        r#"Circuit(params: {"w": 4}, cycles: 5,
+            components: {"c": Component(model: "counter", params: {"width": "${w}"}),
+                         "t": Component(model: "twice", params: {"w": "${w}"})},
+            nets: {"c.q": ["t.a", "t.d.b"]})"#,
+    )
+    .unwrap();
+    let out = cspsim(&["check", circuit.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("unknown model `twice`"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = cspsim(&[
+        "check",
+        circuit.to_str().unwrap(),
+        "--models",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("an endpoint has exactly one `.`"),
+        "inner components are reached only through ports: {}",
+        text(&out.stderr)
     );
 }
 

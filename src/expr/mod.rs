@@ -7,6 +7,8 @@
 //!   and names (inputs, constants, earlier outputs);
 //! - operators, loosest first: `?:`, `||`, `&&`, `|`, `^`, `&`, `== !=`,
 //!   `< <= > >=`, `<< >>`, `+ -`, `* / %`, unary `~ ! -`, bit slices `a[7:4]`, `a[0]`;
+//! - one function, `clog2(x)`: the bits needed to count `x` things, ⌈log₂ x⌉
+//!   (Verilog's `$clog2`), handy for widths in parameter expressions;
 //! - arithmetic wraps at 64 bits and is unsigned; comparisons and logical
 //!   operators give 0 or 1; `x / 0` and `x % 0` give 0; shifting by 64 or
 //!   more gives 0. The consumer masks the result to its declared width.

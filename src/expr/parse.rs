@@ -106,6 +106,9 @@ pub enum UnOp {
     LogNot,
     /// `-`, two's complement.
     Neg,
+    /// `clog2(x)`: the bits needed to count `x` things, ⌈log₂ x⌉ (0 for 0 and 1),
+    /// as Verilog's `$clog2`.
+    Clog2,
 }
 
 impl UnOp {
@@ -116,6 +119,7 @@ impl UnOp {
             UnOp::Not => !a,
             UnOp::LogNot => u64::from(a == 0),
             UnOp::Neg => a.wrapping_neg(),
+            UnOp::Clog2 => u64::from(64 - a.saturating_sub(1).leading_zeros()),
         }
     }
 }
@@ -339,6 +343,18 @@ impl<'a> Parser<'a> {
             }
             Tok::Ident(name) => {
                 let span = self.bump().1;
+                if let Tok::Sym("(") = self.peek() {
+                    if name != "clog2" {
+                        return Err(ExprError::new(format!("unknown function `{name}`"), span)
+                            .hint(
+                                "the one function is clog2(x), the bits needed to count x things",
+                            ));
+                    }
+                    self.bump();
+                    let inner = self.expression(1)?;
+                    self.expect(")", "`)`")?;
+                    return Ok(Node::Unary(UnOp::Clog2, Box::new(inner)));
+                }
                 Ok(Node::Name(name, span))
             }
             Tok::Sym("(") => {
@@ -508,6 +524,29 @@ mod tests {
         assert_eq!(
             expression("0x1_0 | 0b11").unwrap(),
             Node::Binary(BinOp::Or, n(16), n(3))
+        );
+    }
+
+    #[test]
+    fn clog2_counts_bits_like_verilog() {
+        let clog2 = |x| UnOp::Clog2.apply(x);
+        let got: Vec<u64> = [0, 1, 2, 3, 4, 5, 64, 65, u64::MAX].map(clog2).to_vec();
+        assert_eq!(got, vec![0, 0, 1, 2, 2, 3, 6, 7, 64]);
+        assert_eq!(
+            expression("clog2(n + 1)").unwrap(),
+            Node::Unary(
+                UnOp::Clog2,
+                Box::new(Node::Binary(
+                    BinOp::Add,
+                    Box::new(Node::Name("n".into(), 6..7)),
+                    n(1)
+                ))
+            )
+        );
+        let e = expression("log2(n)").unwrap_err();
+        assert_eq!(
+            (e.message.as_str(), e.span.clone()),
+            ("unknown function `log2`", 0..4)
         );
     }
 
