@@ -53,10 +53,12 @@ const CONFIGS: [Config; 5] = [
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    let (runs, fast_cycles, thread_cycles) = if quick {
-        (3, 200_000, 5_000)
+    // Cycles per run: up to a cap, and no more than a budget of
+    // component-cycles, so the 4,000-component detector takes seconds too.
+    let (runs, fast_cycles, thread_cycles, budget) = if quick {
+        (3, 200_000, 5_000, 5_000_000)
     } else {
-        (7, 2_000_000, 50_000)
+        (7, 2_000_000, 50_000, 50_000_000)
     };
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("circuits");
     let mut circuits: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -66,15 +68,19 @@ fn main() {
         .collect();
     circuits.sort();
     let registry = Registry::standard();
-    println!("Medians of {runs} runs; cycles per run: {fast_cycles} (partitioned), {thread_cycles} (threads).\n");
+    println!("Medians of {runs} runs; cycles per run: {fast_cycles} (partitioned), {thread_cycles} (threads), fewer for large circuits ({budget} component-cycles at most; {} for threads).\n", budget / 25);
     println!("| circuit | components | engine | cycles/s | component-cycles/s |");
     println!("|---|---|---|---|---|");
     for path in &circuits {
+        let size = cspsim::netlist::load_file(path, &registry, 0)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .components
+            .len() as u64;
         for config in &CONFIGS {
             let cycles = if config.engine == Engine::Threads {
-                thread_cycles
+                thread_cycles.min(budget / 25 / size).max(20)
             } else {
-                fast_cycles
+                fast_cycles.min(budget / size).max(100)
             };
             let mut times: Vec<Duration> = Vec::new();
             let mut components = 0;
@@ -99,10 +105,14 @@ fn main() {
             times.sort();
             let median = times[times.len() / 2].as_secs_f64();
             let cps = cycles as f64 / median;
+            let rate = if cps >= 1e5 {
+                format!("{:.3} M", cps / 1e6)
+            } else {
+                format!("{:.2} k", cps / 1e3)
+            };
             println!(
-                "| {name} | {components} | {} | {:.3} M | {:.1} M |",
+                "| {name} | {components} | {} | {rate} | {:.1} M |",
                 config.label,
-                cps / 1e6,
                 cps * components as f64 / 1e6
             );
         }

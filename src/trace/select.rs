@@ -51,15 +51,22 @@ pub fn select(components: &[Component], patterns: &[String]) -> (Selection, Vec<
         clock: matches("clock", "clock"),
         ports: Vec::new(),
     };
+    // `component.port`, built in one reused buffer (circuits have 10⁵ ports).
+    let mut name = String::new();
     for (c, comp) in components.iter().enumerate() {
-        for o in 0..comp.interface.outputs().len() {
-            if matches(&comp.output_name(o), &comp.path) {
-                selection.ports.push((c, Port::Output(o)));
-            }
-        }
-        for i in 0..comp.interface.inputs().len() {
-            if matches(&comp.input_name(i), &comp.path) {
-                selection.ports.push((c, Port::Input(i)));
+        let outputs = comp.interface.outputs().iter().map(|p| &p.name);
+        let inputs = comp.interface.inputs().iter().map(|p| &p.name);
+        let ports = outputs
+            .enumerate()
+            .map(|(o, n)| (Port::Output(o), n))
+            .chain(inputs.enumerate().map(|(i, n)| (Port::Input(i), n)));
+        for (port, port_name) in ports {
+            name.clear();
+            name.push_str(&comp.path);
+            name.push('.');
+            name.push_str(port_name);
+            if matches(&name, &comp.path) {
+                selection.ports.push((c, port));
             }
         }
     }
