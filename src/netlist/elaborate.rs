@@ -322,8 +322,8 @@ impl<'a> Elaborator<'a> {
                         Diagnostic::new(
                             ErrorKind::UnknownModel,
                             format!(
-                                "component `{prefix}{}{name}`: unknown model `{}`",
-                                if prefix.is_empty() { "" } else { "." },
+                                "component `{}`: unknown model `{}`",
+                                shown(prefix, name, count.is_some()),
                                 decl.model
                             ),
                         )
@@ -347,7 +347,11 @@ impl<'a> Elaborator<'a> {
                     self.report(
                         Diagnostic::new(
                             ErrorKind::BadParameter,
-                            format!("component `{name}`: parameter `{param}`: {}", e.message),
+                            format!(
+                                "component `{}`: parameter `{param}`: {}",
+                                shown(prefix, name, indexed),
+                                e.message
+                            ),
                         )
                         .in_file(file)
                         .at(at)
@@ -1589,6 +1593,20 @@ impl<'a> Elaborator<'a> {
         if let Some(span) = span {
             self.input_spans.insert(reader, (file, span));
         }
+    }
+}
+
+/// A declaration's name under `prefix`, as a message shows it: `stage[0].f`, `pix[…]`.
+fn shown(prefix: &str, name: &str, array: bool) -> String {
+    let name = if array {
+        format!("{name}[…]")
+    } else {
+        name.to_string()
+    };
+    if prefix.is_empty() {
+        name
+    } else {
+        format!("{prefix}.{name}")
     }
 }
 

@@ -126,7 +126,7 @@ impl Library {
         }
         self.search_path(from)
             .into_iter()
-            .map(|d| d.join(format!("{name}.ron")))
+            .map(|d| tidy(&d.join(format!("{name}.ron"))))
             .find(|p| p.is_file())
     }
 
@@ -146,6 +146,24 @@ impl Library {
         self.parsed.insert(key, result.clone());
         result
     }
+}
+
+/// `a/b/../c` → `a/c`, so messages show the path a user would write.
+fn tidy(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 fn parse(
