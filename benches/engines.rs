@@ -107,8 +107,10 @@ fn main() {
             let cps = cycles as f64 / median;
             let rate = if cps >= 1e5 {
                 format!("{:.3} M", cps / 1e6)
-            } else {
+            } else if cps >= 1e3 {
                 format!("{:.2} k", cps / 1e3)
+            } else {
+                format!("{cps:.0}")
             };
             println!(
                 "| {name} | {components} | {} | {rate} | {:.1} M |",
