@@ -225,6 +225,13 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, before[line_start..].chars().count() + 1)
 }
 
+/// Where in `text` a RON parse error is, as a byte range.
+pub fn syntax_span(text: &str, e: &ron::error::SpannedError) -> Range<usize> {
+    let at = offset_of(text, e.span.start.line, e.span.start.col);
+    let end = offset_of(text, e.span.end.line, e.span.end.col).max(at);
+    at..end
+}
+
 /// The byte offset of 1-based `line`, `col` (characters) in `text`.
 pub fn offset_of(text: &str, line: usize, col: usize) -> usize {
     let line_start = text

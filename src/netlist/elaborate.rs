@@ -442,7 +442,7 @@ impl<'a> Elaborator<'a> {
             param_span
                 .as_ref()
                 .and_then(|p| quoted_after(text, v, p.end))
-                .map(|v| v.start + 1 + inner.start..v.start + 1 + inner.end.max(inner.start + 1))
+                .and_then(|v| inside(&Some(v), inner))
         });
         located.or(param_span).or_else(|| decl.clone())
     }
@@ -472,9 +472,8 @@ impl<'a> Elaborator<'a> {
                     let at = field
                         .as_ref()
                         .and_then(|f| quoted_after(text, s, f.end))
-                        .map(|q| {
-                            q.start + 1 + offset + e.span.start
-                                ..q.start + 1 + offset + e.span.end.max(e.span.start + 1)
+                        .and_then(|q| {
+                            inside(&Some(q), &(e.span.start + offset..e.span.end + offset))
                         });
                     (e.message, e.hint, at)
                 })
@@ -588,13 +587,9 @@ impl<'a> Elaborator<'a> {
             _ => param_span.or_else(|| span.clone()),
         };
         let hint = match e {
-            ParamError::Unknown { name: p, known } => match closest(p, known.iter().copied()) {
-                Some(c) => {
-                    format!("did you mean `{c}`? `cspsim describe {model}` lists its parameters")
-                }
-                None if known.is_empty() => format!("`{model}` takes no parameters"),
-                None => format!("`{model}` takes: {}", known.join(", ")),
-            },
+            ParamError::Unknown { name: p, known } => {
+                unknown_param_hint(p, known.iter().copied(), model, true)
+            }
             ParamError::InValue {
                 hint: Some(hint), ..
             } => hint.clone(),
@@ -644,12 +639,8 @@ impl<'a> Elaborator<'a> {
         let mut values: Vec<(String, ParamValue)> = def.params.0.clone();
         for (name, value) in given {
             let Some(slot) = values.iter_mut().find(|(n, _)| *n == name) else {
-                let known: Vec<&str> = def.params.0.iter().map(|(n, _)| n.as_str()).collect();
-                let hint = match closest(&name, known.iter().copied()) {
-                    Some(c) => format!("did you mean `{c}`?"),
-                    None if known.is_empty() => format!("`{}` takes no parameters", composite.name),
-                    None => format!("`{}` takes: {}", composite.name, known.join(", ")),
-                };
+                let known = def.params.0.iter().map(|(n, _)| n.as_str());
+                let hint = unknown_param_hint(&name, known, &composite.name, false);
                 let at = span
                     .as_ref()
                     .and_then(|s| quoted_after(&self.files[file].text, &name, s.end));
@@ -864,12 +855,7 @@ impl<'a> Elaborator<'a> {
         spans: &EntrySpans,
         env: &Env,
     ) -> Option<Vec<(String, Vec<u64>, Scope)>> {
-        let at = |e: &ExprError| {
-            spans
-                .key
-                .as_ref()
-                .map(|k| k.start + 1 + e.span.start..k.start + 1 + e.span.end.max(e.span.start + 1))
-        };
+        let at = |e: &ExprError| inside(&spans.key, &e.span);
         let part = match endpoint::parse_part(key) {
             Ok(p) => p,
             Err(e) => {
@@ -993,10 +979,7 @@ impl<'a> Elaborator<'a> {
         readers: &[String],
         spans: &EntrySpans,
     ) {
-        let at = |span: &Option<Range<usize>>, e: &ExprError| {
-            span.as_ref()
-                .map(|s| s.start + 1 + e.span.start..s.start + 1 + e.span.end.max(e.span.start + 1))
-        };
+        let at = |span: &Option<Range<usize>>, e: &ExprError| inside(span, &e.span);
         let bindings = match endpoint::parse(driver_text) {
             Ok(d) if locals.broken.contains(&d.component.name) => None,
             Ok(d) => self.bindings(file, locals, env, d, &spans.key),
@@ -1262,9 +1245,7 @@ impl<'a> Elaborator<'a> {
             Some(s) => format!("did you mean `{s}`?"),
             None => "declare it in `components`".to_string(),
         };
-        let at = span
-            .as_ref()
-            .map(|s| s.start + 1 + part.span.start..s.start + 1 + part.span.end);
+        let at = inside(span, &part.span);
         self.report(
             Diagnostic::new(
                 ErrorKind::UnknownComponent,
@@ -1294,9 +1275,7 @@ impl<'a> Elaborator<'a> {
                 self.resolve(file, locals, &ep, text, span, scope, values)
             }
             Err(e) => {
-                let at = span.as_ref().map(|s| {
-                    s.start + 1 + e.span.start..s.start + 1 + e.span.end.max(e.span.start + 1)
-                });
+                let at = inside(span, &e.span);
                 self.report(
                     Diagnostic::new(ErrorKind::BadEndpoint, e.message.clone())
                         .in_file(file)
@@ -1326,10 +1305,7 @@ impl<'a> Elaborator<'a> {
         };
         let entity = &locals.entities[e];
         let len = entity.elements.len() as u64;
-        let located = |part: &Part| {
-            span.as_ref()
-                .map(|s| s.start + 1 + part.span.start..s.start + 1 + part.span.end)
-        };
+        let located = |part: &Part| inside(span, &part.span);
         let elements: Vec<u64> = match self.indices(&ep.component, scope, values, len, entity.array)
         {
             Ok(list) => list,
@@ -1593,6 +1569,32 @@ impl<'a> Elaborator<'a> {
         if let Some(span) = span {
             self.input_spans.insert(reader, (file, span));
         }
+    }
+}
+
+/// The part `inner` (a range within the string's text) of the string
+/// literal written at `quoted` (quotes included); never empty.
+fn inside(quoted: &Option<Range<usize>>, inner: &Range<usize>) -> Option<Range<usize>> {
+    let text_start = quoted.as_ref()?.start + 1;
+    Some(text_start + inner.start..text_start + inner.end.max(inner.start + 1))
+}
+
+/// The hint for an unknown parameter `name` of `model`, which takes
+/// `known`; `describe` when `cspsim describe` documents the model.
+fn unknown_param_hint<'a>(
+    name: &str,
+    known: impl IntoIterator<Item = &'a str>,
+    model: &str,
+    describe: bool,
+) -> String {
+    let known: Vec<&str> = known.into_iter().collect();
+    match closest(name, known.iter().copied()) {
+        Some(c) if describe => {
+            format!("did you mean `{c}`? `cspsim describe {model}` lists its parameters")
+        }
+        Some(c) => format!("did you mean `{c}`?"),
+        None if known.is_empty() => format!("`{model}` takes no parameters"),
+        None => format!("`{model}` takes: {}", known.join(", ")),
     }
 }
 

@@ -11,7 +11,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use super::diagnostic::{offset_of, Diagnostic, ErrorKind, SourceText};
+use super::diagnostic::{syntax_span, Diagnostic, ErrorKind, SourceText};
 use super::locate::Cursor;
 use super::schema::{self, ComponentDecl, ModelFile};
 
@@ -191,12 +191,10 @@ fn parse(
     let def = match schema::parse_model(&text) {
         Ok(def) => def,
         Err(e) => {
-            let at = offset_of(&text, e.span.start.line, e.span.start.col);
-            let end = offset_of(&text, e.span.end.line, e.span.end.col).max(at);
             diagnostics.push(
                 Diagnostic::new(ErrorKind::Syntax, e.code.to_string())
                     .in_file(file)
-                    .at(Some(at..end))
+                    .at(Some(syntax_span(&text, &e)))
                     .hint("a composite model is `Model(params: {...}, inputs: {...}, outputs: {...}, components: {...}, nets: {...})`"),
             );
             return None;

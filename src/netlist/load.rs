@@ -7,7 +7,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use super::diagnostic::{offset_of, Diagnostic, ErrorKind, LoadError, SourceText};
+use super::diagnostic::{syntax_span, Diagnostic, ErrorKind, LoadError, SourceText};
 use super::elaborate::{Body, Elaborator};
 use super::library::locate;
 use super::locate::{quoted_after, Cursor};
@@ -142,8 +142,6 @@ pub fn elaborate_str(
         text: text.to_string(),
     };
     let parsed: CircuitFile = super::schema::parse(text).map_err(|e| {
-        let at = offset_of(text, e.span.start.line, e.span.start.col);
-        let end = offset_of(text, e.span.end.line, e.span.end.col).max(at);
         let mut message = e.code.to_string();
         let mut hint = "see the circuit format in the README (`Circuit(components: {...}, nets: {...})`)".to_string();
         if text.trim_start().starts_with("Model") {
@@ -153,7 +151,7 @@ pub fn elaborate_str(
         LoadError {
             files: vec![source.clone()],
             diagnostics: vec![Diagnostic::new(ErrorKind::Syntax, message)
-                .at(Some(at..end))
+                .at(Some(syntax_span(text, &e)))
                 .hint(hint)],
         }
     })?;
