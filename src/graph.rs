@@ -89,12 +89,6 @@ pub fn describe_path(path: &[Edge], components: &[Component]) -> String {
         .join(" -> ")
 }
 
-/// Every combinational edge (a combinational output feeding an input that a
-/// combinational output of its reader depends on).
-pub fn combinational_edges(components: &[Component]) -> Vec<Edge> {
-    incoming(components).into_iter().flatten().collect()
-}
-
 /// Combinational edges into each component, by component index.
 fn incoming(components: &[Component]) -> Vec<Vec<Edge>> {
     components

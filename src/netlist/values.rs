@@ -56,11 +56,6 @@ impl Env {
         &self.scope
     }
 
-    /// Every parameter.
-    pub fn values(&self) -> &[(String, ParamValue)] {
-        &self.values
-    }
-
     /// Evaluate an integer expression with no free names but the parameters.
     pub fn integer(&self, text: &str) -> Result<i128, ExprError> {
         let program = Program::compile(text, &self.scope)?;
