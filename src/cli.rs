@@ -97,6 +97,10 @@ enum Command {
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
+        /// Run components one by one, not in batches of the same model
+        /// (same results; to measure what batching gains).
+        #[arg(long)]
+        no_batch: bool,
         #[command(flatten)]
         load: LoadArgs,
     },
@@ -165,12 +169,14 @@ where
             trace,
             seed,
             quiet,
+            no_batch,
             load,
         } => {
             let options = RunOptions {
                 engine,
                 threads: threads.map(|t| t as usize),
                 cycles,
+                one_by_one: no_batch,
                 ..RunOptions::default()
             };
             let load = load_options(load, seed);

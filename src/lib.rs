@@ -27,6 +27,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![warn(missing_docs)]
+pub mod batch;
 pub mod circuit;
 pub mod cli;
 pub mod dot;

@@ -102,7 +102,12 @@ impl<'a> Io<'a> {
 }
 
 /// The behaviour of a primitive model. See the module docs for the cycle.
-pub trait Model: Send {
+///
+/// The engine runs components of one model type as a batch: one call per
+/// phase over contiguous state (see [`crate::batch`]). The default batch
+/// methods call [`eval`](Model::eval) and [`tick`](Model::tick) member by
+/// member, inlined; a model may override them with a loop of its own.
+pub trait Model: std::any::Any + Send + crate::batch::Batchable {
     /// Write the initial registered outputs (and set any initial state).
     /// Called once before cycle 0.
     fn reset(&mut self, io: &Io<'_>);
@@ -115,6 +120,28 @@ pub trait Model: Send {
     /// registered outputs of the next cycle. Called once a cycle, only if the
     /// interface is clocked.
     fn tick(&mut self, _io: &Io<'_>) {}
+
+    /// [`eval`](Model::eval) every member of a batch. Member `k` is
+    /// `batch[k]` and sees `io.member(k)`.
+    fn eval_batch(batch: &mut [Self], io: &crate::batch::BatchIo<'_>)
+    where
+        Self: Sized,
+    {
+        for (k, m) in batch.iter_mut().enumerate() {
+            m.eval(&io.member(k));
+        }
+    }
+
+    /// [`tick`](Model::tick) every member of a batch, as
+    /// [`eval_batch`](Model::eval_batch) does.
+    fn tick_batch(batch: &mut [Self], io: &crate::batch::BatchIo<'_>)
+    where
+        Self: Sized,
+    {
+        for (k, m) in batch.iter_mut().enumerate() {
+            m.tick(&io.member(k));
+        }
+    }
 }
 
 /// The payload of [`fail`]: a model stopping the run on purpose.
@@ -180,6 +207,44 @@ pub struct Interface {
     inputs: Vec<InputDecl>,
     outputs: Vec<OutputDecl>,
     clocked: Option<bool>,
+    input_names: NameIndex,
+    output_names: NameIndex,
+}
+
+/// Port name → index, built on the first lookup in a long port list (a
+/// 4096-input `xor` would otherwise cost a scan per connection).
+#[derive(Clone, Default)]
+struct NameIndex(std::sync::OnceLock<std::collections::HashMap<String, usize>>);
+
+impl NameIndex {
+    /// Port lists up to this long are scanned.
+    const SCAN: usize = 16;
+
+    fn find<'a>(&self, names: impl ExactSizeIterator<Item = &'a str>, name: &str) -> Option<usize> {
+        if names.len() <= Self::SCAN {
+            return names.into_iter().position(|n| n == name);
+        }
+        let map = self.0.get_or_init(|| {
+            let mut map = std::collections::HashMap::with_capacity(names.len());
+            for (i, n) in names.enumerate() {
+                map.entry(n.to_string()).or_insert(i);
+            }
+            map
+        });
+        map.get(name).copied()
+    }
+}
+
+impl PartialEq for NameIndex {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for NameIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NameIndex")
+    }
 }
 
 impl Interface {
@@ -190,6 +255,7 @@ impl Interface {
 
     /// Add a required input.
     pub fn input(mut self, name: impl Into<String>, ty: PortType) -> Self {
+        self.input_names = NameIndex::default();
         self.inputs.push(InputDecl {
             name: name.into(),
             ty,
@@ -200,6 +266,7 @@ impl Interface {
 
     /// Add an optional input that reads `default` when left unconnected.
     pub fn optional_input(mut self, name: impl Into<String>, ty: PortType, default: u64) -> Self {
+        self.input_names = NameIndex::default();
         self.inputs.push(InputDecl {
             name: name.into(),
             ty,
@@ -210,6 +277,7 @@ impl Interface {
 
     /// Add a registered output (a function of state only).
     pub fn registered(mut self, name: impl Into<String>, ty: PortType) -> Self {
+        self.output_names = NameIndex::default();
         self.outputs.push(OutputDecl {
             name: name.into(),
             ty,
@@ -231,6 +299,7 @@ impl Interface {
         ty: PortType,
         deps: Vec<usize>,
     ) -> Self {
+        self.output_names = NameIndex::default();
         self.outputs.push(OutputDecl {
             name: name.into(),
             ty,
@@ -287,12 +356,14 @@ impl Interface {
 
     /// Index of the input called `name`.
     pub fn input_index(&self, name: &str) -> Option<usize> {
-        self.inputs.iter().position(|p| p.name == name)
+        self.input_names
+            .find(self.inputs.iter().map(|p| p.name.as_str()), name)
     }
 
     /// Index of the output called `name`.
     pub fn output_index(&self, name: &str) -> Option<usize> {
-        self.outputs.iter().position(|p| p.name == name)
+        self.output_names
+            .find(self.outputs.iter().map(|p| p.name.as_str()), name)
     }
 
     /// The masks of the outputs, in index order.
@@ -303,14 +374,10 @@ impl Interface {
     /// A model-author mistake in the declaration (duplicate port names,
     /// dependencies on inputs that do not exist), if any.
     pub fn problem(&self) -> Option<String> {
-        let names: Vec<&str> = self
-            .inputs
-            .iter()
-            .map(|p| p.name.as_str())
-            .chain(self.outputs.iter().map(|p| p.name.as_str()))
-            .collect();
-        for (i, n) in names.iter().enumerate() {
-            if names[..i].contains(n) {
+        let mut seen = std::collections::HashSet::new();
+        let names = self.inputs.iter().map(|p| p.name.as_str());
+        for n in names.chain(self.outputs.iter().map(|p| p.name.as_str())) {
+            if !seen.insert(n) {
                 return Some(format!("port `{n}` is declared twice"));
             }
         }

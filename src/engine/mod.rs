@@ -57,6 +57,9 @@ pub struct RunOptions {
     pub stop: Option<Arc<AtomicBool>>,
     /// Override of the thread-per-component engine's limit on threads.
     pub thread_limit: Option<usize>,
+    /// Run components one by one instead of in batches of the same model
+    /// (partitioned engine; to measure what batching gains).
+    pub one_by_one: bool,
 }
 
 impl RunOptions {

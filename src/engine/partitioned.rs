@@ -12,59 +12,59 @@
 //!
 //! With one worker the barriers cost nothing and no thread is started.
 
+use std::any::TypeId;
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 use super::barrier::Barrier;
 use super::fault::{guard, Fault, FaultKind, Faults, Phase};
 use super::{finish_trace, Outcome, RunError, RunOptions};
+use crate::batch::{type_of, Batch, BatchIo, Wiring};
 use crate::circuit::{Circuit, Source};
-use crate::model::{Io, Model, Slot, Timing};
+use crate::model::{Slot, Timing};
 use crate::trace::Tracer;
 
-/// Slot indices and masks of one component.
-struct Ports {
-    ins: Box<[u32]>,
-    outs: Box<[u32]>,
-    masks: Box<[u64]>,
+/// Components of one model type and shape at one level of one worker,
+/// run as a batch.
+struct Group {
+    batch: Box<dyn Batch>,
+    wiring: Wiring,
+    /// Global index of each member.
+    members: Vec<usize>,
 }
 
-/// The components one worker owns, with its schedule.
+/// The components one worker owns, in batches, with its schedule.
 struct Worker {
-    global: Vec<usize>,
-    models: Vec<Box<dyn Model>>,
-    ports: Vec<Ports>,
-    /// Local indices per combinational level (same number of levels for every worker).
+    groups: Vec<Group>,
+    /// Groups per combinational level (same number of levels for every worker).
     levels: Vec<Vec<u32>>,
+    /// Clocked groups.
     ticks: Vec<u32>,
     /// This worker's registered slots, committed after the clock edge.
     registered: Range<usize>,
 }
 
 impl Worker {
-    /// Call `f` on each listed component; on a panic, the faulting component and message.
+    /// Call `f` on each listed group; on a panic, the faulting component and message.
     fn call(
         &mut self,
         list: &[u32],
         cur: &[Slot],
         out: &[Slot],
-        f: impl Fn(&mut dyn Model, &Io<'_>),
+        f: impl Fn(&mut dyn Batch, &BatchIo<'_>),
     ) -> Result<(), (usize, FaultKind, String)> {
-        let at = Cell::new(0usize);
-        let (models, ports) = (&mut self.models, &self.ports);
+        let (group, member) = (Cell::new(0usize), Cell::new(0usize));
+        let groups = &mut self.groups;
         guard(|| {
-            for &c in list {
-                let c = c as usize;
-                at.set(c);
-                let p = &ports[c];
-                f(
-                    models[c].as_mut(),
-                    &Io::new(cur, out, &p.ins, &p.outs, &p.masks),
-                );
+            for &g in list {
+                group.set(g as usize);
+                let Group { batch, wiring, .. } = &mut groups[g as usize];
+                f(batch.as_mut(), &wiring.io(cur, out, &member));
             }
         })
-        .map_err(|(kind, message)| (self.global[at.get()], kind, message))
+        .map_err(|(kind, message)| (groups[group.get()].members[member.get()], kind, message))
     }
 }
 
@@ -117,7 +117,7 @@ pub(super) fn run(
     tracer: Option<Tracer>,
 ) -> Result<Outcome, RunError> {
     let workers = workers.min(circuit.components.len().max(1));
-    let (mut pool, shared, row) = build(circuit, workers, tracer.as_ref());
+    let (mut pool, shared, row) = build(circuit, workers, options.one_by_one, tracer.as_ref());
     let levels = pool[0].levels.len();
     let mut lead = Lead {
         tracer,
@@ -168,7 +168,7 @@ fn work(
     levels: usize,
     mut lead: Option<&mut Lead<'_>>,
 ) -> u64 {
-    let all: Vec<u32> = (0..w.models.len() as u32).collect();
+    let all: Vec<u32> = (0..w.groups.len() as u32).collect();
     if let Err(e) = w.call(&all, &sh.cur, &sh.cur, |m, io| m.reset(io)) {
         sh.fault(0, Phase::Reset, e);
     }
@@ -238,6 +238,7 @@ fn work(
 fn build(
     circuit: Circuit,
     workers: usize,
+    one_by_one: bool,
     tracer: Option<&Tracer>,
 ) -> (Vec<Worker>, Shared, Vec<u32>) {
     let n = circuit.components.len();
@@ -325,44 +326,61 @@ fn build(
         cur[s].store(v, Relaxed);
     }
 
+    // One batch per worker, level, model type and shape (inputs, output
+    // masks, clocked); or one per component when batching is off.
     let levels = circuit.levels.len();
-    let mut local = vec![0u32; n];
-    let mut pool: Vec<Worker> = by_worker
-        .iter()
-        .zip(registered)
-        .map(|(comps, registered)| {
-            let mut w = Worker {
-                global: comps.clone(),
-                models: Vec::with_capacity(comps.len()),
-                ports: Vec::with_capacity(comps.len()),
-                levels: vec![Vec::new(); levels],
-                ticks: Vec::new(),
-                registered,
-            };
-            for (k, &c) in comps.iter().enumerate() {
-                local[c] = k as u32;
-            }
-            w.ticks = comps
-                .iter()
-                .filter(|&&c| circuit.components[c].interface.is_clocked())
-                .map(|&c| local[c])
-                .collect();
-            w
+    let mut pool: Vec<Worker> = registered
+        .into_iter()
+        .map(|registered| Worker {
+            groups: Vec::new(),
+            levels: vec![Vec::new(); levels],
+            ticks: Vec::new(),
+            registered,
         })
         .collect();
-    for (l, level) in circuit.levels.iter().enumerate() {
-        for &c in level {
-            pool[owner[c]].levels[l].push(local[c]);
-        }
-    }
+    type Key = (usize, usize, TypeId, usize, Vec<u64>, bool, usize);
+    let mut group_of: HashMap<Key, u32> = HashMap::new();
     for (c, (comp, ins)) in circuit.components.into_iter().zip(ins).enumerate() {
+        let masks = comp.interface.output_masks();
+        let clocked = comp.interface.is_clocked();
+        let outs = &out_slot[c];
+        let single = if one_by_one { c } else { 0 };
+        let key = (
+            owner[c],
+            level_of[c],
+            type_of(comp.behaviour.as_ref()),
+            ins.len(),
+            masks.clone(),
+            clocked,
+            single,
+        );
         let w = &mut pool[owner[c]];
-        w.ports.push(Ports {
-            ins,
-            outs: out_slot[c].clone().into_boxed_slice(),
-            masks: comp.interface.output_masks().into_boxed_slice(),
+        let g = *group_of.entry(key).or_insert_with(|| {
+            let g = w.groups.len() as u32;
+            w.groups.push(Group {
+                batch: comp.behaviour.new_batch(),
+                wiring: Wiring {
+                    ins: Vec::new(),
+                    outs: Vec::new(),
+                    masks: masks.into_boxed_slice(),
+                    inputs: ins.len(),
+                    outputs: outs.len(),
+                },
+                members: Vec::new(),
+            });
+            if let Some(level) = w.levels.get_mut(level_of[c]) {
+                level.push(g);
+            }
+            if clocked {
+                w.ticks.push(g);
+            }
+            g
         });
-        w.models.push(comp.behaviour);
+        let group = &mut w.groups[g as usize];
+        group.wiring.ins.extend_from_slice(&ins);
+        group.wiring.outs.extend_from_slice(outs);
+        group.members.push(c);
+        group.batch.push(comp.behaviour);
     }
     let shared = Shared {
         cur,

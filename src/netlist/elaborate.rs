@@ -1231,7 +1231,26 @@ impl<'a> Elaborator<'a> {
             }
             Instance::Composite(p) => p.by_name.contains_key(name),
         };
-        (0..).take_while(|k| has(&format!("{base}[{k}]"))).count()
+        // Elements 0..len exist: search for len in O(log len) lookups, as
+        // this runs for every connection to the array.
+        let has_element = |k: usize| has(&format!("{base}[{k}]"));
+        if !has_element(0) {
+            return 0;
+        }
+        let (mut present, mut absent) = (0, 1);
+        while has_element(absent) {
+            present = absent;
+            absent *= 2;
+        }
+        while absent - present > 1 {
+            let mid = present + (absent - present) / 2;
+            if has_element(mid) {
+                present = mid;
+            } else {
+                absent = mid;
+            }
+        }
+        absent
     }
 
     fn unknown_component(

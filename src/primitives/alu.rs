@@ -51,6 +51,7 @@ impl Alu {
 
 impl Model for Alu {
     fn reset(&mut self, _io: &Io<'_>) {}
+    #[inline(always)]
     fn eval(&mut self, io: &Io<'_>) {
         let (y, carry) = self.compute(io.get(A), io.get(B), io.get(OP));
         let y = y & mask(self.width);

@@ -33,6 +33,7 @@ struct Real(Op);
 
 impl Model for Bits {
     fn reset(&mut self, _io: &Io<'_>) {}
+    #[inline(always)]
     fn eval(&mut self, io: &Io<'_>) {
         io.set(0, self.0.bits(io.get(0), io.get(1)));
     }
@@ -40,6 +41,7 @@ impl Model for Bits {
 
 impl Model for Real {
     fn reset(&mut self, _io: &Io<'_>) {}
+    #[inline(always)]
     fn eval(&mut self, io: &Io<'_>) {
         io.set_real(0, self.0.real(io.get_real(0), io.get_real(1)));
     }

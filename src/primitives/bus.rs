@@ -136,7 +136,7 @@ pub fn info() -> ModelInfo {
          Arbitration: \"round_robin\" starts after the master granted last, so a master that\n\
          keeps requesting waits at most masters-1 cycles; \"priority\" grants the lowest index.",
     )
-    .param(ParamDecl::int("masters", 1, 1024, "number of masters"))
+    .param(ParamDecl::int("masters", 1, 65536, "number of masters"))
     .param(ParamDecl::int("addr_width", 1, 64, "address bits").default(16))
     .param(ParamDecl::int("data_width", 1, 64, "data bits").default(32))
     .param(

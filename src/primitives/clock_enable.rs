@@ -16,6 +16,7 @@ impl Model for ClockEnable {
         self.count = 0;
         io.set(0, u64::from(self.phase == 0));
     }
+    #[inline(always)]
     fn tick(&mut self, io: &Io<'_>) {
         self.count = (self.count + 1) % self.n;
         io.set(0, u64::from(self.count == self.phase));

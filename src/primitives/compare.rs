@@ -14,6 +14,7 @@ struct Compare {
 
 impl Model for Compare {
     fn reset(&mut self, _io: &Io<'_>) {}
+    #[inline(always)]
     fn eval(&mut self, io: &Io<'_>) {
         let (a, b) = (io.get(0) ^ self.flip, io.get(1) ^ self.flip);
         let y = match self.op {

@@ -11,6 +11,7 @@ struct Concat {
 
 impl Model for Concat {
     fn reset(&mut self, _io: &Io<'_>) {}
+    #[inline(always)]
     fn eval(&mut self, io: &Io<'_>) {
         let y = self
             .shifts

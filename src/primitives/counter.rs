@@ -16,6 +16,7 @@ impl Model for Counter {
     fn reset(&mut self, io: &Io<'_>) {
         io.set(0, self.start);
     }
+    #[inline(always)]
     fn tick(&mut self, io: &Io<'_>) {
         if io.get_bool(RST) {
             io.set(0, self.start);

@@ -15,12 +15,14 @@ impl Model for EdgeDetect {
     fn reset(&mut self, _io: &Io<'_>) {
         self.previous = 0;
     }
+    #[inline(always)]
     fn eval(&mut self, io: &Io<'_>) {
         let a = io.get(0);
         io.set(RISE, a & !self.previous);
         io.set(FALL, !a & self.previous);
         io.set(ANY, a ^ self.previous);
     }
+    #[inline(always)]
     fn tick(&mut self, io: &Io<'_>) {
         self.previous = io.get(0);
     }

@@ -17,6 +17,7 @@ struct Expr {
 impl Model for Expr {
     fn reset(&mut self, _io: &Io<'_>) {}
 
+    #[inline(always)]
     fn eval(&mut self, io: &Io<'_>) {
         for (k, program) in self.programs.iter().enumerate() {
             let value = program.eval(|i| io.get(i), &self.locals) & self.masks[k];

@@ -9,6 +9,7 @@ struct Not;
 
 impl Model for Not {
     fn reset(&mut self, _io: &Io<'_>) {}
+    #[inline(always)]
     fn eval(&mut self, io: &Io<'_>) {
         io.set(0, !io.get(0));
     }
@@ -21,6 +22,7 @@ struct Gate {
 
 impl Model for Gate {
     fn reset(&mut self, _io: &Io<'_>) {}
+    #[inline(always)]
     fn eval(&mut self, io: &Io<'_>) {
         let mut acc = self.identity;
         for i in 0..io.num_inputs() {
@@ -46,7 +48,7 @@ fn gate(
     })
     .doc(doc)
     .param(ParamDecl::width("width of every input and of y"))
-    .param(ParamDecl::int("n", 1, 64, "number of inputs").default(2))
+    .param(ParamDecl::int("n", 1, 65536, "number of inputs").default(2))
 }
 
 pub fn infos() -> Vec<ModelInfo> {

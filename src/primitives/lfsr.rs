@@ -39,6 +39,7 @@ impl Model for Lfsr {
     fn reset(&mut self, io: &Io<'_>) {
         io.set(0, self.seed);
     }
+    #[inline(always)]
     fn tick(&mut self, io: &Io<'_>) {
         if io.get_bool(0) {
             io.set(0, self.next(io.output(0)));

@@ -4,6 +4,7 @@
 use crate::model::ModelInfo;
 
 mod alu;
+mod arbiter;
 mod arith;
 mod assert;
 mod bus;
@@ -17,6 +18,7 @@ mod edge_detect;
 mod expr;
 mod fifo;
 mod gates;
+mod hit_pixel;
 mod lfsr;
 mod memory;
 mod mux;
@@ -46,7 +48,9 @@ pub fn all() -> Vec<ModelInfo> {
         assert::info(),
         stimulus::info(),
         bus::info(),
+        arbiter::info(),
         pixel::info(),
+        hit_pixel::info(),
     ];
     models.extend(memory::infos());
     models.extend(arith::infos());

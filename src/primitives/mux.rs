@@ -9,6 +9,7 @@ struct Mux;
 
 impl Model for Mux {
     fn reset(&mut self, _io: &Io<'_>) {}
+    #[inline(always)]
     fn eval(&mut self, io: &Io<'_>) {
         let sel = io.get(0) as usize;
         let n = io.num_inputs() - 1;

@@ -16,6 +16,7 @@ impl Model for Register {
     fn reset(&mut self, io: &Io<'_>) {
         io.set(0, self.init);
     }
+    #[inline(always)]
     fn tick(&mut self, io: &Io<'_>) {
         if io.get_bool(RST) {
             io.set(0, self.init);

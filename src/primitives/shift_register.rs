@@ -18,6 +18,7 @@ impl Model for ShiftRegister {
         self.stages.iter_mut().for_each(|s| *s = 0);
         io.set(0, 0);
     }
+    #[inline(always)]
     fn tick(&mut self, io: &Io<'_>) {
         if io.get_bool(EN) {
             self.stages.pop_back();

@@ -10,6 +10,7 @@ struct Slice {
 
 impl Model for Slice {
     fn reset(&mut self, _io: &Io<'_>) {}
+    #[inline(always)]
     fn eval(&mut self, io: &Io<'_>) {
         io.set(0, io.get(0) >> self.lsb);
     }

@@ -1,0 +1,200 @@
+//! Batches: components of one model type stored contiguously and run in one
+//! call, so that an array of identical models costs one dynamic call per
+//! phase instead of one per component, and the model's code is inlined into
+//! a loop over contiguous state.
+//!
+//! Every [`Model`] can be batched; nothing is asked of its author. A model
+//! may also override [`Model::eval_batch`] or [`Model::tick_batch`] with a
+//! loop of its own over `&mut [Self]` and a [`BatchIo`].
+
+use std::any::Any;
+use std::cell::Cell;
+
+use crate::model::{Io, Model, Slot};
+
+/// The wiring of a batch's members: member `k`'s inputs are
+/// `ins[k * inputs..][..inputs]`, its outputs likewise, and all members share
+/// output masks (the engine only batches components of the same shape).
+pub struct BatchIo<'a> {
+    cur: &'a [Slot],
+    out: &'a [Slot],
+    ins: &'a [u32],
+    outs: &'a [u32],
+    masks: &'a [u64],
+    inputs: usize,
+    outputs: usize,
+    at: &'a Cell<usize>,
+}
+
+impl<'a> BatchIo<'a> {
+    /// Member `k`'s view, as its own [`Model::eval`] or [`Model::tick`] sees
+    /// it. Also records `k` as the member running, so that a panic names the
+    /// right component.
+    #[inline]
+    pub fn member(&self, k: usize) -> Io<'a> {
+        self.at.set(k);
+        Io::new(
+            self.cur,
+            self.out,
+            &self.ins[k * self.inputs..][..self.inputs],
+            &self.outs[k * self.outputs..][..self.outputs],
+            self.masks,
+        )
+    }
+}
+
+/// The wiring of one batch, laid out flat: see [`BatchIo`].
+pub(crate) struct Wiring {
+    /// Slot of every member's inputs, member after member.
+    pub ins: Vec<u32>,
+    /// Slot of every member's outputs, member after member.
+    pub outs: Vec<u32>,
+    /// The output masks every member shares.
+    pub masks: Box<[u64]>,
+    /// Inputs per member.
+    pub inputs: usize,
+    /// Outputs per member.
+    pub outputs: usize,
+}
+
+impl Wiring {
+    /// The view a batch call gets over slots `cur` (read) and `out` (written).
+    pub fn io<'a>(&'a self, cur: &'a [Slot], out: &'a [Slot], at: &'a Cell<usize>) -> BatchIo<'a> {
+        BatchIo {
+            cur,
+            out,
+            ins: &self.ins,
+            outs: &self.outs,
+            masks: &self.masks,
+            inputs: self.inputs,
+            outputs: self.outputs,
+            at,
+        }
+    }
+}
+
+/// Components of one model type, in one contiguous vector. Engine-facing;
+/// every model gets it through [`Batchable`].
+#[doc(hidden)]
+pub trait Batch: Send {
+    /// Add a component; it must be of this batch's model type.
+    fn push(&mut self, model: Box<dyn Model>);
+    /// Members so far.
+    fn len(&self) -> usize;
+    /// Whether the batch has no member.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// [`Model::reset`] every member.
+    fn reset(&mut self, io: &BatchIo<'_>);
+    /// [`Model::eval_batch`].
+    fn eval(&mut self, io: &BatchIo<'_>);
+    /// [`Model::tick_batch`].
+    fn tick(&mut self, io: &BatchIo<'_>);
+}
+
+/// Implemented for every model by a blanket impl: makes an empty batch of
+/// the model's own type. Not for implementing by hand.
+#[doc(hidden)]
+pub trait Batchable {
+    /// An empty batch that holds models of this type.
+    fn new_batch(&self) -> Box<dyn Batch>;
+}
+
+impl<M: Model> Batchable for M {
+    fn new_batch(&self) -> Box<dyn Batch> {
+        Box::new(Typed::<M>(Vec::new()))
+    }
+}
+
+/// The batch of model type `M`: `M`'s code is called statically, in a loop.
+struct Typed<M>(Vec<M>);
+
+impl<M: Model> Batch for Typed<M> {
+    fn push(&mut self, model: Box<dyn Model>) {
+        let model: Box<dyn Any> = model;
+        match model.downcast::<M>() {
+            Ok(m) => self.0.push(*m),
+            Err(_) => unreachable!("components are batched by model type"),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn reset(&mut self, io: &BatchIo<'_>) {
+        for (k, m) in self.0.iter_mut().enumerate() {
+            m.reset(&io.member(k));
+        }
+    }
+
+    fn eval(&mut self, io: &BatchIo<'_>) {
+        M::eval_batch(&mut self.0, io);
+    }
+
+    fn tick(&mut self, io: &BatchIo<'_>) {
+        M::tick_batch(&mut self.0, io);
+    }
+}
+
+/// The model type of a component, for grouping.
+pub(crate) fn type_of(model: &dyn Model) -> std::any::TypeId {
+    let any: &dyn Any = model;
+    any.type_id()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Count(u64);
+    impl Model for Count {
+        fn reset(&mut self, io: &Io<'_>) {
+            io.set(0, self.0);
+        }
+        fn tick(&mut self, io: &Io<'_>) {
+            io.set(0, io.output(0) + io.get(0));
+        }
+    }
+    struct Other;
+    impl Model for Other {
+        fn reset(&mut self, _io: &Io<'_>) {}
+    }
+
+    #[test]
+    fn members_run_over_their_own_slots() {
+        let models: Vec<Box<dyn Model>> = vec![Box::new(Count(10)), Box::new(Count(20))];
+        let mut batch = models[0].new_batch();
+        for m in models {
+            batch.push(m);
+        }
+        assert_eq!(batch.len(), 2);
+        // Slots: 0, 1 outputs; 2, 3 inputs (steps 1 and 5).
+        let slots: Vec<Slot> = [0, 0, 1, 5].into_iter().map(Slot::new).collect();
+        let wiring = Wiring {
+            ins: vec![2, 3],
+            outs: vec![0, 1],
+            masks: vec![u64::MAX].into(),
+            inputs: 1,
+            outputs: 1,
+        };
+        let at = Cell::new(usize::MAX);
+        let io = wiring.io(&slots, &slots, &at);
+        batch.reset(&io);
+        batch.tick(&io);
+        batch.tick(&io);
+        let values: Vec<u64> = slots
+            .iter()
+            .map(|s| s.load(std::sync::atomic::Ordering::Relaxed))
+            .collect();
+        assert_eq!(values, vec![12, 30, 1, 5]);
+        assert_eq!(at.get(), 1, "the last member run is recorded");
+    }
+
+    #[test]
+    fn types_are_told_apart() {
+        assert_eq!(type_of(&Count(1)), type_of(&Count(2)));
+        assert_ne!(type_of(&Count(1)), type_of(&Other));
+    }
+}
