@@ -82,6 +82,10 @@ enum Command {
         /// Write a VCD trace here.
         #[arg(long, value_name = "OUT.vcd")]
         vcd: Option<PathBuf>,
+        /// Write an FST trace here (GTKWave's compressed format; smaller and
+        /// faster to open than VCD).
+        #[arg(long, value_name = "OUT.fst", conflicts_with = "vcd")]
+        fst: Option<PathBuf>,
         /// The engine.
         #[arg(long, value_enum, default_value_t = Engine::Partitioned)]
         engine: Engine,
@@ -164,6 +168,7 @@ where
             circuit,
             cycles,
             vcd,
+            fst,
             engine,
             threads,
             trace,
@@ -185,7 +190,9 @@ where
                 &circuit,
                 &load,
                 options,
-                vcd.as_deref(),
+                vcd.as_deref()
+                    .map(|p| (p, TraceFormat::Vcd))
+                    .or(fst.as_deref().map(|p| (p, TraceFormat::Fst))),
                 &trace,
                 quiet,
             )
@@ -419,10 +426,11 @@ fn run(
     path: &Path,
     load_options: &LoadOptions,
     mut options: RunOptions,
-    vcd: Option<&Path>,
+    out: Option<(&Path, TraceFormat)>,
     patterns: &[String],
     quiet: bool,
 ) -> i32 {
+    let vcd = out.map(|(path, _)| path);
     let circuit = match load(registry, path, load_options) {
         Ok(c) => c,
         Err(code) => return code,
@@ -432,9 +440,9 @@ fn run(
     } else {
         patterns.to_vec()
     };
-    let trace = match vcd {
+    let trace = match out {
         None => None,
-        Some(out) => match open_trace(&circuit, &patterns, out) {
+        Some((out, format)) => match open_trace(&circuit, &patterns, out, format) {
             Ok(t) => Some(t),
             Err(message) => {
                 eprintln!("error: {message}");
@@ -501,7 +509,19 @@ fn run(
     }
 }
 
-fn open_trace(circuit: &Circuit, patterns: &[String], out: &Path) -> Result<Trace, String> {
+/// The file format of a trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TraceFormat {
+    Vcd,
+    Fst,
+}
+
+fn open_trace(
+    circuit: &Circuit,
+    patterns: &[String],
+    out: &Path,
+    format: TraceFormat,
+) -> Result<Trace, String> {
     let (_, unused) = trace::select(&circuit.components, patterns);
     if let Some(&k) = unused.first() {
         return Err(format!(
@@ -513,10 +533,13 @@ fn open_trace(circuit: &Circuit, patterns: &[String], out: &Path) -> Result<Trac
                 .map_or("cnt", |c| c.path.as_str())
         ));
     }
-    let file =
-        std::fs::File::create(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-    Trace::vcd(circuit, patterns, BufWriter::with_capacity(1 << 20, file))
-        .map_err(|e| format!("cannot write {}: {e}", out.display()))
+    let trace = match format {
+        TraceFormat::Vcd => std::fs::File::create(out).and_then(|file| {
+            Trace::vcd(circuit, patterns, BufWriter::with_capacity(1 << 20, file))
+        }),
+        TraceFormat::Fst => Trace::fst(circuit, patterns, out),
+    };
+    trace.map_err(|e| format!("cannot write {}: {e}", out.display()))
 }
 
 type Bar = (

@@ -495,3 +495,78 @@ fn a_failing_assert_exits_1_with_the_cycle_and_values() {
     );
     assert!(err.contains("holds the 6 completed cycles"), "{err}");
 }
+
+/// `--fst` writes the same waveforms as `--vcd`, as GTKWave's own `fst2vcd`
+/// reads them, on every example circuit. Needs `fst2vcd` (Debian package
+/// `gtkwave`): skipped without it, unless `CSPSIM_REQUIRE_FST2VCD` is set, as
+/// CI does.
+#[test]
+fn fst_traces_hold_the_same_waveforms_as_vcd() {
+    let have_fst2vcd = Command::new("fst2vcd").arg("--help").output().is_ok();
+    if !have_fst2vcd {
+        assert!(
+            std::env::var_os("CSPSIM_REQUIRE_FST2VCD").is_none(),
+            "fst2vcd is required (apt-get install gtkwave)"
+        );
+        eprintln!("skipped: fst2vcd not found (apt-get install gtkwave)");
+        return;
+    }
+    for path in common::all_circuits() {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let (vcd, fst) = (temp(&format!("{name}.vcd")), temp(&format!("{name}.fst")));
+        let p = path.to_str().unwrap();
+        for (flag, out) in [("--vcd", &vcd), ("--fst", &fst)] {
+            let run = cspsim(&["run", p, "-q", flag, out.to_str().unwrap()]);
+            assert_eq!(run.status.code(), Some(0), "{p}: {}", text(&run.stderr));
+        }
+        let converted = Command::new("fst2vcd")
+            .arg(&fst)
+            .output()
+            .expect("fst2vcd runs");
+        assert!(converted.status.success(), "{name}: fst2vcd failed");
+        let back = temp(&format!("{name}.fst.vcd"));
+        std::fs::write(&back, &converted.stdout).unwrap();
+        let diff = cspsim(&["diff", vcd.to_str().unwrap(), back.to_str().unwrap()]);
+        assert_eq!(
+            diff.status.code(),
+            Some(0),
+            "{name}: {}{}",
+            text(&diff.stdout),
+            text(&diff.stderr)
+        );
+    }
+}
+
+#[test]
+fn vcd_and_fst_together_are_refused() {
+    let out = cspsim(&[
+        "run",
+        "circuits/counter_compare.ron",
+        "--vcd",
+        "a.vcd",
+        "--fst",
+        "a.fst",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("cannot be used with"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn an_unwritable_fst_file_is_a_clear_error() {
+    let out = cspsim(&[
+        "run",
+        "circuits/counter_compare.ron",
+        "--fst",
+        "/nonexistent-dir/out.fst",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("cannot write /nonexistent-dir/out.fst"),
+        "{}",
+        text(&out.stderr)
+    );
+}

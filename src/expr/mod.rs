@@ -164,10 +164,15 @@ enum Op {
 /// fixed array, so no cycle allocates.
 pub const MAX_DEPTH: usize = 64;
 
+/// Stack size for the common, shallow expressions.
+const SHALLOW: usize = 8;
+
 /// A compiled expression.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Program {
     ops: Vec<Op>,
+    /// The most values pending at once.
+    depth: usize,
 }
 
 /// A subtree's code: a constant (folded) or ops.
@@ -212,7 +217,7 @@ impl Program {
             )
             .hint("split it into several outputs: later outputs can use earlier ones"));
         }
-        Ok(Program { ops })
+        Ok(Program { ops, depth: max })
     }
 
     /// The value, if the expression does not depend on any input or local.
@@ -239,7 +244,17 @@ impl Program {
     /// Evaluate with inputs from `input` and earlier results in `locals`.
     #[inline]
     pub fn eval(&self, input: impl Fn(usize) -> u64, locals: &[u64]) -> u64 {
-        let mut stack = [0u64; MAX_DEPTH];
+        // Most expressions need a few slots: a small stack costs less to clear.
+        if self.depth <= SHALLOW {
+            self.run::<SHALLOW>(input, locals)
+        } else {
+            self.run::<MAX_DEPTH>(input, locals)
+        }
+    }
+
+    #[inline(always)]
+    fn run<const N: usize>(&self, input: impl Fn(usize) -> u64, locals: &[u64]) -> u64 {
+        let mut stack = [0u64; N];
         // `top` is the index of the topmost value plus one.
         let mut top = 0usize;
         for op in &self.ops {

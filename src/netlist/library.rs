@@ -3,8 +3,9 @@
 //!
 //! A model named in a circuit that is not a primitive is looked for as
 //! `NAME.ron` in, in order: the directories given with `--models`, the
-//! directory of the file that uses it, that directory's `models/`, its
-//! parent's `models/` (so `circuits/x.ron` finds `models/`), and `./models`.
+//! directory of the file that uses it, the `models/` in that directory and
+//! in every directory above it, nearest first (so `circuits/x.ron` and
+//! `circuits/bench/y.ron` find the project's `models/`), and `./models`.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -113,9 +114,11 @@ impl Library {
         let mut dirs = self.dirs.clone();
         let here = from.map_or_else(PathBuf::new, Path::to_path_buf);
         dirs.push(here.clone());
-        dirs.push(here.join("models"));
-        dirs.push(here.join("..").join("models"));
-        dirs.push(PathBuf::from("models"));
+        // `models/` here and in every directory above, nearest first.
+        dirs.extend(here.ancestors().map(|d| d.join("models")));
+        if here.is_absolute() || !dirs.last().is_some_and(|d| d == Path::new("models")) {
+            dirs.push(PathBuf::from("models"));
+        }
         dirs
     }
 

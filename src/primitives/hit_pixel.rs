@@ -37,7 +37,10 @@ impl Model for HitPixel {
 
     #[inline(always)]
     fn tick(&mut self, io: &Io<'_>) {
-        let deposit = hash(self.seed ^ self.cycle.rotate_left(32)) % (self.max_step + 1);
+        // A deposit in 0..=max_step: the hash scaled by multiplication, not
+        // divided (a division per pixel per cycle would dominate).
+        let h = hash(self.seed ^ self.cycle.rotate_left(32));
+        let deposit = ((u128::from(h) * u128::from(self.max_step + 1)) >> 64) as u64;
         self.cycle += 1;
         self.charge += deposit;
         let hit = self.charge >= self.threshold;

@@ -4,6 +4,7 @@
 //! simulation threads.
 
 pub mod diff;
+mod fst;
 mod plan;
 pub mod read;
 mod select;
@@ -14,6 +15,7 @@ use std::thread::JoinHandle;
 
 use crossbeam_channel::{bounded, Receiver, Sender};
 
+pub use self::fst::FstWriter;
 pub use self::vcd::VcdWriter;
 pub use plan::{Scope, TracePlan, Var, VarSource};
 pub use select::{select, Port, Selection};
@@ -44,6 +46,20 @@ impl Trace {
     ) -> io::Result<Self> {
         let plan = TracePlan::new(circuit, patterns);
         let sink = VcdWriter::new(out, &plan)?;
+        Ok(Trace {
+            plan,
+            sink: Box::new(sink),
+        })
+    }
+
+    /// An FST trace of the signals `patterns` select, written to `path`.
+    pub fn fst(
+        circuit: &crate::Circuit,
+        patterns: &[String],
+        path: &std::path::Path,
+    ) -> io::Result<Self> {
+        let plan = TracePlan::new(circuit, patterns);
+        let sink = FstWriter::create(path, &plan)?;
         Ok(Trace {
             plan,
             sink: Box::new(sink),

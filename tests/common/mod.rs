@@ -16,15 +16,21 @@ pub fn circuits_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("circuits")
 }
 
-/// Every example circuit, sorted.
+/// Every example circuit, sorted: `circuits/*.ron`, then the benchmark
+/// circuits `circuits/bench/*.ron` at their default size.
 pub fn all_circuits() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(circuits_dir())
-        .expect("circuits/ exists")
-        .map(|e| e.expect("readable entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "ron"))
-        .collect();
-    v.sort();
-    v
+    let ron_files = |dir: PathBuf| {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+            .expect("the directory exists")
+            .map(|e| e.expect("readable entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "ron"))
+            .collect();
+        v.sort();
+        v
+    };
+    let mut all = ron_files(circuits_dir());
+    all.extend(ron_files(circuits_dir().join("bench")));
+    all
 }
 
 /// Load a circuit from `circuits/NAME.ron` with the standard models.
