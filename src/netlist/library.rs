@@ -116,7 +116,7 @@ impl Library {
         dirs.push(here.clone());
         // `models/` here and in every directory above, nearest first.
         dirs.extend(here.ancestors().map(|d| d.join("models")));
-        if here.is_absolute() || !dirs.last().is_some_and(|d| d == Path::new("models")) {
+        if here.is_absolute() || dirs.last().is_none_or(|d| d != Path::new("models")) {
             dirs.push(PathBuf::from("models"));
         }
         dirs
