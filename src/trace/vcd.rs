@@ -160,6 +160,21 @@ fn push_timestamp(line: &mut Vec<u8>, t: u64) {
     line.push(b'\n');
 }
 
+/// The eight characters of every byte value, most significant bit first.
+const BYTE_TEXT: [[u8; 8]; 256] = {
+    let mut table = [[0u8; 8]; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let mut bit = 0;
+        while bit < 8 {
+            table[byte][bit] = b'0' + ((byte >> (7 - bit)) & 1) as u8;
+            bit += 1;
+        }
+        byte += 1;
+    }
+    table
+};
+
 fn push_change(line: &mut Vec<u8>, id: &[u8], ty: PortType, v: u64) {
     match ty {
         PortType::Bits(1) => {
@@ -168,9 +183,15 @@ fn push_change(line: &mut Vec<u8>, id: &[u8], ty: PortType, v: u64) {
         }
         PortType::Bits(_) => {
             line.push(b'b');
-            let top = 63 - (v | 1).leading_zeros();
-            for bit in (0..=top).rev() {
-                line.push(b'0' + ((v >> bit) & 1) as u8);
+            // Leading zeros are dropped, as VCD allows; the rest goes out a
+            // byte (eight characters) at a time.
+            let bits = 64 - (v | 1).leading_zeros();
+            let (bytes, head) = (bits / 8, bits % 8);
+            for bit in (0..head).rev() {
+                line.push(b'0' + ((v >> (8 * bytes + bit)) & 1) as u8);
+            }
+            for byte in (0..bytes).rev() {
+                line.extend_from_slice(&BYTE_TEXT[((v >> (8 * byte)) & 0xFF) as usize]);
             }
             line.push(b' ');
             line.extend_from_slice(id);
