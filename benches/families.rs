@@ -139,7 +139,7 @@ fn main() {
         "Medians of {} runs of about {} component-cycles each (1/8 of that traced, 1/400 on the threads engine).\n",
         bench.runs, bench.budget
     );
-    println!("| family | K | components | load | cycles/s, 1 worker | K × cycles/s | one by one | 2 workers | default workers | VCD of all | VCD changes/s | FST of all | threads engine, comp.-cycles/s | threads + VCD, cycles/s |");
+    println!("| family | K | components | load | cycles/s, 1 worker | K × cycles/s | one by one | 2 workers | default workers | VCD of all | VCD lines/s | FST of all | threads engine, comp.-cycles/s | threads + VCD, cycles/s |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut peers = Vec::new();
     for (family, param, sizes) in FAMILIES {

@@ -533,11 +533,14 @@ fn open_trace(
                 .map_or("cnt", |c| c.path.as_str())
         ));
     }
+    let file =
+        std::fs::File::create(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let trace = match format {
-        TraceFormat::Vcd => std::fs::File::create(out).and_then(|file| {
-            Trace::vcd(circuit, patterns, BufWriter::with_capacity(1 << 20, file))
-        }),
-        TraceFormat::Fst => Trace::fst(circuit, patterns, out),
+        TraceFormat::Vcd => Trace::vcd(circuit, patterns, BufWriter::with_capacity(1 << 20, file)),
+        TraceFormat::Fst => {
+            drop(file);
+            Trace::fst(circuit, patterns, out)
+        }
     };
     trace.map_err(|e| format!("cannot write {}: {e}", out.display()))
 }

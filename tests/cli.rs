@@ -565,7 +565,7 @@ fn an_unwritable_fst_file_is_a_clear_error() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out.stderr).contains("cannot write /nonexistent-dir/out.fst"),
+        text(&out.stderr).contains("cannot create /nonexistent-dir/out.fst"),
         "{}",
         text(&out.stderr)
     );

@@ -172,9 +172,10 @@ fn work(
     if let Err(e) = w.call(&all, &sh.cur, &sh.cur, |m, io| m.reset(io)) {
         sh.fault(0, Phase::Reset, e);
     }
-    for s in w.registered.clone() {
-        sh.next[s].store(sh.cur[s].load(Relaxed), Relaxed);
-    }
+    commit(
+        &sh.cur[w.registered.clone()],
+        &sh.next[w.registered.clone()],
+    );
     sh.barrier.wait();
     // Flags are read only between two barriers, where no model code runs
     // anywhere: a faster worker cannot set them for a later cycle yet.
@@ -216,9 +217,10 @@ fn work(
             w.ticks = list;
         }
         sh.barrier.wait();
-        for s in w.registered.clone() {
-            sh.cur[s].store(sh.next[s].load(Relaxed), Relaxed);
-        }
+        commit(
+            &sh.next[w.registered.clone()],
+            &sh.cur[w.registered.clone()],
+        );
         let (eval_failed, stop) = (
             sh.eval_failed.load(Relaxed),
             sh.failed.load(Relaxed) || sh.halt.load(Relaxed),
@@ -232,6 +234,29 @@ fn work(
         }
     }
     cycles
+}
+
+/// Copy a worker's registered slots from `from` to `to`, as one `memcpy`
+/// (a slot-by-slot atomic copy took a quarter of the time of 4,096 counters).
+///
+/// Called only between two barriers, where no model code runs and no other
+/// worker touches this worker's registered slots: the barriers order these
+/// plain accesses with every atomic access before and after.
+fn commit(from: &[Slot], to: &[Slot]) {
+    assert_eq!(from.len(), to.len());
+    // SAFETY: `from` and `to` are different arrays (`cur` and `next`) of
+    // equal length, so the copy stays in bounds and does not overlap;
+    // `AtomicU64` has the layout of `u64`; and by the barriers no other
+    // thread accesses these slots during the copy, so it races with nothing.
+    // Writing through the pointer is allowed because `AtomicU64` is an
+    // `UnsafeCell` (as with `AtomicU64::as_ptr`).
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            from.as_ptr().cast::<u64>(),
+            to.as_ptr().cast_mut().cast::<u64>(),
+            from.len(),
+        );
+    }
 }
 
 /// Assign components to workers, lay out the slots, and hand out the models.
