@@ -9,6 +9,7 @@
 
 use std::any::Any;
 use std::cell::Cell;
+use std::sync::atomic::Ordering::Relaxed;
 
 use crate::model::{Io, Model, Slot};
 
@@ -40,6 +41,19 @@ impl<'a> BatchIo<'a> {
             &self.outs[k * self.outputs..][..self.outputs],
             self.masks,
         )
+    }
+
+    /// Member `k`'s input `i`, for batch code that reads members' inputs
+    /// directly (column-wise) rather than through [`member`](Self::member).
+    #[inline]
+    pub fn get(&self, k: usize, i: usize) -> u64 {
+        self.cur[self.ins[k * self.inputs + i] as usize].load(Relaxed)
+    }
+
+    /// Set member `k`'s output `o`, masked to the port's width.
+    #[inline]
+    pub fn set(&self, k: usize, o: usize, value: u64) {
+        self.out[self.outs[k * self.outputs + o] as usize].store(value & self.masks[o], Relaxed);
     }
 }
 

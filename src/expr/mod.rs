@@ -26,6 +26,7 @@
 
 use std::ops::Range;
 
+pub mod columns;
 pub mod parse;
 
 use parse::{BinOp, Node, UnOp};

@@ -1,6 +1,8 @@
 //! `expr`: combinational logic written as expressions over named inputs —
 //! one component instead of a tangle of gates, and cheaper to simulate.
 
+use crate::batch::BatchIo;
+use crate::expr::columns::Columns;
 use crate::expr::parse::{declaration, Shape};
 use crate::expr::{Program, Scope};
 use crate::model::{Interface, Io, Model, ModelInfo};
@@ -12,10 +14,100 @@ struct Expr {
     masks: Vec<u64>,
     /// This cycle's output values, readable by later outputs.
     locals: Vec<u64>,
+    inputs: usize,
+    /// How the batch this component leads runs (kept by a batch's first member).
+    plan: Option<Plan>,
+}
+
+/// Fewer members than this run one by one: columns would not pay.
+const MIN_COLUMNS: usize = 4;
+
+/// How a batch of `expr` components runs, decided at its first evaluation.
+struct Plan {
+    members: usize,
+    /// `None` when the members' expressions differ in shape: one by one.
+    columns: Option<Box<ColumnPlan>>,
+}
+
+/// A batch whose members share their expressions' shape, run column-wise
+/// (see [`crate::expr::columns`]).
+struct ColumnPlan {
+    outputs: Vec<Columns>,
+    masks: Vec<u64>,
+    /// The inputs any expression reads.
+    read: Vec<usize>,
+    /// `inputs[i][m]`: member `m`'s input `i` this cycle.
+    inputs: Vec<Vec<u64>>,
+    /// `results[k][m]`: member `m`'s output `k` this cycle.
+    results: Vec<Vec<u64>>,
+}
+
+impl ColumnPlan {
+    fn new(batch: &[Expr]) -> Option<Box<Self>> {
+        let first = batch.first()?;
+        let n = batch.len();
+        let outputs = (0..first.programs.len())
+            .map(|k| {
+                let programs: Vec<&Program> = batch.iter().map(|e| &e.programs[k]).collect();
+                Columns::new(&programs)
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let read = (0..first.inputs)
+            .filter(|&i| first.programs.iter().any(|p| p.reads_input(i)))
+            .collect();
+        Some(Box::new(ColumnPlan {
+            outputs,
+            masks: first.masks.clone(),
+            read,
+            inputs: vec![vec![0; n]; first.inputs],
+            results: vec![vec![0; n]; first.programs.len()],
+        }))
+    }
+
+    fn eval(&mut self, io: &BatchIo<'_>) {
+        for &i in &self.read {
+            for (m, v) in self.inputs[i].iter_mut().enumerate() {
+                *v = io.get(m, i);
+            }
+        }
+        for (k, columns) in self.outputs.iter_mut().enumerate() {
+            let (earlier, rest) = self.results.split_at_mut(k);
+            let out = &mut rest[0];
+            columns.eval(&self.inputs, earlier, out, self.masks[k]);
+            for (m, &v) in out.iter().enumerate() {
+                io.set(m, k, v);
+            }
+        }
+    }
 }
 
 impl Model for Expr {
     fn reset(&mut self, _io: &Io<'_>) {}
+
+    /// Members with expressions of one shape run column-wise; others one by one.
+    fn eval_batch(batch: &mut [Self], io: &BatchIo<'_>) {
+        let n = batch.len();
+        if n >= MIN_COLUMNS {
+            if batch[0].plan.as_ref().is_none_or(|p| p.members != n) {
+                let columns = ColumnPlan::new(batch);
+                batch[0].plan = Some(Plan {
+                    members: n,
+                    columns,
+                });
+            }
+            if let Some(Plan {
+                columns: Some(plan),
+                ..
+            }) = &mut batch[0].plan
+            {
+                plan.eval(io);
+                return;
+            }
+        }
+        for (k, m) in batch.iter_mut().enumerate() {
+            m.eval(&io.member(k));
+        }
+    }
 
     #[inline(always)]
     fn eval(&mut self, io: &Io<'_>) {
@@ -136,6 +228,8 @@ pub fn info() -> ModelInfo {
                     programs,
                     masks,
                     locals: vec![0; n],
+                    inputs: input_ports.len(),
+                    plan: None,
                 }),
             ))
         },
@@ -242,5 +336,82 @@ mod tests {
             assert_eq!((name.as_str(), m.as_str(), at), ("outputs", message, span));
         }
         assert!(bench(vec![]).is_err(), "an expr needs an output");
+    }
+
+    /// Run `outputs[m]` as member `m` of one batch, inputs a = 3m + 1 and
+    /// b = m; the outputs as the batch computes them, member after member.
+    fn batch_outputs(outputs: &[Vec<String>]) -> Vec<u64> {
+        use crate::batch::Wiring;
+        use crate::model::{BuildContext, Model, Slot};
+        use std::sync::atomic::Ordering::Relaxed;
+        let n = outputs.len();
+        let per = outputs[0].len();
+        let mut models: Vec<Box<dyn Model>> = Vec::new();
+        let mut masks = Vec::new();
+        for texts in outputs {
+            let given = params! { "inputs" => vec!["a: 8", "b: 8"], "outputs" => texts.clone() };
+            let (ports, model) = super::info()
+                .build(&given, &BuildContext::new("e"))
+                .unwrap();
+            masks = ports.output_masks();
+            models.push(model);
+        }
+        let mut batch = models[0].new_batch();
+        for m in models {
+            batch.push(m);
+        }
+        // Slots: every member's outputs, then its two inputs.
+        let outs: Vec<u32> = (0..(n * per) as u32).collect();
+        let ins: Vec<u32> = (0..(2 * n) as u32).map(|i| (n * per) as u32 + i).collect();
+        let slots: Vec<Slot> = (0..n * per).map(|_| Slot::new(0)).collect();
+        let slots: Vec<Slot> = slots
+            .into_iter()
+            .chain((0..n as u64).flat_map(|m| [Slot::new(3 * m + 1), Slot::new(m)]))
+            .collect();
+        let wiring = Wiring {
+            ins,
+            outs,
+            masks: masks.into(),
+            inputs: 2,
+            outputs: per,
+        };
+        let at = std::cell::Cell::new(0);
+        batch.eval(&wiring.io(&slots, &slots, &at));
+        slots[..n * per].iter().map(|s| s.load(Relaxed)).collect()
+    }
+
+    #[test]
+    fn batches_compute_what_each_member_computes_alone() {
+        let one = |m: u64, texts: &[String]| -> Vec<u64> {
+            let mut tb = bench(texts.iter().map(String::as_str).collect()).unwrap();
+            tb.set("a", 3 * m + 1);
+            tb.set("b", m);
+            let names: Vec<String> = texts.iter().map(|t| t[..1].to_string()).collect();
+            names.iter().map(|o| tb.get(o)).collect()
+        };
+        // Same shape, constants differing: column-wise.
+        let same: Vec<Vec<String>> = (0..9)
+            .map(|m| {
+                vec![
+                    format!("y: 8 = (a + {m}) ^ (b << 1)"),
+                    format!("z: 4 = y > {} ? y[7:4] : b", 40 + m),
+                ]
+            })
+            .collect();
+        // Shapes differing: one by one.
+        let mixed: Vec<Vec<String>> = (0..9)
+            .map(|m| {
+                let y = if m % 2 == 0 { "a + b" } else { "a - b" };
+                vec![format!("y: 8 = {y}"), "z: 4 = y".to_string()]
+            })
+            .collect();
+        for outputs in [same, mixed] {
+            let want: Vec<u64> = outputs
+                .iter()
+                .enumerate()
+                .flat_map(|(m, texts)| one(m as u64, texts))
+                .collect();
+            assert_eq!(batch_outputs(&outputs), want, "{outputs:?}");
+        }
     }
 }
