@@ -58,6 +58,13 @@ impl<'a> Io<'a> {
         self.cur[self.ins[i] as usize].load(Relaxed)
     }
 
+    /// Every input's value, in port order (for models with arrays of
+    /// inputs: cheaper than calling [`get`](Self::get) for each).
+    #[inline]
+    pub fn inputs(&self) -> impl Iterator<Item = u64> + '_ {
+        self.ins.iter().map(|&s| self.cur[s as usize].load(Relaxed))
+    }
+
     /// Input `i` as a boolean (non-zero is true).
     #[inline]
     pub fn get_bool(&self, i: usize) -> bool {

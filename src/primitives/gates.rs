@@ -15,36 +15,58 @@ impl Model for Not {
     }
 }
 
-struct Gate {
-    identity: u64,
-    op: fn(u64, u64) -> u64,
+/// The operator of an n-input gate, as a type: each gate is its own model
+/// type, so its loop is compiled with the operator inlined.
+trait GateOp: Send + 'static {
+    const IDENTITY: u64;
+    fn apply(a: u64, b: u64) -> u64;
 }
 
-impl Model for Gate {
-    fn reset(&mut self, _io: &Io<'_>) {}
+struct And;
+struct Or;
+struct Xor;
+
+impl GateOp for And {
+    const IDENTITY: u64 = u64::MAX;
     #[inline(always)]
-    fn eval(&mut self, io: &Io<'_>) {
-        let mut acc = self.identity;
-        for i in 0..io.num_inputs() {
-            acc = (self.op)(acc, io.get(i));
-        }
-        io.set(0, acc);
+    fn apply(a: u64, b: u64) -> u64 {
+        a & b
     }
 }
 
-fn gate(
-    name: &'static str,
-    summary: &'static str,
-    doc: &'static str,
-    identity: u64,
-    op: fn(u64, u64) -> u64,
-) -> ModelInfo {
+impl GateOp for Or {
+    const IDENTITY: u64 = 0;
+    #[inline(always)]
+    fn apply(a: u64, b: u64) -> u64 {
+        a | b
+    }
+}
+
+impl GateOp for Xor {
+    const IDENTITY: u64 = 0;
+    #[inline(always)]
+    fn apply(a: u64, b: u64) -> u64 {
+        a ^ b
+    }
+}
+
+struct Gate<O>(std::marker::PhantomData<O>);
+
+impl<O: GateOp> Model for Gate<O> {
+    fn reset(&mut self, _io: &Io<'_>) {}
+    #[inline(always)]
+    fn eval(&mut self, io: &Io<'_>) {
+        io.set(0, io.inputs().fold(O::IDENTITY, O::apply));
+    }
+}
+
+fn gate<O: GateOp>(name: &'static str, summary: &'static str, doc: &'static str) -> ModelInfo {
     ModelInfo::new(name, summary, move |p, _| {
         let ty = PortType::Bits(p.width("width")? as u8);
         let ports = port_array("in", p.usize("n")?)
             .fold(Interface::new(), |ports, name| ports.input(name, ty))
             .combinational("y", ty);
-        Ok((ports, Box::new(Gate { identity, op })))
+        Ok((ports, Box::new(Gate::<O>(std::marker::PhantomData))))
     })
     .doc(doc)
     .param(ParamDecl::width("width of every input and of y"))
@@ -60,26 +82,20 @@ pub fn infos() -> Vec<ModelInfo> {
         })
         .doc("Inputs: a. Outputs: y = ~a (combinational).")
         .param(ParamDecl::width("width of a and y")),
-        gate(
+        gate::<And>(
             "and",
             "bitwise AND of n inputs",
             "Inputs: in[0] … in[n-1]. Outputs: y = in[0] & … & in[n-1] (combinational).",
-            u64::MAX,
-            |a, b| a & b,
         ),
-        gate(
+        gate::<Or>(
             "or",
             "bitwise OR of n inputs",
             "Inputs: in[0] … in[n-1]. Outputs: y = in[0] | … | in[n-1] (combinational).",
-            0,
-            |a, b| a | b,
         ),
-        gate(
+        gate::<Xor>(
             "xor",
             "bitwise XOR of n inputs",
             "Inputs: in[0] … in[n-1]. Outputs: y = in[0] ^ … ^ in[n-1] (combinational).",
-            0,
-            |a, b| a ^ b,
         ),
     ]
 }
