@@ -384,13 +384,7 @@ fn build(
             let g = w.groups.len() as u32;
             w.groups.push(Group {
                 batch: comp.behaviour.new_batch(),
-                wiring: Wiring {
-                    ins: Vec::new(),
-                    outs: Vec::new(),
-                    masks: masks.into_boxed_slice(),
-                    inputs: ins.len(),
-                    outputs: outs.len(),
-                },
+                wiring: Wiring::new(ins.len(), masks.into_boxed_slice()),
                 members: Vec::new(),
             });
             if let Some(level) = w.levels.get_mut(level_of[c]) {
@@ -402,8 +396,7 @@ fn build(
             g
         });
         let group = &mut w.groups[g as usize];
-        group.wiring.ins.extend_from_slice(&ins);
-        group.wiring.outs.extend_from_slice(outs);
+        group.wiring.push(&ins, outs);
         group.members.push(c);
         group.batch.push(comp.behaviour);
     }

@@ -368,13 +368,10 @@ mod tests {
             .into_iter()
             .chain((0..n as u64).flat_map(|m| [Slot::new(3 * m + 1), Slot::new(m)]))
             .collect();
-        let wiring = Wiring {
-            ins,
-            outs,
-            masks: masks.into(),
-            inputs: 2,
-            outputs: per,
-        };
+        let mut wiring = Wiring::new(2, masks.into());
+        for m in 0..n {
+            wiring.push(&ins[2 * m..][..2], &outs[per * m..][..per]);
+        }
         let at = std::cell::Cell::new(0);
         batch.eval(&wiring.io(&slots, &slots, &at));
         slots[..n * per].iter().map(|s| s.load(Relaxed)).collect()
