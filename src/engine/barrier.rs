@@ -15,6 +15,9 @@ pub struct Barrier {
     n: usize,
     arrived: AtomicUsize,
     generation: AtomicUsize,
+    /// Threads parked (or about to park): the last to arrive wakes them
+    /// only if there are any, so a round where all spun costs no syscall.
+    sleepers: AtomicUsize,
     lock: Mutex<()>,
     wake: Condvar,
 }
@@ -26,6 +29,7 @@ impl Barrier {
             n,
             arrived: AtomicUsize::new(0),
             generation: AtomicUsize::new(0),
+            sleepers: AtomicUsize::new(0),
             lock: Mutex::new(()),
             wake: Condvar::new(),
         }
@@ -40,9 +44,13 @@ impl Barrier {
         let generation = self.generation.load(Ordering::Acquire);
         if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.n {
             self.arrived.store(0, Ordering::Relaxed);
-            self.generation.fetch_add(1, Ordering::AcqRel);
-            let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-            self.wake.notify_all();
+            // SeqCst with the sleepers' increment below: either this load
+            // sees a sleeper, or that sleeper sees the new generation.
+            self.generation.fetch_add(1, Ordering::SeqCst);
+            if self.sleepers.load(Ordering::SeqCst) > 0 {
+                let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+                self.wake.notify_all();
+            }
             return;
         }
         for _ in 0..SPINS {
@@ -52,9 +60,11 @@ impl Barrier {
             spin_loop();
         }
         let mut guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        while self.generation.load(Ordering::Acquire) == generation {
+        self.sleepers.fetch_add(1, Ordering::SeqCst);
+        while self.generation.load(Ordering::SeqCst) == generation {
             guard = self.wake.wait(guard).unwrap_or_else(|e| e.into_inner());
         }
+        self.sleepers.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -80,5 +90,29 @@ mod tests {
             }
         });
         assert_eq!(counter.load(Ordering::Relaxed), 600);
+    }
+
+    #[test]
+    fn threads_that_parked_are_woken() {
+        // One thread arrives late every round, long after the others have
+        // stopped spinning and parked: a lost wake-up would hang here.
+        let barrier = Barrier::new(3);
+        let rounds = AtomicU64::new(0);
+        std::thread::scope(|s| {
+            for t in 0..3 {
+                let (barrier, rounds) = (&barrier, &rounds);
+                s.spawn(move || {
+                    for _ in 0..10 {
+                        if t == 0 {
+                            std::thread::sleep(std::time::Duration::from_millis(2));
+                            rounds.fetch_add(1, Ordering::Relaxed);
+                        }
+                        barrier.wait();
+                    }
+                });
+            }
+        });
+        assert_eq!(rounds.load(Ordering::Relaxed), 10);
+        assert_eq!(barrier.sleepers.load(Ordering::Relaxed), 0);
     }
 }
