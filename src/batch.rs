@@ -74,12 +74,17 @@ impl<'a> BatchIo<'a> {
     }
 }
 
-/// The wiring of one batch, laid out flat: see [`BatchIo`].
+/// The wiring of one batch, laid out flat: see [`BatchIo`]. Slots are given
+/// for each of two parities (the engine keeps two copies of registered
+/// outputs, read and written alternately); where both parities name the same
+/// slots for every member, one list serves both, which keeps the wiring a
+/// batch touches per cycle small.
 pub(crate) struct Wiring {
-    /// Slot of every member's inputs, member after member.
-    ins: Vec<u32>,
-    /// Slot of every member's outputs, member after member.
-    outs: Vec<u32>,
+    /// Slot of every member's inputs, member after member, per parity
+    /// (parity 1 empty while it equals parity 0).
+    ins: [Vec<u32>; 2],
+    /// Slot of every member's outputs, likewise.
+    outs: [Vec<u32>; 2],
     /// The output masks every member shares.
     masks: Box<[u64]>,
     /// Inputs per member.
@@ -91,40 +96,75 @@ impl Wiring {
     /// No members yet; each will have `inputs` inputs and outputs masked by `masks`.
     pub fn new(inputs: usize, masks: Box<[u64]>) -> Self {
         Wiring {
-            ins: Vec::new(),
-            outs: Vec::new(),
+            ins: [Vec::new(), Vec::new()],
+            outs: [Vec::new(), Vec::new()],
             masks,
             inputs,
             members: 0,
         }
     }
 
-    /// Add a member reading slots `ins` and writing slots `outs`.
-    pub fn push(&mut self, ins: &[u32], outs: &[u32]) {
-        assert_eq!(ins.len(), self.inputs, "a batch's members have one shape");
-        assert_eq!(
-            outs.len(),
-            self.masks.len(),
-            "a batch's members have one shape"
-        );
-        self.ins.extend_from_slice(ins);
-        self.outs.extend_from_slice(outs);
+    /// Add a member reading slots `ins` and writing slots `outs`, each given per parity.
+    pub fn push(&mut self, ins: [&[u32]; 2], outs: [&[u32]; 2]) {
+        for p in 0..2 {
+            assert_eq!(
+                ins[p].len(),
+                self.inputs,
+                "a batch's members have one shape"
+            );
+            assert_eq!(
+                outs[p].len(),
+                self.masks.len(),
+                "a batch's members have one shape"
+            );
+        }
+        push_pair(&mut self.ins, ins);
+        push_pair(&mut self.outs, outs);
         self.members += 1;
     }
 
-    /// The view a batch call gets over slots `cur` (read) and `out` (written).
-    pub fn io<'a>(&'a self, cur: &'a [Slot], out: &'a [Slot], at: &'a Cell<usize>) -> BatchIo<'a> {
+    /// The view a batch call gets over `slots`, reading inputs of parity
+    /// `read` and writing outputs of parity `write`.
+    pub fn io<'a>(
+        &'a self,
+        slots: &'a [Slot],
+        read: usize,
+        write: usize,
+        at: &'a Cell<usize>,
+    ) -> BatchIo<'a> {
         BatchIo {
-            cur,
-            out,
-            ins: &self.ins,
-            outs: &self.outs,
+            cur: slots,
+            out: slots,
+            ins: pick(&self.ins, read),
+            outs: pick(&self.outs, write),
             masks: &self.masks,
             inputs: self.inputs,
             outputs: self.masks.len(),
             members: self.members,
             at,
         }
+    }
+}
+
+/// Append one member's slots of both parities to `lists`; parity 1 is
+/// stored only once some member's differ (until then it equals parity 0).
+fn push_pair(lists: &mut [Vec<u32>; 2], new: [&[u32]; 2]) {
+    let split = !lists[1].is_empty() || new[0] != new[1];
+    if split && lists[1].is_empty() {
+        lists[1] = lists[0].clone();
+    }
+    lists[0].extend_from_slice(new[0]);
+    if split {
+        lists[1].extend_from_slice(new[1]);
+    }
+}
+
+/// The list of parity `p`.
+fn pick(lists: &[Vec<u32>; 2], p: usize) -> &[u32] {
+    if p == 1 && !lists[1].is_empty() {
+        &lists[1]
+    } else {
+        &lists[0]
     }
 }
 
@@ -228,10 +268,10 @@ mod tests {
         // Slots: 0, 1 outputs; 2, 3 inputs (steps 1 and 5).
         let slots: Vec<Slot> = [0, 0, 1, 5].into_iter().map(Slot::new).collect();
         let mut wiring = Wiring::new(1, vec![u64::MAX].into());
-        wiring.push(&[2], &[0]);
-        wiring.push(&[3], &[1]);
+        wiring.push([&[2], &[2]], [&[0], &[0]]);
+        wiring.push([&[3], &[3]], [&[1], &[1]]);
         let at = Cell::new(usize::MAX);
-        let io = wiring.io(&slots, &slots, &at);
+        let io = wiring.io(&slots, 0, 0, &at);
         batch.reset(&io);
         batch.tick(&io);
         batch.tick(&io);
@@ -241,6 +281,27 @@ mod tests {
             .collect();
         assert_eq!(values, vec![12, 30, 1, 5]);
         assert_eq!(at.get(), 1, "the last member run is recorded");
+    }
+
+    #[test]
+    fn parity_one_is_stored_only_where_it_differs() {
+        let mut w = Wiring::new(1, vec![u64::MAX].into());
+        w.push([&[5], &[5]], [&[0], &[0]]);
+        w.push([&[6], &[6]], [&[1], &[9]]);
+        w.push([&[7], &[8]], [&[2], &[2]]);
+        let at = Cell::new(0);
+        let slots: Vec<Slot> = (0..10).map(Slot::new).collect();
+        let read = |p: usize| {
+            let io = w.io(&slots, p, p, &at);
+            (0..3).map(|k| io.get(k, 0)).collect::<Vec<_>>()
+        };
+        assert_eq!((read(0), read(1)), (vec![5, 6, 7], vec![5, 6, 8]));
+        for p in 0..2 {
+            let io = w.io(&slots, p, p, &at);
+            (0..3).for_each(|k| io.set(k, 0, 100 + k as u64));
+        }
+        let values: Vec<u64> = slots.iter().map(|s| s.load(Relaxed)).collect();
+        assert_eq!(values, vec![100, 101, 102, 3, 4, 5, 6, 7, 8, 101]);
     }
 
     #[test]

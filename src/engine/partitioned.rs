@@ -1,22 +1,28 @@
 //! The partitioned engine: components grouped onto a few worker threads,
 //! evaluated in dependency order over plain value slots.
 //!
-//! Every net has one slot in a shared array. Per cycle:
-//! 1. for each combinational level, each worker evaluates its components of
-//!    that level, then all workers meet at a barrier;
-//! 2. worker 0 samples the traced slots into the trace row;
-//! 3. each worker ticks its clocked components; registered outputs are
-//!    written to a staging copy of the slots so that no tick sees another's
-//!    new value; barrier;
-//! 4. each worker commits its own range of registered slots; barrier.
+//! Every net has a slot in one shared array; a registered output has two,
+//! one per cycle parity: in cycle `t` everyone reads the copy of parity
+//! `t % 2` and clock edges write the other, so no tick sees another's new
+//! value. A cycle is a series of phases, each ended by a barrier:
+//! - phase `l < L` (one per combinational level): each worker evaluates its
+//!   components of level `l`, and ticks the clocked components whose inputs
+//!   are final by then (those reading only registered outputs, constants
+//!   and levels `< l`);
+//! - phase `L`: worker 0 samples the traced slots, then every worker ticks
+//!   the rest of its clocked components.
 //!
-//! With one worker the barriers cost nothing and no thread is started.
+//! At the start of a cycle, each worker copies its own registered slots
+//! forward to the other parity, so that a registered output a tick does not
+//! set keeps its value. So a circuit without combinational logic needs
+//! one barrier per cycle. With one worker the barriers cost nothing and no
+//! thread is started.
 
 use std::any::TypeId;
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use super::barrier::Barrier;
 use super::fault::{guard, Fault, FaultKind, Faults, Phase};
@@ -26,8 +32,8 @@ use crate::circuit::{Circuit, Source};
 use crate::model::{Slot, Timing};
 use crate::trace::Tracer;
 
-/// Components of one model type and shape at one level of one worker,
-/// run as a batch.
+/// Components of one model type and shape, at one level and tick phase of
+/// one worker, run as a batch.
 struct Group {
     batch: Box<dyn Batch>,
     wiring: Wiring,
@@ -35,14 +41,21 @@ struct Group {
     members: Vec<usize>,
 }
 
+/// What a worker does in one phase of a cycle.
+#[derive(Clone, Default)]
+struct Step {
+    /// Groups to evaluate.
+    evals: Vec<u32>,
+    /// Groups to tick.
+    ticks: Vec<u32>,
+}
+
 /// The components one worker owns, in batches, with its schedule.
 struct Worker {
     groups: Vec<Group>,
-    /// Groups per combinational level (same number of levels for every worker).
-    levels: Vec<Vec<u32>>,
-    /// Clocked groups.
-    ticks: Vec<u32>,
-    /// This worker's registered slots, committed after the clock edge.
+    /// One step per phase (the same number of phases for every worker).
+    steps: Vec<Step>,
+    /// This worker's registered slots (of parity 0; parity 1 is `parity` further).
     registered: Range<usize>,
 }
 
@@ -51,8 +64,8 @@ impl Worker {
     fn call(
         &mut self,
         list: &[u32],
-        cur: &[Slot],
-        out: &[Slot],
+        slots: &[Slot],
+        (read, write): (usize, usize),
         f: impl Fn(&mut dyn Batch, &BatchIo<'_>),
     ) -> Result<(), (usize, FaultKind, String)> {
         let (group, member) = (Cell::new(0usize), Cell::new(0usize));
@@ -61,23 +74,28 @@ impl Worker {
             for &g in list {
                 group.set(g as usize);
                 let Group { batch, wiring, .. } = &mut groups[g as usize];
-                f(batch.as_mut(), &wiring.io(cur, out, &member));
+                f(batch.as_mut(), &wiring.io(slots, read, write, &member));
             }
         })
         .map_err(|(kind, message)| (groups[group.get()].members[member.get()], kind, message))
     }
 }
 
+/// No fault or stop yet.
+const NEVER: u64 = u64::MAX;
+
 /// State shared by all workers.
 struct Shared {
-    cur: Vec<Slot>,
-    next: Vec<Slot>,
+    slots: Vec<Slot>,
+    /// The distance between a registered slot's two copies.
+    parity: usize,
     barrier: Barrier,
-    /// A fault in any phase: stop at the end of the cycle.
-    failed: AtomicBool,
-    /// A fault before the trace sample: the cycle is not in the trace.
-    eval_failed: AtomicBool,
-    halt: AtomicBool,
+    /// The first cycle with a fault in any phase: stop at its end.
+    failed: AtomicU64,
+    /// The first cycle with a fault before its trace sample: it is not traced.
+    eval_failed: AtomicU64,
+    /// The cycle at whose end to stop (a stop request, a broken trace).
+    halt: AtomicU64,
     faults: Faults,
 }
 
@@ -96,16 +114,44 @@ impl Shared {
             message,
         });
         if phase != Phase::Tick {
-            self.eval_failed.store(true, Relaxed);
+            self.eval_failed.fetch_min(cycle, Relaxed);
         }
-        self.failed.store(true, Relaxed);
+        self.failed.fetch_min(cycle, Relaxed);
+    }
+
+    /// Copy registered slots `range` from parity `from` to the other.
+    ///
+    /// Called by the worker owning `range` at the start of a cycle, before
+    /// any tick. Nobody else accesses those slots of the other parity in
+    /// this cycle (they read parity `from`), and the barrier that ended the
+    /// last cycle orders this copy after every read of them there.
+    fn copy_forward(&self, range: &Range<usize>, from: usize) {
+        let (src, dst) = if from == 0 {
+            (range.start, range.start + self.parity)
+        } else {
+            (range.start + self.parity, range.start)
+        };
+        let len = range.len();
+        assert!(src.max(dst) + len <= self.slots.len());
+        // SAFETY: both ranges are in bounds (checked above) and disjoint
+        // (they are `parity >= len` apart); `AtomicU64` has the layout of
+        // `u64`; and, as above, no other thread accesses the destination
+        // during the copy, and the source is only read. Writing through
+        // the pointer is allowed because `AtomicU64` is an `UnsafeCell`
+        // (as with `AtomicU64::as_ptr`). One `memcpy` instead of a slot-by-
+        // slot atomic copy: that took a quarter of the time of 4,096 counters.
+        unsafe {
+            let base = self.slots.as_ptr().cast::<u64>();
+            std::ptr::copy_nonoverlapping(base.add(src), base.add(dst).cast_mut(), len);
+        }
     }
 }
 
 /// Worker 0's extra duties: tracing, progress, stopping.
 struct Lead<'a> {
     tracer: Option<Tracer>,
-    row: Vec<u32>,
+    /// The slot of each traced net, for each parity.
+    row: [Vec<u32>; 2],
     options: &'a RunOptions,
 }
 
@@ -118,7 +164,6 @@ pub(super) fn run(
 ) -> Result<Outcome, RunError> {
     let workers = workers.min(circuit.components.len().max(1));
     let (mut pool, shared, row) = build(circuit, workers, options.one_by_one, tracer.as_ref());
-    let levels = pool[0].levels.len();
     let mut lead = Lead {
         tracer,
         row,
@@ -134,7 +179,7 @@ pub(super) fn run(
                 .name("cspsim-worker".into())
                 .spawn_scoped(s, move || {
                     if wait.recv().is_ok() {
-                        work(worker, shared, cycles, levels, None);
+                        work(worker, shared, cycles, None);
                     }
                 })
                 .map_err(RunError::Spawn)?;
@@ -143,13 +188,7 @@ pub(super) fn run(
         for go in starts {
             let _ = go.send(());
         }
-        Ok(work(
-            &mut first[0],
-            &shared,
-            cycles,
-            levels,
-            Some(&mut lead),
-        ))
+        Ok(work(&mut first[0], &shared, cycles, Some(&mut lead)))
     })?;
     Ok(Outcome {
         cycles: completed,
@@ -161,101 +200,71 @@ pub(super) fn run(
 
 /// One worker's run; returns the cycles completed: evaluated and traced
 /// (a cycle whose clock edge failed counts, as its values are in the trace).
-fn work(
-    w: &mut Worker,
-    sh: &Shared,
-    cycles: u64,
-    levels: usize,
-    mut lead: Option<&mut Lead<'_>>,
-) -> u64 {
+fn work(w: &mut Worker, sh: &Shared, cycles: u64, mut lead: Option<&mut Lead<'_>>) -> u64 {
     let all: Vec<u32> = (0..w.groups.len() as u32).collect();
-    if let Err(e) = w.call(&all, &sh.cur, &sh.cur, |m, io| m.reset(io)) {
+    if let Err(e) = w.call(&all, &sh.slots, (0, 0), |m, io| m.reset(io)) {
         sh.fault(0, Phase::Reset, e);
     }
-    commit(
-        &sh.cur[w.registered.clone()],
-        &sh.next[w.registered.clone()],
-    );
     sh.barrier.wait();
-    // Flags are read only between two barriers, where no model code runs
-    // anywhere: a faster worker cannot set them for a later cycle yet.
-    let reset_failed = sh.failed.load(Relaxed);
+    // Read between two barriers: no worker can be in cycle 0 yet.
+    let reset_failed = sh.failed.load(Relaxed) != NEVER;
     sh.barrier.wait();
     if reset_failed {
         return 0;
     }
+    let last = w.steps.len() - 1;
     for t in 0..cycles {
-        let mut faulted = false;
-        for l in 0..levels {
-            if !faulted && !w.levels[l].is_empty() {
-                let list = std::mem::take(&mut w.levels[l]);
-                if let Err(e) = w.call(&list, &sh.cur, &sh.cur, |m, io| m.eval(io)) {
-                    sh.fault(t, Phase::Eval, e);
-                    faulted = true;
+        let read = (t % 2) as usize;
+        let write = 1 - read;
+        sh.copy_forward(&w.registered, read);
+        let (mut eval_faulted, mut tick_faulted) = (false, false);
+        for phase in 0..=last {
+            if phase == last {
+                if let Some(lead) = lead.as_deref_mut() {
+                    lead_duties(lead, sh, t, read);
                 }
-                w.levels[l] = list;
             }
+            let step = std::mem::take(&mut w.steps[phase]);
+            if !eval_faulted && !step.evals.is_empty() {
+                if let Err(e) = w.call(&step.evals, &sh.slots, (read, read), |m, io| m.eval(io)) {
+                    sh.fault(t, Phase::Eval, e);
+                    eval_faulted = true;
+                }
+            }
+            if !eval_faulted && !tick_faulted && !step.ticks.is_empty() {
+                if let Err(e) = w.call(&step.ticks, &sh.slots, (read, write), |m, io| m.tick(io)) {
+                    sh.fault(t, Phase::Tick, e);
+                    tick_faulted = true;
+                }
+            }
+            w.steps[phase] = step;
             sh.barrier.wait();
         }
-        if let Some(lead) = lead.as_deref_mut() {
-            if let (Some(tracer), false) = (lead.tracer.as_mut(), sh.eval_failed.load(Relaxed)) {
-                for (v, &s) in tracer.row().iter_mut().zip(&lead.row) {
-                    *v = sh.cur[s as usize].load(Relaxed);
-                }
-            }
-            lead.options.report_progress(t + 1);
-            let broken = lead.tracer.as_ref().is_some_and(Tracer::is_broken);
-            if broken || lead.options.stop_requested() {
-                sh.halt.store(true, Relaxed);
-            }
-        }
-        if !faulted && !w.ticks.is_empty() {
-            let list = std::mem::take(&mut w.ticks);
-            if let Err(e) = w.call(&list, &sh.cur, &sh.next, |m, io| m.tick(io)) {
-                sh.fault(t, Phase::Tick, e);
-            }
-            w.ticks = list;
-        }
-        sh.barrier.wait();
-        commit(
-            &sh.next[w.registered.clone()],
-            &sh.cur[w.registered.clone()],
-        );
-        let (eval_failed, stop) = (
-            sh.eval_failed.load(Relaxed),
-            sh.failed.load(Relaxed) || sh.halt.load(Relaxed),
-        );
-        sh.barrier.wait();
-        if eval_failed {
+        // Every worker decides from the same facts: faults and stops are
+        // recorded with their cycle, so what others do in cycle t + 1 after
+        // the barrier cannot change the decision about cycle t.
+        if sh.eval_failed.load(Relaxed) <= t {
             return t;
         }
-        if stop {
+        if sh.failed.load(Relaxed) <= t || sh.halt.load(Relaxed) <= t {
             return t + 1;
         }
     }
     cycles
 }
 
-/// Copy a worker's registered slots from `from` to `to`, as one `memcpy`
-/// (a slot-by-slot atomic copy took a quarter of the time of 4,096 counters).
-///
-/// Called only between two barriers, where no model code runs and no other
-/// worker touches this worker's registered slots: the barriers order these
-/// plain accesses with every atomic access before and after.
-fn commit(from: &[Slot], to: &[Slot]) {
-    assert_eq!(from.len(), to.len());
-    // SAFETY: `from` and `to` are different arrays (`cur` and `next`) of
-    // equal length, so the copy stays in bounds and does not overlap;
-    // `AtomicU64` has the layout of `u64`; and by the barriers no other
-    // thread accesses these slots during the copy, so it races with nothing.
-    // Writing through the pointer is allowed because `AtomicU64` is an
-    // `UnsafeCell` (as with `AtomicU64::as_ptr`).
-    unsafe {
-        std::ptr::copy_nonoverlapping(
-            from.as_ptr().cast::<u64>(),
-            to.as_ptr().cast_mut().cast::<u64>(),
-            from.len(),
-        );
+/// Sample the trace row (unless an evaluation failed), report progress,
+/// and ask to stop at the end of cycle `t` if the user or the tracer wants.
+fn lead_duties(lead: &mut Lead<'_>, sh: &Shared, t: u64, read: usize) {
+    if let (Some(tracer), false) = (lead.tracer.as_mut(), sh.eval_failed.load(Relaxed) <= t) {
+        for (v, &s) in tracer.row().iter_mut().zip(&lead.row[read]) {
+            *v = sh.slots[s as usize].load(Relaxed);
+        }
+    }
+    lead.options.report_progress(t + 1);
+    let broken = lead.tracer.as_ref().is_some_and(Tracer::is_broken);
+    if broken || lead.options.stop_requested() {
+        sh.halt.fetch_min(t, Relaxed);
     }
 }
 
@@ -265,34 +274,32 @@ fn build(
     workers: usize,
     one_by_one: bool,
     tracer: Option<&Tracer>,
-) -> (Vec<Worker>, Shared, Vec<u32>) {
+) -> (Vec<Worker>, Shared, [Vec<u32>; 2]) {
     let n = circuit.components.len();
-    let mut owner = vec![0usize; n];
+    let levels = circuit.levels.len();
     let mut level_of = vec![usize::MAX; n];
     for (l, level) in circuit.levels.iter().enumerate() {
-        for (k, &c) in level.iter().enumerate() {
-            owner[c] = k * workers / level.len();
+        for &c in level {
             level_of[c] = l;
         }
     }
-    let unleveled: Vec<usize> = (0..n).filter(|&c| level_of[c] == usize::MAX).collect();
-    for (k, &c) in unleveled.iter().enumerate() {
-        owner[c] = k * workers / unleveled.len();
-    }
+    let tick_phase = tick_phases(&circuit, &level_of);
+    let owner = owners(&circuit, &level_of, &tick_phase, workers);
     let mut by_worker: Vec<Vec<usize>> = vec![Vec::new(); workers];
     for c in 0..n {
         by_worker[owner[c]].push(c);
     }
 
-    // Registered slots grouped per worker (so each commits one range),
-    // then combinational slots, then constants; groups padded to a cache line.
+    // Registered slots (parity 0) grouped per worker, so that each copies
+    // one range; then their parity-1 copies; then combinational slots and
+    // constants. Groups padded to a cache line.
+    let pad = |n: usize| n.div_ceil(8) * 8;
     let mut out_slot: Vec<Vec<u32>> = circuit
         .components
         .iter()
         .map(|c| vec![0; c.interface.outputs().len()])
         .collect();
     let mut next = 0usize;
-    let pad = |n: usize| n.div_ceil(8) * 8;
     let mut registered = Vec::with_capacity(workers);
     for comps in &by_worker {
         let start = next;
@@ -307,6 +314,8 @@ fn build(
         registered.push(start..next);
         next = pad(next);
     }
+    let parity = next;
+    next *= 2;
     for comps in &by_worker {
         for &c in comps {
             for (o, decl) in circuit.components[c].interface.outputs().iter().enumerate() {
@@ -318,65 +327,86 @@ fn build(
         }
         next = pad(next);
     }
+    // A registered output's slot in parity `p`; others have one slot.
+    let at = |c: usize, o: usize, p: usize| {
+        let slot = out_slot[c][o];
+        if circuit.is_registered(c, o) {
+            slot + (p * parity) as u32
+        } else {
+            slot
+        }
+    };
     let mut constants = Vec::new();
-    let ins: Vec<Box<[u32]>> = circuit
+    let ins: Vec<[Vec<u32>; 2]> = circuit
         .components
         .iter()
         .map(|comp| {
-            comp.inputs
-                .iter()
-                .map(|src| match *src {
-                    Source::Driver(p) => out_slot[p.component][p.port],
+            let mut ins = [Vec::new(), Vec::new()];
+            for src in &comp.inputs {
+                match *src {
+                    Source::Driver(d) => {
+                        for (p, ins) in ins.iter_mut().enumerate() {
+                            ins.push(at(d.component, d.port, p));
+                        }
+                    }
                     Source::Constant(v) => {
                         constants.push((next, v));
+                        ins[0].push(next as u32);
+                        ins[1].push(next as u32);
                         next += 1;
-                        (next - 1) as u32
                     }
-                })
-                .collect()
+                }
+            }
+            ins
         })
         .collect();
-    let row: Vec<u32> = tracer
-        .map(|t| {
-            t.nets()
-                .iter()
-                .map(|p| out_slot[p.component][p.port])
-                .collect()
-        })
-        .unwrap_or_default();
+    let outs: Vec<[Vec<u32>; 2]> = (0..n)
+        .map(|c| [0, 1].map(|p| (0..out_slot[c].len()).map(|o| at(c, o, p)).collect()))
+        .collect();
+    let row: [Vec<u32>; 2] = [0, 1].map(|p| {
+        tracer
+            .map(|t| {
+                t.nets()
+                    .iter()
+                    .map(|d| at(d.component, d.port, p))
+                    .collect()
+            })
+            .unwrap_or_default()
+    });
 
-    let cur: Vec<Slot> = (0..next).map(|_| Slot::new(0)).collect();
-    let next_slots: Vec<Slot> = (0..next).map(|_| Slot::new(0)).collect();
+    let slots: Vec<Slot> = (0..next).map(|_| Slot::new(0)).collect();
     for (s, v) in constants {
-        cur[s].store(v, Relaxed);
+        slots[s].store(v, Relaxed);
     }
 
-    // One batch per worker, level, model type and shape (inputs, output
-    // masks, clocked); or one per component when batching is off.
-    let levels = circuit.levels.len();
+    // One batch per worker, level, tick phase, model type and shape
+    // (inputs, output masks, clocked); or one per component when batching is off.
     let mut pool: Vec<Worker> = registered
         .into_iter()
         .map(|registered| Worker {
             groups: Vec::new(),
-            levels: vec![Vec::new(); levels],
-            ticks: Vec::new(),
+            steps: vec![Step::default(); levels + 1],
             registered,
         })
         .collect();
-    type Key = (usize, usize, TypeId, usize, Vec<u64>, bool, usize);
+    type Key = (usize, usize, usize, TypeId, usize, Vec<u64>, usize);
     let mut group_of: HashMap<Key, u32> = HashMap::new();
-    for (c, (comp, ins)) in circuit.components.into_iter().zip(ins).enumerate() {
+    for (c, ((comp, ins), outs)) in circuit
+        .components
+        .into_iter()
+        .zip(ins)
+        .zip(outs)
+        .enumerate()
+    {
         let masks = comp.interface.output_masks();
-        let clocked = comp.interface.is_clocked();
-        let outs = &out_slot[c];
         let single = if one_by_one { c } else { 0 };
         let key = (
             owner[c],
             level_of[c],
+            tick_phase[c],
             type_of(comp.behaviour.as_ref()),
-            ins.len(),
+            ins[0].len(),
             masks.clone(),
-            clocked,
             single,
         );
         let w = &mut pool[owner[c]];
@@ -384,30 +414,155 @@ fn build(
             let g = w.groups.len() as u32;
             w.groups.push(Group {
                 batch: comp.behaviour.new_batch(),
-                wiring: Wiring::new(ins.len(), masks.into_boxed_slice()),
+                wiring: Wiring::new(ins[0].len(), masks.into_boxed_slice()),
                 members: Vec::new(),
             });
-            if let Some(level) = w.levels.get_mut(level_of[c]) {
-                level.push(g);
+            if let Some(step) = w.steps.get_mut(level_of[c]) {
+                step.evals.push(g);
             }
-            if clocked {
-                w.ticks.push(g);
+            if let Some(step) = w.steps.get_mut(tick_phase[c]) {
+                step.ticks.push(g);
             }
             g
         });
         let group = &mut w.groups[g as usize];
-        group.wiring.push(&ins, outs);
+        group.wiring.push([&ins[0], &ins[1]], [&outs[0], &outs[1]]);
         group.members.push(c);
         group.batch.push(comp.behaviour);
     }
     let shared = Shared {
-        cur,
-        next: next_slots,
+        slots,
+        parity,
         barrier: Barrier::new(workers),
-        failed: AtomicBool::new(false),
-        eval_failed: AtomicBool::new(false),
-        halt: AtomicBool::new(false),
+        failed: AtomicU64::new(NEVER),
+        eval_failed: AtomicU64::new(NEVER),
+        halt: AtomicU64::new(NEVER),
         faults: Faults::default(),
     };
     (pool, shared, row)
+}
+
+/// The phase in which each clocked component ticks: the first in which its
+/// inputs are final (after the levels of the combinational outputs it
+/// reads) and its own evaluation is done. `usize::MAX` if it has no clock.
+fn tick_phases(circuit: &Circuit, level_of: &[usize]) -> Vec<usize> {
+    circuit
+        .components
+        .iter()
+        .enumerate()
+        .map(|(c, comp)| {
+            if !comp.interface.is_clocked() {
+                return usize::MAX;
+            }
+            let own = level_of[c].wrapping_add(1); // 0 when not evaluated
+            comp.inputs
+                .iter()
+                .filter_map(|src| match *src {
+                    Source::Driver(d) if !circuit.is_registered(d.component, d.port) => {
+                        Some(level_of[d.component] + 1)
+                    }
+                    _ => None,
+                })
+                .fold(own, usize::max)
+        })
+        .collect()
+}
+
+/// Assign components to workers: each component belongs to the first phase
+/// it works in (its level, or else its tick phase); the components of a
+/// phase are cut, in index order, into contiguous blocks of about equal
+/// cost (a component costs one, plus one per eight inputs: a wide gate
+/// costs more than a counter), so neighbours stay together.
+fn owners(
+    circuit: &Circuit,
+    level_of: &[usize],
+    tick_phase: &[usize],
+    workers: usize,
+) -> Vec<usize> {
+    let n = circuit.components.len();
+    let first_phase = |c: usize| level_of[c].min(tick_phase[c]);
+    let cost = |c: usize| 8 + circuit.components[c].inputs.len();
+    let mut by_phase: HashMap<usize, Vec<usize>> = HashMap::new();
+    for c in 0..n {
+        by_phase.entry(first_phase(c)).or_default().push(c);
+    }
+    let mut owner = vec![0usize; n];
+    for comps in by_phase.values() {
+        let total: usize = comps.iter().map(|&c| cost(c)).sum();
+        let mut before = 0;
+        for &c in comps {
+            // The worker whose share holds the middle of this component's cost.
+            let middle = before + cost(c) / 2;
+            owner[c] = (middle * workers / total.max(1)).min(workers - 1);
+            before += cost(c);
+        }
+    }
+    owner
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{netlist, Registry};
+
+    fn circuit(text: &str) -> Circuit {
+        netlist::load_str(text, "t.ron", Some("t"), &Registry::standard(), 0).unwrap()
+    }
+
+    #[test]
+    fn clocked_components_tick_as_soon_as_their_inputs_are_final() {
+        // src (registered) -> f (level 0) -> g (level 1) -> r; q reads src;
+        // m is a RAM: combinational read at level 0, so it ticks after that.
+        let c = circuit(
+            r#"Circuit(cycles: 1, components: {
+                "src": Component(model: "counter", params: {"width": 8}),
+                "f": Component(model: "not", params: {"width": 8}),
+                "g": Component(model: "not", params: {"width": 8}),
+                "r": Component(model: "register", params: {"width": 8}),
+                "q": Component(model: "register", params: {"width": 8}),
+                "m": Component(model: "ram", params: {"width": 8}),
+            }, nets: {
+                "src.q": ["f.a", "q.d", "m.addr", "m.wdata"], "f.y": ["g.a"], "g.y": ["r.d"],
+            })"#,
+        );
+        let mut level_of = vec![usize::MAX; c.components.len()];
+        for (l, level) in c.levels.iter().enumerate() {
+            for &k in level {
+                level_of[k] = l;
+            }
+        }
+        let phase = tick_phases(&c, &level_of);
+        let of = |name: &str| phase[c.components.iter().position(|k| k.path == name).unwrap()];
+        assert_eq!(
+            ["src", "q", "m", "r", "f"].map(of),
+            [0, 0, 1, 2, usize::MAX],
+            "levels {:?}",
+            c.levels
+        );
+    }
+
+    #[test]
+    fn phases_are_cut_into_blocks_of_equal_cost() {
+        // 6 LFSRs (one input each) and a 6-input XOR, all working in phase 0.
+        let c = circuit(
+            r#"Circuit(cycles: 1, components: {
+                "l": Component(model: "lfsr", count: 6, params: {"width": 8}),
+                "x": Component(model: "xor", params: {"width": 8, "n": 6}),
+            }, nets: {"l[i].q": ["x.in[i]"]})"#,
+        );
+        let level_of: Vec<usize> = (0..c.components.len())
+            .map(|k| {
+                if c.levels.iter().flatten().any(|&j| j == k) {
+                    0
+                } else {
+                    usize::MAX
+                }
+            })
+            .collect();
+        let owner = owners(&c, &level_of, &tick_phases(&c, &level_of), 2);
+        let count = |w: usize| owner.iter().filter(|&&o| o == w).count();
+        // Costs 9 each for the LFSRs, 14 for the XOR: 68 in all, so the
+        // worker with the XOR gets fewer LFSRs.
+        assert_eq!((count(0), count(1)), (4, 3), "{owner:?}");
+    }
 }

@@ -370,10 +370,11 @@ mod tests {
             .collect();
         let mut wiring = Wiring::new(2, masks.into());
         for m in 0..n {
-            wiring.push(&ins[2 * m..][..2], &outs[per * m..][..per]);
+            let (ins, outs) = (&ins[2 * m..][..2], &outs[per * m..][..per]);
+            wiring.push([ins, ins], [outs, outs]);
         }
         let at = std::cell::Cell::new(0);
-        batch.eval(&wiring.io(&slots, &slots, &at));
+        batch.eval(&wiring.io(&slots, 0, 0, &at));
         slots[..n * per].iter().map(|s| s.load(Relaxed)).collect()
     }
 
