@@ -4,6 +4,7 @@
 //! arrays measured at scale (the float [`pixel`](super::pixel) models noise
 //! and an ADC instead).
 
+use crate::batch::BatchIo;
 use crate::model::{Interface, Io, Model, ModelInfo};
 use crate::params::ParamDecl;
 use crate::value::PortType;
@@ -27,6 +28,22 @@ fn hash(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+impl HitPixel {
+    /// Advance one cycle; whether the pixel fired.
+    #[inline(always)]
+    fn step(&mut self) -> bool {
+        // A deposit in 0..=max_step: the hash scaled by multiplication, not
+        // divided (a division per pixel per cycle would dominate).
+        let h = hash(self.seed ^ self.cycle.rotate_left(32));
+        let deposit = ((u128::from(h) * u128::from(self.max_step + 1)) >> 64) as u64;
+        self.cycle += 1;
+        let charge = self.charge + deposit;
+        let hit = charge >= self.threshold;
+        self.charge = if hit { 0 } else { charge };
+        hit
+    }
+}
+
 impl Model for HitPixel {
     fn reset(&mut self, io: &Io<'_>) {
         self.cycle = 0;
@@ -37,18 +54,19 @@ impl Model for HitPixel {
 
     #[inline(always)]
     fn tick(&mut self, io: &Io<'_>) {
-        // A deposit in 0..=max_step: the hash scaled by multiplication, not
-        // divided (a division per pixel per cycle would dominate).
-        let h = hash(self.seed ^ self.cycle.rotate_left(32));
-        let deposit = ((u128::from(h) * u128::from(self.max_step + 1)) >> 64) as u64;
-        self.cycle += 1;
-        self.charge += deposit;
-        let hit = self.charge >= self.threshold;
-        if hit {
-            self.charge = 0;
-        }
+        let hit = self.step();
         io.set(HIT, u64::from(hit));
         io.set(CHARGE, self.charge);
+    }
+
+    /// The pixels of a batch, without building a view per member (pixels
+    /// have no inputs and cannot fail).
+    fn tick_batch(batch: &mut [Self], io: &BatchIo<'_>) {
+        for (k, pixel) in batch.iter_mut().enumerate() {
+            let hit = pixel.step();
+            io.set(k, HIT, u64::from(hit));
+            io.set(k, CHARGE, pixel.charge);
+        }
     }
 }
 
