@@ -178,22 +178,25 @@ fn main() {
                 rate(rates[5].0 * components as f64),
                 rate(rates[6].0),
             );
-            peers.push((family, k, base * k, size_index));
+            peers.push((family, k, base * k, rates[2].0 * k, workers, size_index));
         }
     }
     let _ = std::fs::remove_file(&bench.fst);
-    println!("\nAgainst the peers' best figures on this kind of machine (MEASUREMENTS.md), default engine, 1 worker, tracing off:\n");
+    println!("\nAgainst the peers' best figures on this kind of machine (MEASUREMENTS.md), tracing off; 1 worker, and the default engine (its worker count in brackets):\n");
     println!(
-        "| family | K | K × cycles/s | × SystemC SC_METHOD | × Icarus | ÷ Verilator (1 thread) |"
+        "| family | K | K × cycles/s, 1 worker | × SystemC SC_METHOD | × Icarus | ÷ Verilator (1 thread) | default engine | × SystemC SC_METHOD | × Icarus |"
     );
-    println!("|---|---|---|---|---|---|");
-    for (family, k, speed, i) in peers {
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for (family, k, one, default, workers, i) in peers {
         println!(
-            "| {family} | {k} | {} | {:.1}× | {:.0}× | {:.2} |",
-            rate(speed),
-            speed / SC_METHOD[i],
-            speed / ICARUS[i],
-            speed / VERILATOR[i],
+            "| {family} | {k} | {} | {:.1}× | {:.0}× | {:.2} | {} ({workers}) | {:.1}× | {:.0}× |",
+            rate(one),
+            one / SC_METHOD[i],
+            one / ICARUS[i],
+            one / VERILATOR[i],
+            rate(default),
+            default / SC_METHOD[i],
+            default / ICARUS[i],
         );
     }
 }

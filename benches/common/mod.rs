@@ -29,7 +29,7 @@ pub struct LineCounter(pub std::sync::Arc<std::sync::atomic::AtomicU64>);
 
 impl std::io::Write for LineCounter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let lines = buf.iter().filter(|&&b| b == b'\n').count() as u64;
+        let lines = bytecount::count(buf, b'\n') as u64;
         self.0
             .fetch_add(lines, std::sync::atomic::Ordering::Relaxed);
         Ok(buf.len())
