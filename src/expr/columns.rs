@@ -164,16 +164,7 @@ impl Columns {
             | Instr::Select(dst, ..)) = instr;
             // Take the written column out, so operands can borrow the rest.
             let mut column = std::mem::take(&mut self.stack[dst]);
-            let val = |arg: Arg| -> Val<'_> {
-                match arg {
-                    Arg::Stack(s) if s == dst => Val::Same,
-                    Arg::Stack(s) => Val::Col(&self.stack[s]),
-                    Arg::Input(i) => Val::Col(&inputs[i]),
-                    Arg::Local(k) => Val::Col(&locals[k]),
-                    Arg::Consts(c) => Val::Col(&self.consts[c]),
-                    Arg::Scalar(v) => Val::Scalar(v),
-                }
-            };
+            let val = |arg| self.operand(arg, Some(dst), inputs, locals);
             match instr {
                 Instr::Unary(_, u, a) => unary(u, &mut column, val(a)),
                 Instr::Slice(_, a, shift, m) => map1(&mut column, val(a), |x| (x >> shift) & m),
@@ -182,14 +173,28 @@ impl Columns {
             }
             self.stack[dst] = column;
         }
-        let result = match self.result {
+        map1(out, self.operand(self.result, None, inputs, locals), |x| {
+            x & mask
+        });
+    }
+
+    /// Where `arg`'s values are; `Same` if it is stack column `dst`, the one
+    /// being written.
+    fn operand<'a>(
+        &'a self,
+        arg: Arg,
+        dst: Option<usize>,
+        inputs: &'a [Vec<u64>],
+        locals: &'a [Vec<u64>],
+    ) -> Val<'a> {
+        match arg {
+            Arg::Stack(s) if Some(s) == dst => Val::Same,
             Arg::Stack(s) => Val::Col(&self.stack[s]),
             Arg::Input(i) => Val::Col(&inputs[i]),
             Arg::Local(k) => Val::Col(&locals[k]),
             Arg::Consts(c) => Val::Col(&self.consts[c]),
             Arg::Scalar(v) => Val::Scalar(v),
-        };
-        map1(out, result, |x| x & mask);
+        }
     }
 }
 
