@@ -38,7 +38,8 @@ pub struct Trace {
 
 impl Trace {
     /// A VCD trace of the signals of `circuit` that `patterns` select,
-    /// written to `out` (buffer it: every cycle is a write). Writes the header now.
+    /// written to `out` (buffer it: the header is many small writes; value changes go
+    /// out in blocks of 64 KiB). Writes the header now.
     pub fn vcd(
         circuit: &crate::Circuit,
         patterns: &[String],
