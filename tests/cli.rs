@@ -13,6 +13,13 @@ fn cspsim(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// The command failed with exit code 2 and said `needle` on stderr.
+fn assert_usage_error(out: &Output, needle: &str) {
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(needle), "wanted {needle:?} in: {stderr}");
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -143,8 +150,7 @@ fn check_prints_size_models_hierarchy_and_the_longest_combinational_path() {
     );
 
     let out = cspsim(&["check", "circuits/detector64.ron", "--param", "colz=8"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("did you mean `cols`?"));
+    assert_usage_error(&out, "did you mean `cols`?");
 }
 
 #[test]
@@ -253,12 +259,7 @@ fn models_dirs_and_parameters_reach_the_loader() {
     )
     .unwrap();
     let out = cspsim(&["check", circuit.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("unknown model `twice`"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_usage_error(&out, "unknown model `twice`");
     let out = cspsim(&[
         "check",
         circuit.to_str().unwrap(),
@@ -292,8 +293,7 @@ fn bad_circuits_exit_2_with_located_errors() {
         );
     }
     let out = cspsim(&["run", "no/such/file.ron"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("cannot read the circuit"));
+    assert_usage_error(&out, "cannot read the circuit");
 }
 
 #[test]
@@ -318,12 +318,7 @@ fn bad_usage_exits_2() {
         "--vcd",
         "/nonexistent/dir/x.vcd",
     ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("cannot create /nonexistent/dir/x.vcd"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_usage_error(&out, "cannot create /nonexistent/dir/x.vcd");
     let out = cspsim(&[
         "run",
         "circuits/counter_compare.ron",
@@ -332,8 +327,7 @@ fn bad_usage_exits_2() {
         "--trace",
         "nope.*",
     ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("`nope.*` selects no signal"));
+    assert_usage_error(&out, "`nope.*` selects no signal");
     assert_eq!(cspsim(&["--help"]).status.code(), Some(0));
 }
 
@@ -364,8 +358,7 @@ fn models_and_describe_document_every_model() {
     );
     assert!(doc.contains("q          Bits(32) registered"), "{doc}");
     let out = cspsim(&["describe", "registr"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("did you mean `register`"));
+    assert_usage_error(&out, "did you mean `register`");
 }
 
 #[test]
@@ -458,8 +451,7 @@ fn diff_compares_two_traces() {
         text(&out.stdout)
     );
     let out = cspsim(&["diff", &path(&a), "no/such.vcd"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("cannot read no/such.vcd"));
+    assert_usage_error(&out, "cannot read no/such.vcd");
 }
 
 #[test]
@@ -547,12 +539,7 @@ fn vcd_and_fst_together_are_refused() {
         "--fst",
         "a.fst",
     ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("cannot be used with"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_usage_error(&out, "cannot be used with");
 }
 
 #[test]
@@ -563,10 +550,5 @@ fn an_unwritable_fst_file_is_a_clear_error() {
         "--fst",
         "/nonexistent-dir/out.fst",
     ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("cannot create /nonexistent-dir/out.fst"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_usage_error(&out, "cannot create /nonexistent-dir/out.fst");
 }

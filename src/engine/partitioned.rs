@@ -59,26 +59,23 @@ struct Worker {
     registered: Range<usize>,
 }
 
-impl Worker {
-    /// Call `f` on each listed group; on a panic, the faulting component and message.
-    fn call(
-        &mut self,
-        list: &[u32],
-        slots: &[Slot],
-        (read, write): (usize, usize),
-        f: impl Fn(&mut dyn Batch, &BatchIo<'_>),
-    ) -> Result<(), (usize, FaultKind, String)> {
-        let (group, member) = (Cell::new(0usize), Cell::new(0usize));
-        let groups = &mut self.groups;
-        guard(|| {
-            for &g in list {
-                group.set(g as usize);
-                let Group { batch, wiring, .. } = &mut groups[g as usize];
-                f(batch.as_mut(), &wiring.io(slots, read, write, &member));
-            }
-        })
-        .map_err(|(kind, message)| (groups[group.get()].members[member.get()], kind, message))
-    }
+/// Call `f` on each listed group; on a panic, the faulting component and message.
+fn call(
+    groups: &mut [Group],
+    list: &[u32],
+    slots: &[Slot],
+    (read, write): (usize, usize),
+    f: impl Fn(&mut dyn Batch, &BatchIo<'_>),
+) -> Result<(), (usize, FaultKind, String)> {
+    let (group, member) = (Cell::new(0usize), Cell::new(0usize));
+    guard(|| {
+        for &g in list {
+            group.set(g as usize);
+            let Group { batch, wiring, .. } = &mut groups[g as usize];
+            f(batch.as_mut(), &wiring.io(slots, read, write, &member));
+        }
+    })
+    .map_err(|(kind, message)| (groups[group.get()].members[member.get()], kind, message))
 }
 
 /// No fault or stop yet.
@@ -201,8 +198,13 @@ pub(super) fn run(
 /// One worker's run; returns the cycles completed: evaluated and traced
 /// (a cycle whose clock edge failed counts, as its values are in the trace).
 fn work(w: &mut Worker, sh: &Shared, cycles: u64, mut lead: Option<&mut Lead<'_>>) -> u64 {
-    let all: Vec<u32> = (0..w.groups.len() as u32).collect();
-    if let Err(e) = w.call(&all, &sh.slots, (0, 0), |m, io| m.reset(io)) {
+    let Worker {
+        groups,
+        steps,
+        registered,
+    } = w;
+    let all: Vec<u32> = (0..groups.len() as u32).collect();
+    if let Err(e) = call(groups, &all, &sh.slots, (0, 0), |m, io| m.reset(io)) {
         sh.fault(0, Phase::Reset, e);
     }
     sh.barrier.wait();
@@ -212,32 +214,34 @@ fn work(w: &mut Worker, sh: &Shared, cycles: u64, mut lead: Option<&mut Lead<'_>
     if reset_failed {
         return 0;
     }
-    let last = w.steps.len() - 1;
+    let last = steps.len() - 1;
     for t in 0..cycles {
         let read = (t % 2) as usize;
         let write = 1 - read;
-        sh.copy_forward(&w.registered, read);
+        sh.copy_forward(registered, read);
         let (mut eval_faulted, mut tick_faulted) = (false, false);
-        for phase in 0..=last {
+        for (phase, step) in steps.iter().enumerate() {
             if phase == last {
                 if let Some(lead) = lead.as_deref_mut() {
                     lead_duties(lead, sh, t, read);
                 }
             }
-            let step = std::mem::take(&mut w.steps[phase]);
             if !eval_faulted && !step.evals.is_empty() {
-                if let Err(e) = w.call(&step.evals, &sh.slots, (read, read), |m, io| m.eval(io)) {
+                if let Err(e) = call(groups, &step.evals, &sh.slots, (read, read), |m, io| {
+                    m.eval(io)
+                }) {
                     sh.fault(t, Phase::Eval, e);
                     eval_faulted = true;
                 }
             }
             if !eval_faulted && !tick_faulted && !step.ticks.is_empty() {
-                if let Err(e) = w.call(&step.ticks, &sh.slots, (read, write), |m, io| m.tick(io)) {
+                if let Err(e) = call(groups, &step.ticks, &sh.slots, (read, write), |m, io| {
+                    m.tick(io)
+                }) {
                     sh.fault(t, Phase::Tick, e);
                     tick_faulted = true;
                 }
             }
-            w.steps[phase] = step;
             sh.barrier.wait();
         }
         // Every worker decides from the same facts: faults and stops are
