@@ -3,13 +3,16 @@
 //! chain, and a pixel array with a round-robin readout. For each: load time;
 //! simulated cycles/s on 1 worker, one component at a time (what batching
 //! gains), 2 workers, the default worker count, with everything traced to
-//! VCD and to FST, and on the thread-per-component engine. Then the ratios
-//! to the peers' figures in `../shared/MEASUREMENTS.md` (their best, so the
-//! ratios are the least favourable to cspsim).
+//! VCD and to FST, and on the thread-per-component engine. Then the same
+//! circuits on the peers, in the same run (`benches/peers/`: SystemC with one
+//! SC_METHOD per component, Icarus Verilog, Verilator on one thread), and
+//! the ratios. A peer whose tools are missing is left out, with a note.
 //!
-//! `cargo bench --bench families` (add `-- --quick` for a short run).
+//! `cargo bench --bench families` (add `-- --quick` for a short run, which
+//! measures the peers at K = 16 only).
 
 mod common;
+mod peers;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -18,24 +21,12 @@ use std::time::{Duration, Instant};
 use common::{median, rate, LineCounter};
 use cspsim::engine::{self, Engine, RunOptions};
 use cspsim::netlist::{self, LoadOptions};
-use cspsim::params::ParamValue;
 use cspsim::trace::Trace;
 use cspsim::{Circuit, Registry};
+use peers::{Peer, Scratch, PEERS};
 
-/// A family: its file, the parameter that sizes it, and the values giving
-/// K = 16, 256 and 4096.
-const FAMILIES: [(&str, &str, [i128; 3]); 4] = [
-    ("counters", "k", [16, 256, 4096]),
-    ("lfsrs", "k", [16, 256, 4096]),
-    ("chain", "k", [16, 256, 4096]),
-    ("pixels", "w", [4, 16, 64]),
-];
-
-/// The peers' best component-cycles/s at K = 16, 256, 4096, VCD off
-/// (MEASUREMENTS.md): SystemC SC_METHOD, Icarus Verilog, Verilator 1 thread.
-const SC_METHOD: [f64; 3] = [48e6, 50e6, 34e6];
-const ICARUS: [f64; 3] = [7e6, 7.5e6, 7.5e6];
-const VERILATOR: [f64; 3] = [0.87e9, 4e9, 3.2e9];
+/// The sizes measured: K components (for the pixels, W = √K).
+const SIZES: [usize; 3] = [16, 256, 4096];
 
 #[derive(Clone, Copy, PartialEq)]
 enum Tracing {
@@ -117,7 +108,6 @@ fn main() {
         budget: if quick { 4_000_000 } else { 40_000_000 },
         fst: std::env::temp_dir().join(format!("cspsim-bench-{}.fst", std::process::id())),
     };
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("circuits/bench");
     let setup = |engine, threads, one_by_one, tracing| Setup {
         engine,
         threads,
@@ -141,14 +131,10 @@ fn main() {
     );
     println!("| family | K | components | load | cycles/s, 1 worker | K × cycles/s | one by one | 2 workers | default workers | VCD of all | VCD lines/s | FST of all | threads engine, comp.-cycles/s | threads + VCD, cycles/s |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-    let mut peers = Vec::new();
-    for (family, param, sizes) in FAMILIES {
-        let path = dir.join(format!("{family}.ron"));
-        for (size_index, value) in sizes.into_iter().enumerate() {
-            let options = LoadOptions {
-                params: vec![(param.to_string(), ParamValue::Int(value))],
-                ..LoadOptions::default()
-            };
+    let mut rows = Vec::new();
+    for (family, _, _) in peers::FAMILIES {
+        for k in SIZES {
+            let (path, options) = peers::circuit(family, k);
             let mut loads = Vec::new();
             let mut components = 0;
             for _ in 0..bench.runs {
@@ -157,7 +143,6 @@ fn main() {
                 loads.push(start.elapsed());
             }
             let load = median(&mut loads);
-            let k = [16.0, 256.0, 4096.0][size_index];
             let (base, _) = bench.speed(&path, &options, &best);
             let rates: Vec<(f64, f64)> = columns
                 .iter()
@@ -168,7 +153,7 @@ fn main() {
                 "| {family} | {k} | {components} | {:.1} ms | {} | {} | {:.2}× | {:.2}× | {:.2}× ({workers}) | {} | {} | {} | {} | {} |",
                 load * 1e3,
                 rate(base),
-                rate(base * k),
+                rate(base * k as f64),
                 base / rates[0].0,
                 rates[1].0 / base,
                 rates[2].0 / base,
@@ -178,25 +163,88 @@ fn main() {
                 rate(rates[5].0 * components as f64),
                 rate(rates[6].0),
             );
-            peers.push((family, k, base * k, rates[2].0 * k, workers, size_index));
+            rows.push((family, k, base, rates[2].0, workers));
         }
     }
     let _ = std::fs::remove_file(&bench.fst);
-    println!("\nAgainst the peers' best figures on this kind of machine (MEASUREMENTS.md), tracing off; 1 worker, and the default engine (its worker count in brackets):\n");
-    println!(
-        "| family | K | K × cycles/s, 1 worker | × SystemC SC_METHOD | × Icarus | ÷ Verilator (1 thread) | default engine | × SystemC SC_METHOD | × Icarus |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|");
-    for (family, k, one, default, workers, i) in peers {
+    compare_with_peers(&rows, quick);
+}
+
+/// Measure the peers on the same circuits and print cspsim's ratios to them.
+/// `rows`: family, K, cspsim's cycles/s on 1 worker and on the default
+/// engine, and the default engine's worker count.
+fn compare_with_peers(rows: &[(&str, usize, f64, f64, usize)], quick: bool) {
+    let available: Vec<Peer> = PEERS.into_iter().filter(|p| p.available()).collect();
+    for peer in PEERS.iter().filter(|p| !available.contains(p)) {
         println!(
-            "| {family} | {k} | {} | {:.1}× | {:.0}× | {:.2} | {} ({workers}) | {:.1}× | {:.0}× |",
-            rate(one),
-            one / SC_METHOD[i],
-            one / ICARUS[i],
-            one / VERILATOR[i],
-            rate(default),
-            default / SC_METHOD[i],
-            default / ICARUS[i],
+            "\n{} is not installed: left out (apt-get install iverilog verilator libsystemc-dev).",
+            peer.name()
         );
+    }
+    if available.is_empty() {
+        return;
+    }
+    let (seconds, runs) = if quick { (0.2, 1) } else { (1.0, 3) };
+    println!(
+        "\nThe same circuits on the peers, this run (medians of {runs} runs of about {seconds} s; K = 16 only with --quick), tracing off. Component-cycles/s (K × cycles/s), and cspsim's ratio to each: 1 worker / the default engine (its workers in brackets).\n"
+    );
+    let mut head = "| family | K | cspsim, 1 worker | cspsim, default engine |".to_string();
+    let mut rule = "|---|---|---|---|".to_string();
+    for peer in &available {
+        head += &format!(" {} | × | ", peer.name());
+        rule += "---|---|";
+        if *peer == Peer::Verilator {
+            head += "Verilator build |";
+            rule += "---|";
+        }
+    }
+    println!("{head}\n{rule}");
+    let scratch = Scratch::new("bench");
+    for &(family, k, one, default, workers) in rows {
+        if quick && k > 16 {
+            continue;
+        }
+        let k_f = k as f64;
+        let mut line = format!(
+            "| {family} | {k} | {} | {} ({workers}) |",
+            rate(one * k_f),
+            rate(default * k_f)
+        );
+        for &peer in &available {
+            let measured = peer
+                .build(family, k, &scratch.dir(peer, family, k))
+                .and_then(|built| Ok((built.speed(seconds, runs)?, built.build_time)));
+            match measured {
+                Ok((theirs, build)) => {
+                    line += &format!(
+                        " {} | {} / {} |",
+                        rate(theirs * k_f),
+                        ratio(one / theirs),
+                        ratio(default / theirs)
+                    );
+                    if peer == Peer::Verilator {
+                        line += &format!(" {:.1} s |", build.as_secs_f64());
+                    }
+                }
+                Err(e) => {
+                    eprintln!("{}: {family}, K = {k}: {e}", peer.name());
+                    line += " failed | |";
+                    if peer == Peer::Verilator {
+                        line += " |";
+                    }
+                }
+            }
+            let _ = std::fs::remove_dir_all(scratch.dir(peer, family, k));
+        }
+        println!("{line}");
+    }
+}
+
+/// `12.345` → `12×`, `0.5` → `0.50×`.
+fn ratio(r: f64) -> String {
+    if r >= 10.0 {
+        format!("{r:.0}×")
+    } else {
+        format!("{r:.2}×")
     }
 }
