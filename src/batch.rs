@@ -17,8 +17,7 @@ use crate::model::{Io, Model, Slot};
 /// `ins[k * inputs..][..inputs]`, its outputs likewise, and all members share
 /// output masks (the engine only batches components of the same shape).
 pub struct BatchIo<'a> {
-    cur: &'a [Slot],
-    out: &'a [Slot],
+    slots: &'a [Slot],
     ins: &'a [u32],
     outs: &'a [u32],
     masks: &'a [u64],
@@ -51,7 +50,9 @@ impl<'a> BatchIo<'a> {
                     .get_unchecked(k * self.outputs..(k + 1) * self.outputs),
             )
         };
-        Io::new(self.cur, self.out, ins, outs, self.masks)
+        // SAFETY: `Wiring::io` checked that every slot index is in `slots`,
+        // and `masks` has one entry per output.
+        unsafe { Io::new_unchecked(self.slots, ins, outs, self.masks) }
     }
 
     /// The number of members.
@@ -64,13 +65,17 @@ impl<'a> BatchIo<'a> {
     /// directly (column-wise) rather than through [`member`](Self::member).
     #[inline]
     pub fn get(&self, k: usize, i: usize) -> u64 {
-        self.cur[self.ins[k * self.inputs + i] as usize].load(Relaxed)
+        let s = self.ins[k * self.inputs + i] as usize;
+        // SAFETY: `Wiring::io` checked that every slot index is in `slots`.
+        unsafe { self.slots.get_unchecked(s) }.load(Relaxed)
     }
 
     /// Set member `k`'s output `o`, masked to the port's width.
     #[inline]
     pub fn set(&self, k: usize, o: usize, value: u64) {
-        self.out[self.outs[k * self.outputs + o] as usize].store(value & self.masks[o], Relaxed);
+        let s = self.outs[k * self.outputs + o] as usize;
+        // SAFETY: `Wiring::io` checked that every slot index is in `slots`.
+        unsafe { self.slots.get_unchecked(s) }.store(value & self.masks[o], Relaxed);
     }
 }
 
@@ -90,6 +95,8 @@ pub(crate) struct Wiring {
     /// Inputs per member.
     inputs: usize,
     members: usize,
+    /// One more than the largest slot index in `ins` and `outs`.
+    slots_needed: usize,
 }
 
 impl Wiring {
@@ -101,6 +108,7 @@ impl Wiring {
             masks,
             inputs,
             members: 0,
+            slots_needed: 0,
         }
     }
 
@@ -118,6 +126,8 @@ impl Wiring {
                 "a batch's members have one shape"
             );
         }
+        let max = ins.iter().chain(&outs).flat_map(|l| l.iter()).max();
+        self.slots_needed = self.slots_needed.max(max.map_or(0, |&m| m as usize + 1));
         push_pair(&mut self.ins, ins);
         push_pair(&mut self.outs, outs);
         self.members += 1;
@@ -132,9 +142,13 @@ impl Wiring {
         write: usize,
         at: &'a Cell<usize>,
     ) -> BatchIo<'a> {
+        // What makes `BatchIo`'s unchecked slot accesses sound.
+        assert!(
+            self.slots_needed <= slots.len(),
+            "a member's slot is out of range"
+        );
         BatchIo {
-            cur: slots,
-            out: slots,
+            slots,
             ins: pick(&self.ins, read),
             outs: pick(&self.outs, write),
             masks: &self.masks,
@@ -302,6 +316,15 @@ mod tests {
         }
         let values: Vec<u64> = slots.iter().map(|s| s.load(Relaxed)).collect();
         assert_eq!(values, vec![100, 101, 102, 3, 4, 5, 6, 7, 8, 101]);
+    }
+
+    #[test]
+    #[should_panic(expected = "out of range")]
+    fn wiring_refuses_slots_it_does_not_reach() {
+        let mut w = Wiring::new(1, vec![u64::MAX].into());
+        w.push([&[1], &[1]], [&[0], &[4]]);
+        let slots: Vec<Slot> = (0..4).map(Slot::new).collect();
+        let _ = w.io(&slots, 0, 0, &Cell::new(0));
     }
 
     #[test]

@@ -149,7 +149,7 @@ impl Testbench {
             cycle: 0,
             recording: None,
         };
-        let io = Io::new(&tb.slots, &tb.slots, &tb.ins, &tb.outs, &tb.masks);
+        let io = Io::new(&tb.slots, &tb.ins, &tb.outs, &tb.masks);
         tb.model.reset(&io);
         Ok(tb)
     }
@@ -281,7 +281,7 @@ impl Testbench {
     /// Call the model; a [`fail`](crate::model::fail) becomes an error,
     /// any other panic carries on unwinding into the test.
     fn call(&mut self, f: impl FnOnce(&mut dyn Model, &Io<'_>)) -> Result<(), TestbenchError> {
-        let io = Io::new(&self.slots, &self.slots, &self.ins, &self.outs, &self.masks);
+        let io = Io::new(&self.slots, &self.ins, &self.outs, &self.masks);
         let model = self.model.as_mut();
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(model, &io))) {
             Ok(()) => Ok(()),

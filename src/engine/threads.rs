@@ -104,7 +104,7 @@ impl Process {
         phase: Phase,
         f: impl FnOnce(&mut dyn Model, &Io<'_>),
     ) -> Result<(), Stop> {
-        let io = Io::new(&self.slots, &self.slots, &self.ins, &self.outs, &self.masks);
+        let io = Io::new(&self.slots, &self.ins, &self.outs, &self.masks);
         let model = self.model.as_mut();
         guard(|| f(model, &io)).map_err(|(kind, message)| {
             Stop::Fault(Fault {
