@@ -37,10 +37,15 @@ impl Barrier {
 
     /// Wait until all `n` threads have called `wait` in this round. Every
     /// write made before `wait` is visible to every thread after it.
+    #[inline]
     pub fn wait(&self) {
-        if self.n <= 1 {
-            return;
+        if self.n > 1 {
+            self.wait_for_others();
         }
+    }
+
+    #[inline(never)]
+    fn wait_for_others(&self) {
         let generation = self.generation.load(Ordering::Acquire);
         if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.n {
             self.arrived.store(0, Ordering::Relaxed);
