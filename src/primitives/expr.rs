@@ -66,17 +66,15 @@ impl ColumnPlan {
 
     fn eval(&mut self, io: &BatchIo<'_>) {
         for &i in &self.read {
-            for (m, v) in self.inputs[i].iter_mut().enumerate() {
-                *v = io.get(m, i);
+            for (v, x) in self.inputs[i].iter_mut().zip(io.input_column(i)) {
+                *v = x;
             }
         }
         for (k, columns) in self.outputs.iter_mut().enumerate() {
             let (earlier, rest) = self.results.split_at_mut(k);
             let out = &mut rest[0];
             columns.eval(&self.inputs, earlier, out, self.masks[k]);
-            for (m, &v) in out.iter().enumerate() {
-                io.set(m, k, v);
-            }
+            io.set_output_column(k, out);
         }
     }
 }
