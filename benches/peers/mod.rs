@@ -109,7 +109,14 @@ impl Peer {
                     "-Wno-lint",
                     "-Wno-style",
                 ])
-                .args(["--prefix", "Vfamily", "--top-module", family])
+                .args([
+                    "--prefix",
+                    "Vfamily",
+                    "--top-module",
+                    family,
+                    "--unroll-count",
+                    "1000000",
+                ])
                 .arg(format!("-GK={k}"))
                 .args(["-CFLAGS", "-O2", "-j", "2", "-o", "sim", "--Mdir"])
                 .arg(dir)
