@@ -7,14 +7,19 @@
 // a part-select per component (Icarus re-resolved the whole vector on every
 // change: 50x slower at K = 256), 64-bit arithmetic rather than 128-bit
 // (Verilator: 1.8x), and the XOR and the arbiter inside the top module, as
-// Verilog-2005 ports cannot carry an array.
+// Verilog-2005 ports cannot carry an array. Outputs nothing reads (all
+// counters but the last, the arbiter's owner) are marked public, because
+// the compiled simulator would otherwise delete them: cspsim computes them all.
+// (No line of a comment may start with the compiler's name: it reads that
+// as a directive.)
 //
 //   counters #(K): K 32-bit counters, counter i starting at i.  result: c[K-1].q
 //   lfsrs #(K):    K 32-bit Galois LFSRs (seed i+1) and a K-input XOR.  result: x.y
 //   chain #(K):    a counter feeding K stages q <= (d + 2i+1) ^ (d << 1).  result: s[K-1].q
 //   pixels #(K):   K hit pixels (seed i), a round-robin arbiter, a hit counter.  result: hits.q
 
-module counter #(parameter [31:0] START = 0) (input clk, input en, output reg [31:0] q);
+module counter #(parameter [31:0] START = 0) (input clk, input en,
+                                             output reg [31:0] q /*verilator public_flat_rd*/);
     initial q = START;
     always @(posedge clk) if (en) q <= q + 1;
 endmodule
@@ -108,7 +113,7 @@ module pixels #(parameter K = 16) (input clk, output [31:0] result);
     // readout: a registered round-robin arbiter. It grants the first raised
     // hit after the last grant; the grant shows the next cycle as `valid`.
     reg valid;
-    reg [31:0] owner;
+    reg [31:0] owner /*verilator public_flat_rd*/;
     integer last, n, j;
     initial begin
         last = K - 1;
