@@ -191,10 +191,10 @@ fn compare_with_peers(rows: &[(&str, usize, f64, f64, usize)], quick: bool) {
     let mut head = "| family | K | cspsim, 1 worker | cspsim, default engine |".to_string();
     let mut rule = "|---|---|---|---|".to_string();
     for peer in &available {
-        head += &format!(" {} | × | ", peer.name());
+        head += &format!(" {} | × |", peer.name());
         rule += "---|---|";
         if *peer == Peer::Verilator {
-            head += "Verilator build |";
+            head += " Verilator build |";
             rule += "---|";
         }
     }
