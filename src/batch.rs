@@ -101,8 +101,8 @@ impl<'a> BatchIo<'a> {
     #[inline]
     pub fn set_output_column(&self, o: usize, values: &[u64]) {
         assert_eq!(values.len(), self.members, "one value per member");
-        let mask = self.masks[o];
         assert!(o < self.outputs, "output {o} of {}", self.outputs);
+        let mask = self.masks[o];
         for (member, &v) in self.outs.chunks_exact(self.outputs).zip(values) {
             // SAFETY: `o < outputs`, the length of every chunk; and
             // `Wiring::io` checked that every slot index is in `slots`.
