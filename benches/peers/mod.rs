@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use cspsim::engine::{self, RunOptions};
 use cspsim::netlist::{self, LoadOptions};
 use cspsim::params::ParamValue;
+use cspsim::trace::read::Waveform;
 use cspsim::trace::Trace;
 use cspsim::Registry;
 
@@ -260,14 +261,11 @@ pub fn cspsim_result(family: &str, k: usize, edges: u64) -> u64 {
         ..RunOptions::default()
     };
     engine::run(circuit, &options, Some(trace)).expect("runs");
-    let text = String::from_utf8(vcd.0.lock().unwrap().clone()).expect("UTF-8 VCD");
-    let last = text
-        .lines()
-        .filter_map(|l| l.strip_prefix('b'))
-        .next_back()
-        .expect("a value change");
-    let bits = last.split_whitespace().next().expect("a value");
-    u64::from_str_radix(bits, 2).expect("binary")
+    let bytes = vcd.0.lock().unwrap().clone();
+    let waveform = Waveform::read(bytes.as_slice()).expect("a valid VCD");
+    let signal = waveform.signals.values().next().expect("the traced net");
+    let (_, last) = signal.changes.last().expect("a value");
+    last.as_u64().expect("a 0/1 value")
 }
 
 /// A `Write` into a shared vector.
