@@ -360,11 +360,11 @@ fn benchmark_families_compute_what_they_describe() {
             let d = if i == 0 {
                 w.get("chain.src.q")[t - 1]
             } else {
-                w.get(&format!("chain.s[{}].r.q", i - 1))[t - 1]
+                w.get(&format!("chain.s[{}].q", i - 1))[t - 1]
             };
             let expect = (d.wrapping_add(2 * i + 1) ^ (d << 1)) & 0xFFFF_FFFF;
             assert_eq!(
-                w.get(&format!("chain.s[{i}].r.q"))[t],
+                w.get(&format!("chain.s[{i}].q"))[t],
                 expect,
                 "s[{i}] at {t}"
             );

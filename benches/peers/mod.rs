@@ -38,7 +38,7 @@ pub const PEERS: [Peer; 3] = [Peer::SystemC, Peer::Icarus, Peer::Verilator];
 pub const FAMILIES: [(&str, &str, &str); 4] = [
     ("counters", "k", "c[{last}].q"),
     ("lfsrs", "k", "x.y"),
-    ("chain", "k", "s[{last}].r.q"),
+    ("chain", "k", "s[{last}].q"),
     ("pixels", "w", "hits.q"),
 ];
 

@@ -10,10 +10,17 @@ use crate::params::{ParamDecl, ParamError, Params};
 use crate::value::{mask, PortType};
 
 struct Expr {
-    programs: Vec<Program>,
+    /// Each combinational output's expression.
+    outputs: Vec<Program>,
+    /// Each register's next-value expression.
+    registers: Vec<Program>,
+    /// One mask per port: the registers', then the outputs'.
     masks: Vec<u64>,
-    /// This cycle's output values, readable by later outputs.
+    /// The registers' values, then this cycle's outputs (readable by later
+    /// outputs and by the registers' next values): local `p` is port `p`.
     locals: Vec<u64>,
+    /// The registers' next values, computed before any is updated.
+    next: Vec<u64>,
     inputs: usize,
     /// How the batch this component leads runs (kept by a batch's first member).
     plan: Option<Plan>,
@@ -22,7 +29,7 @@ struct Expr {
 /// Fewer members than this run one by one: columns would not pay.
 const MIN_COLUMNS: usize = 4;
 
-/// How a batch of `expr` components runs, decided at its first evaluation.
+/// How a batch of `expr` components runs, decided at its first call after reset.
 struct Plan {
     members: usize,
     /// `None` when the members' expressions differ in shape: one by one.
@@ -30,89 +37,165 @@ struct Plan {
 }
 
 /// A batch whose members share their expressions' shape, run column-wise
-/// (see [`crate::expr::columns`]).
+/// (see [`crate::expr::columns`]). While it exists it holds the members'
+/// register values; reset drops it.
 struct ColumnPlan {
     outputs: Vec<Columns>,
+    registers: Vec<Columns>,
     masks: Vec<u64>,
-    /// The inputs any expression reads.
-    read: Vec<usize>,
+    /// The inputs the outputs read; those the registers read.
+    eval_reads: Vec<usize>,
+    tick_reads: Vec<usize>,
     /// `inputs[i][m]`: member `m`'s input `i` this cycle.
     inputs: Vec<Vec<u64>>,
-    /// `results[k][m]`: member `m`'s output `k` this cycle.
-    results: Vec<Vec<u64>>,
+    /// `locals[p][m]`: member `m`'s port `p` (register value or output) this cycle.
+    locals: Vec<Vec<u64>>,
+    /// `next[r][m]`: member `m`'s register `r` after the clock edge.
+    next: Vec<Vec<u64>>,
 }
 
 impl ColumnPlan {
     fn new(batch: &[Expr]) -> Option<Box<Self>> {
         let first = batch.first()?;
         let n = batch.len();
-        let outputs = (0..first.programs.len())
-            .map(|k| {
-                let programs: Vec<&Program> = batch.iter().map(|e| &e.programs[k]).collect();
-                Columns::new(&programs)
+        let merge = |programs: fn(&Expr) -> &[Program]| {
+            (0..programs(first).len())
+                .map(|k| {
+                    let column: Vec<&Program> = batch.iter().map(|e| &programs(e)[k]).collect();
+                    Columns::new(&column)
+                })
+                .collect::<Option<Vec<_>>>()
+        };
+        let outputs = merge(|e| &e.outputs)?;
+        let registers = merge(|e| &e.registers)?;
+        let reads = |programs: &[Program]| -> Vec<usize> {
+            (0..first.inputs)
+                .filter(|&i| programs.iter().any(|p| p.reads_input(i)))
+                .collect()
+        };
+        let r = first.registers.len();
+        let locals = (0..first.locals.len())
+            .map(|p| {
+                if p < r {
+                    batch.iter().map(|e| e.locals[p]).collect()
+                } else {
+                    vec![0; n]
+                }
             })
-            .collect::<Option<Vec<_>>>()?;
-        let read = (0..first.inputs)
-            .filter(|&i| first.programs.iter().any(|p| p.reads_input(i)))
             .collect();
         Some(Box::new(ColumnPlan {
+            eval_reads: reads(&first.outputs),
+            tick_reads: reads(&first.registers),
             outputs,
+            registers,
             masks: first.masks.clone(),
-            read,
             inputs: vec![vec![0; n]; first.inputs],
-            results: vec![vec![0; n]; first.programs.len()],
+            locals,
+            next: vec![vec![0; n]; r],
         }))
     }
 
-    fn eval(&mut self, io: &BatchIo<'_>) {
-        for &i in &self.read {
-            for (v, x) in self.inputs[i].iter_mut().zip(io.input_column(i)) {
+    /// Gather the `read` inputs of every member.
+    fn gather(inputs: &mut [Vec<u64>], read: &[usize], io: &BatchIo<'_>) {
+        for &i in read {
+            for (v, x) in inputs[i].iter_mut().zip(io.input_column(i)) {
                 *v = x;
             }
         }
+    }
+
+    fn eval(&mut self, io: &BatchIo<'_>) {
+        Self::gather(&mut self.inputs, &self.eval_reads, io);
+        let r = self.registers.len();
         for (k, columns) in self.outputs.iter_mut().enumerate() {
-            let (earlier, rest) = self.results.split_at_mut(k);
+            let (earlier, rest) = self.locals.split_at_mut(r + k);
             let out = &mut rest[0];
-            columns.eval(&self.inputs, earlier, out, self.masks[k]);
-            io.set_output_column(k, out);
+            columns.eval(&self.inputs, earlier, out, self.masks[r + k]);
+            io.set_output_column(r + k, out);
+        }
+    }
+
+    fn tick(&mut self, io: &BatchIo<'_>) {
+        Self::gather(&mut self.inputs, &self.tick_reads, io);
+        for (r, columns) in self.registers.iter_mut().enumerate() {
+            columns.eval(&self.inputs, &self.locals, &mut self.next[r], self.masks[r]);
+        }
+        for (r, next) in self.next.iter_mut().enumerate() {
+            std::mem::swap(&mut self.locals[r], next);
+            io.set_output_column(r, &self.locals[r]);
         }
     }
 }
 
+impl Expr {
+    /// The batch's column plan, made at the first call after reset; `None`
+    /// when the batch runs one by one.
+    fn column_plan(batch: &mut [Self]) -> Option<&mut ColumnPlan> {
+        let n = batch.len();
+        if n < MIN_COLUMNS {
+            return None;
+        }
+        if batch[0].plan.as_ref().is_none_or(|p| p.members != n) {
+            let columns = ColumnPlan::new(batch);
+            batch[0].plan = Some(Plan {
+                members: n,
+                columns,
+            });
+        }
+        batch[0].plan.as_mut()?.columns.as_deref_mut()
+    }
+}
+
 impl Model for Expr {
-    fn reset(&mut self, _io: &Io<'_>) {}
+    fn reset(&mut self, io: &Io<'_>) {
+        self.plan = None;
+        for r in 0..self.registers.len() {
+            self.locals[r] = 0;
+            io.set(r, 0);
+        }
+    }
 
     /// Members with expressions of one shape run column-wise; others one by one.
     fn eval_batch(batch: &mut [Self], io: &BatchIo<'_>) {
-        let n = batch.len();
-        if n >= MIN_COLUMNS {
-            if batch[0].plan.as_ref().is_none_or(|p| p.members != n) {
-                let columns = ColumnPlan::new(batch);
-                batch[0].plan = Some(Plan {
-                    members: n,
-                    columns,
-                });
-            }
-            if let Some(Plan {
-                columns: Some(plan),
-                ..
-            }) = &mut batch[0].plan
-            {
-                plan.eval(io);
-                return;
-            }
+        if let Some(plan) = Self::column_plan(batch) {
+            return plan.eval(io);
         }
         for (k, m) in batch.iter_mut().enumerate() {
             m.eval(&io.member(k));
         }
     }
 
+    fn tick_batch(batch: &mut [Self], io: &BatchIo<'_>) {
+        if let Some(plan) = Self::column_plan(batch) {
+            return plan.tick(io);
+        }
+        for (k, m) in batch.iter_mut().enumerate() {
+            m.tick(&io.member(k));
+        }
+    }
+
     #[inline(always)]
     fn eval(&mut self, io: &Io<'_>) {
-        for (k, program) in self.programs.iter().enumerate() {
-            let value = program.eval(|i| io.get(i), &self.locals) & self.masks[k];
-            self.locals[k] = value;
-            io.set(k, value);
+        let r = self.registers.len();
+        for (k, program) in self.outputs.iter().enumerate() {
+            let value = program.eval(|i| io.get(i), &self.locals) & self.masks[r + k];
+            self.locals[r + k] = value;
+            io.set(r + k, value);
+        }
+    }
+
+    #[inline(always)]
+    fn tick(&mut self, io: &Io<'_>) {
+        for (next, (program, mask)) in self
+            .next
+            .iter_mut()
+            .zip(self.registers.iter().zip(&self.masks))
+        {
+            *next = program.eval(|i| io.get(i), &self.locals) & mask;
+        }
+        for (r, &next) in self.next.iter().enumerate() {
+            self.locals[r] = next;
+            io.set(r, next);
         }
     }
 }
@@ -178,22 +261,29 @@ pub fn info() -> ModelInfo {
     let [inputs, constants] = input_decls(vec![]);
     ModelInfo::new(
         "expr",
-        "combinational outputs given as expressions",
+        "logic given as expressions: combinational outputs and registers",
         |p, _| {
             let (mut scope, input_ports) = input_scope(p)?;
             let mut ports = Interface::new();
             for (name, width) in &input_ports {
                 ports = ports.input(name.clone(), PortType::Bits(*width as u8));
             }
-            let mut programs: Vec<Program> = Vec::new();
-            let mut masks = Vec::new();
-            // Inputs each output reads, directly or through earlier outputs.
-            let mut reads: Vec<Vec<usize>> = Vec::new();
-            let outputs = p.str_list("outputs")?;
-            if outputs.is_empty() {
-                return Err(ParamError::invalid("outputs", "declares no output"));
+            // Registers first: every expression may read their values.
+            let mut register_decls = Vec::new();
+            for text in p.str_list("registers")? {
+                let at = |e| ParamError::in_value("registers", text, e);
+                let d = declaration(text, Shape::Definition).map_err(at)?;
+                unique(&scope, &d.name, d.name_span.clone()).map_err(at)?;
+                scope.local(&d.name, d.width);
+                ports = ports.registered(d.name.clone(), PortType::Bits(d.width as u8));
+                register_decls.push((text, d));
             }
-            for text in outputs {
+            let mut masks: Vec<u64> = register_decls.iter().map(|(_, d)| mask(d.width)).collect();
+            // Inputs each local reads, directly or through earlier outputs
+            // (none for a register: its value is state).
+            let mut reads: Vec<Vec<usize>> = vec![Vec::new(); register_decls.len()];
+            let mut outputs = Vec::new();
+            for text in p.str_list("outputs")? {
                 let at = |e| ParamError::in_value("outputs", text, e);
                 let d = declaration(text, Shape::Definition).map_err(at)?;
                 unique(&scope, &d.name, d.name_span.clone()).map_err(at)?;
@@ -217,15 +307,32 @@ pub fn info() -> ModelInfo {
                 scope.local(&d.name, d.width);
                 reads.push(deps);
                 masks.push(mask(d.width));
-                programs.push(program);
+                outputs.push(program);
             }
-            let n = programs.len();
+            if masks.is_empty() {
+                return Err(ParamError::invalid(
+                    "outputs",
+                    "declares no output (and `registers` declares no register)",
+                ));
+            }
+            // The registers' next values see every input, register and output.
+            let registers = register_decls
+                .into_iter()
+                .map(|(text, d)| {
+                    let value = d.value.expect("a definition has a value");
+                    Program::from_node(&value, &scope)
+                        .map_err(|e| ParamError::in_value("registers", text, e))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let (ports, r) = (ports, registers.len());
             Ok((
                 ports,
                 Box::new(Expr {
-                    programs,
+                    outputs,
+                    registers,
+                    locals: vec![0; masks.len()],
                     masks,
-                    locals: vec![0; n],
+                    next: vec![0; r],
                     inputs: input_ports.len(),
                     plan: None,
                 }),
@@ -234,20 +341,35 @@ pub fn info() -> ModelInfo {
     )
     .doc(
         "Inputs: as declared by `inputs`, e.g. [\"a: 8\", \"b: 8\", \"op: 2\"].\n\
-         Outputs: as declared by `outputs`, each \"name: width = expression\", e.g.\n\
-         [\"y: 8 = op == 0 ? a + b : a - b\", \"zero: 1 = y == 0\"]; all combinational.\n\
-         Expressions use the inputs, the `constants` and earlier outputs, with C/Verilog\n\
-         operators: ?: || && | ^ & == != < <= > >= << >> + - * / % and unary ~ ! -, bit\n\
+         Registers (registered outputs): as declared by `registers`, each\n\
+         \"name: width = next value\", e.g. [\"count: 8 = en ? count + 1 : count\"]: at each\n\
+         clock edge every register takes its next value at once; reset sets it to 0.\n\
+         Outputs (combinational): as declared by `outputs`, each \"name: width = expression\",\n\
+         e.g. [\"y: 8 = op == 0 ? a + b : a - b\", \"zero: 1 = y == 0\"], computed in order.\n\
+         Ports: the registers, then the outputs; at least one of either.\n\
+         Outputs use the inputs, the `constants`, the registers and earlier outputs; next\n\
+         values use all of these and every output. C/Verilog operators:\n\
+         ?: || && | ^ & == != < <= > >= << >> + - * / % and unary ~ ! -, bit\n\
          slices a[7:4] and a[0], numbers in decimal, 0x hex or 0b binary. Arithmetic is\n\
          unsigned and wraps at 64 bits; comparisons give 0 or 1; x/0 and x%0 give 0;\n\
-         each result is masked to its output's width. Parsed and checked once, when the\n\
+         each result is masked to its port's width. Parsed and checked once, when the\n\
          circuit is loaded (errors point into the expression); evaluated without re-parsing.",
     )
     .param(inputs)
-    .param(ParamDecl::string_list(
-        "outputs",
-        "output ports as \"name: width = expression\", computed in order",
-    ))
+    .param(
+        ParamDecl::string_list(
+            "outputs",
+            "combinational outputs as \"name: width = expression\", computed in order",
+        )
+        .default(Vec::<&str>::new()),
+    )
+    .param(
+        ParamDecl::string_list(
+            "registers",
+            "registered outputs as \"name: width = next value\", updated at the clock edge",
+        )
+        .default(Vec::<&str>::new()),
+    )
     .param(constants)
 }
 
@@ -336,29 +458,35 @@ mod tests {
         assert!(bench(vec![]).is_err(), "an expr needs an output");
     }
 
-    /// Run `outputs[m]` as member `m` of one batch, inputs a = 3m + 1 and
-    /// b = m; the outputs as the batch computes them, member after member.
-    fn batch_outputs(outputs: &[Vec<String>]) -> Vec<u64> {
+    /// Run `ports[m]` (its outputs, its registers) as member `m` of one
+    /// batch for `cycles` cycles, inputs a = 3m + 1 and b = m; every port of
+    /// every member after each cycle's evaluation, as the batch computes them.
+    fn batch_ports(ports: &[Ports], cycles: usize) -> Vec<u64> {
         use crate::batch::Wiring;
         use crate::model::{BuildContext, Model, Slot};
         use std::sync::atomic::Ordering::Relaxed;
-        let n = outputs.len();
-        let per = outputs[0].len();
+        let n = ports.len();
+        let per = ports[0].0.len() + ports[0].1.len();
         let mut models: Vec<Box<dyn Model>> = Vec::new();
         let mut masks = Vec::new();
-        for texts in outputs {
-            let given = params! { "inputs" => vec!["a: 8", "b: 8"], "outputs" => texts.clone() };
-            let (ports, model) = super::info()
+        for (outputs, registers) in ports {
+            let given = params! {
+                "inputs" => vec!["a: 8", "b: 8"],
+                "outputs" => outputs.clone(),
+                "registers" => registers.clone(),
+            };
+            let (interface, model) = super::info()
                 .build(&given, &BuildContext::new("e"))
                 .unwrap();
-            masks = ports.output_masks();
+            masks = interface.output_masks();
             models.push(model);
         }
         let mut batch = models[0].new_batch();
         for m in models {
             batch.push(m);
         }
-        // Slots: every member's outputs, then its two inputs.
+        // Slots: every member's ports, then its two inputs. One slot per
+        // port serves both parities: a tick comes after the reads of its cycle.
         let outs: Vec<u32> = (0..(n * per) as u32).collect();
         let ins: Vec<u32> = (0..(2 * n) as u32).map(|i| (n * per) as u32 + i).collect();
         let slots: Vec<Slot> = (0..n * per).map(|_| Slot::new(0)).collect();
@@ -372,42 +500,194 @@ mod tests {
             wiring.push([ins, ins], [outs, outs]);
         }
         let at = std::cell::Cell::new(0);
-        batch.eval(&wiring.io(&slots, 0, 0, &at));
-        slots[..n * per].iter().map(|s| s.load(Relaxed)).collect()
+        let io = wiring.io(&slots, 0, 0, &at);
+        let mut run = || {
+            batch.reset(&io);
+            let mut seen = Vec::new();
+            for _ in 0..cycles {
+                batch.eval(&io);
+                seen.extend(slots[..n * per].iter().map(|s| s.load(Relaxed)));
+                batch.tick(&io);
+            }
+            seen
+        };
+        let seen = run();
+        assert_eq!(run(), seen, "reset starts the registers over");
+        seen
+    }
+
+    /// A member's outputs and registers.
+    type Ports = (Vec<String>, Vec<String>);
+
+    /// What `ports` computes alone, in a testbench, as [`batch_ports`] for member `m`.
+    fn alone(m: u64, (outputs, registers): &Ports, cycles: usize) -> Vec<Vec<u64>> {
+        let mut tb = Testbench::new(
+            "expr",
+            params! {
+                "inputs" => vec!["a: 8", "b: 8"],
+                "outputs" => outputs.clone(),
+                "registers" => registers.clone(),
+            },
+        )
+        .unwrap();
+        tb.set("a", 3 * m + 1);
+        tb.set("b", m);
+        let names: Vec<String> = registers
+            .iter()
+            .chain(outputs)
+            .map(|t| t[..t.find(':').unwrap()].to_string())
+            .collect();
+        (0..cycles)
+            .map(|_| {
+                let row = names.iter().map(|o| tb.get(o)).collect();
+                tb.step();
+                row
+            })
+            .collect()
     }
 
     #[test]
     fn batches_compute_what_each_member_computes_alone() {
-        let one = |m: u64, texts: &[String]| -> Vec<u64> {
-            let mut tb = bench(texts.iter().map(String::as_str).collect()).unwrap();
-            tb.set("a", 3 * m + 1);
-            tb.set("b", m);
-            let names: Vec<String> = texts.iter().map(|t| t[..1].to_string()).collect();
-            names.iter().map(|o| tb.get(o)).collect()
-        };
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         // Same shape, constants differing: column-wise.
-        let same: Vec<Vec<String>> = (0..9)
+        let same: Vec<Ports> = (0..9)
             .map(|m| {
-                vec![
-                    format!("y: 8 = (a + {m}) ^ (b << 1)"),
+                let outputs = vec![
+                    format!("y: 8 = (a + {m}) ^ (b << 1) ^ acc"),
                     format!("z: 4 = y > {} ? y[7:4] : b", 40 + m),
-                ]
+                ];
+                let registers = vec![format!("acc: 8 = acc + z + {m}"), "prev: 8 = acc".into()];
+                (outputs, registers)
             })
             .collect();
         // Shapes differing: one by one.
-        let mixed: Vec<Vec<String>> = (0..9)
+        let mixed: Vec<Ports> = (0..9)
             .map(|m| {
                 let y = if m % 2 == 0 { "a + b" } else { "a - b" };
-                vec![format!("y: 8 = {y}"), "z: 4 = y".to_string()]
+                (
+                    vec![format!("y: 8 = {y}"), "z: 4 = y".to_string()],
+                    strings(&["s: 8 = s ^ y"]),
+                )
             })
             .collect();
-        for outputs in [same, mixed] {
-            let want: Vec<u64> = outputs
-                .iter()
-                .enumerate()
-                .flat_map(|(m, texts)| one(m as u64, texts))
-                .collect();
-            assert_eq!(batch_outputs(&outputs), want, "{outputs:?}");
+        // Registers only (a pipeline stage).
+        let stages: Vec<Ports> = (0..9)
+            .map(|m| (vec![], vec![format!("q: 8 = (a + {m}) ^ (q << 1)")]))
+            .collect();
+        for ports in [same, mixed, stages] {
+            let cycles = 5;
+            let batch = batch_ports(&ports, cycles);
+            let per = ports[0].0.len() + ports[0].1.len();
+            for (m, member) in ports.iter().enumerate() {
+                let want = alone(m as u64, member, cycles);
+                for (t, want) in want.iter().enumerate() {
+                    let at = (t * ports.len() + m) * per;
+                    assert_eq!(
+                        &batch[at..at + per],
+                        want.as_slice(),
+                        "{member:?} cycle {t}"
+                    );
+                }
+            }
         }
+    }
+
+    #[test]
+    fn registers_take_their_next_values_together_at_the_clock_edge() {
+        let mut tb = Testbench::new(
+            "expr",
+            params! {
+                "inputs" => vec!["en: 1"],
+                "registers" => vec!["a: 8 = en ? b + 1 : a", "b: 8 = en ? a : b"],
+                "outputs" => vec!["sum: 8 = a + b"],
+            },
+        )
+        .unwrap();
+        let mut seen = Vec::new();
+        for en in [1, 1, 1, 0, 1] {
+            tb.set("en", en);
+            seen.push((tb.get("a"), tb.get("b"), tb.get("sum")));
+            tb.step();
+        }
+        seen.push((tb.get("a"), tb.get("b"), tb.get("sum")));
+        // Both update from the old values: one at a time would give (1, 1) first.
+        assert_eq!(
+            seen,
+            [
+                (0, 0, 0),
+                (1, 0, 1),
+                (1, 1, 2),
+                (2, 1, 3),
+                (2, 1, 3),
+                (2, 2, 4)
+            ]
+        );
+    }
+
+    #[test]
+    fn next_values_may_read_this_cycles_outputs() {
+        let mut tb = Testbench::new(
+            "expr",
+            params! {
+                "registers" => vec!["count: 4 = wrap ? 0 : count + 1"],
+                "outputs" => vec!["wrap: 1 = count == 5"],
+            },
+        )
+        .unwrap();
+        let counts: Vec<u64> = (0..8)
+            .map(|_| {
+                tb.step();
+                tb.get("count")
+            })
+            .collect();
+        assert_eq!(counts, [1, 2, 3, 4, 5, 0, 1, 2]);
+    }
+
+    #[test]
+    fn registers_are_registered_ports_before_the_outputs() {
+        let tb = Testbench::new(
+            "expr",
+            params! {
+                "inputs" => vec!["x: 8"],
+                "registers" => vec!["q: 8 = x"],
+                "outputs" => vec!["y: 8 = q + 1", "z: 8 = y + x"],
+            },
+        )
+        .unwrap();
+        let ports: Vec<_> = tb
+            .interface()
+            .outputs()
+            .iter()
+            .map(|o| (o.name.as_str(), o.timing.clone()))
+            .collect();
+        use crate::Timing::{Combinational as C, Registered as R};
+        assert_eq!(ports, [("q", R), ("y", C(vec![])), ("z", C(vec![0]))]);
+        assert!(tb.interface().is_clocked());
+    }
+
+    #[test]
+    fn register_mistakes_name_the_parameter() {
+        let cases = [
+            (vec!["q: 8 = q + c"], "unknown name `c`"),
+            (vec!["q: 8 = 1", "q: 4 = 2"], "`q` is declared twice"),
+        ];
+        for (registers, message) in cases {
+            let Err(TestbenchError::Params { source, .. }) =
+                Testbench::new("expr", params! { "registers" => registers.clone() })
+            else {
+                panic!("{registers:?} accepted");
+            };
+            let crate::ParamError::InValue {
+                name, message: m, ..
+            } = *source
+            else {
+                panic!("{source:?}");
+            };
+            assert_eq!((name.as_str(), m.as_str()), ("registers", message));
+        }
+        let Err(TestbenchError::Params { source, .. }) = Testbench::new("expr", params! {}) else {
+            panic!("an expr with no port accepted");
+        };
+        assert!(source.to_string().contains("no output"), "{source}");
     }
 }
