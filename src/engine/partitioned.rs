@@ -33,9 +33,8 @@ use crate::model::{Slot, Timing};
 use crate::trace::Tracer;
 
 /// Components of one model type and shape, at one level and tick phase of
-/// one worker, run as a batch.
+/// one worker, run as a batch: how they are wired.
 struct Group {
-    batch: Box<dyn Batch>,
     wiring: Wiring,
     /// Global index of each member.
     members: Vec<usize>,
@@ -52,6 +51,8 @@ struct Step {
 
 /// The components one worker owns, in batches, with its schedule.
 struct Worker {
+    /// Each group's batch (`batches[g]` runs `groups[g]`).
+    batches: Vec<Box<dyn Batch>>,
     groups: Vec<Group>,
     /// One step per phase (the same number of phases for every worker).
     steps: Vec<Step>,
@@ -59,23 +60,58 @@ struct Worker {
     registered: Range<usize>,
 }
 
-/// Call `f` on each listed group; on a panic, the faulting component and message.
-fn call(
-    groups: &mut [Group],
-    list: &[u32],
-    slots: &[Slot],
+/// The views a group's calls get, made once per run: index with [`view`].
+type Views<'a> = [BatchIo<'a>; 4];
+
+/// The view reading inputs of parity `read` and writing outputs of parity `write`.
+fn view(read: usize, write: usize) -> usize {
+    2 * read + write
+}
+
+/// Which group and member runs, and in which kind of call, so that a
+/// panic names the component.
+#[derive(Default)]
+struct Running {
+    group: Cell<usize>,
+    member: Cell<usize>,
+    tick: Cell<bool>,
+}
+
+/// Run one phase's calls: evaluate the `evals` groups (unless `skip_evals`),
+/// then tick the `ticks` groups (unless `skip_ticks`), under one guard. On
+/// a panic, whether it was a tick, the faulting component and the message.
+#[allow(clippy::too_many_arguments)]
+fn run_phase(
+    batches: &mut [Box<dyn Batch>],
+    groups: &[Group],
+    views: &[Views<'_>],
+    running: &Running,
+    (evals, ticks): (&[u32], &[u32]),
+    (skip_evals, skip_ticks): (bool, bool),
     (read, write): (usize, usize),
-    f: impl Fn(&mut dyn Batch, &BatchIo<'_>),
-) -> Result<(), (usize, FaultKind, String)> {
-    let (group, member) = (Cell::new(0usize), Cell::new(0usize));
+) -> Result<(), (bool, (usize, FaultKind, String))> {
     guard(|| {
-        for &g in list {
-            group.set(g as usize);
-            let Group { batch, wiring, .. } = &mut groups[g as usize];
-            f(batch.as_mut(), &wiring.io(slots, read, write, &member));
+        if !skip_evals {
+            running.tick.set(false);
+            for &g in evals {
+                running.group.set(g as usize);
+                running.member.set(0);
+                batches[g as usize].eval(&views[g as usize][view(read, read)]);
+            }
+        }
+        if !skip_ticks {
+            running.tick.set(true);
+            for &g in ticks {
+                running.group.set(g as usize);
+                running.member.set(0);
+                batches[g as usize].tick(&views[g as usize][view(read, write)]);
+            }
         }
     })
-    .map_err(|(kind, message)| (groups[group.get()].members[member.get()], kind, message))
+    .map_err(|(kind, message)| {
+        let component = groups[running.group.get()].members[running.member.get()];
+        (running.tick.get(), (component, kind, message))
+    })
 }
 
 /// No fault or stop yet.
@@ -211,13 +247,29 @@ pub(super) fn run(
 /// (a cycle whose clock edge failed counts, as its values are in the trace).
 fn work(w: &mut Worker, sh: &Shared, cycles: u64, mut lead: Option<&mut Lead<'_>>) -> u64 {
     let Worker {
+        batches,
         groups,
         steps,
         registered,
     } = w;
-    let all: Vec<u32> = (0..groups.len() as u32).collect();
-    if let Err(e) = call(groups, &all, &sh.slots, (0, 0), |m, io| m.reset(io)) {
-        sh.fault(0, Phase::Reset, e);
+    let running = Running::default();
+    let views: Vec<Views<'_>> = groups
+        .iter()
+        .map(|g| {
+            let io = |read, write| g.wiring.io(&sh.slots, read, write, &running.member);
+            [io(0, 0), io(0, 1), io(1, 0), io(1, 1)]
+        })
+        .collect();
+    let reset = guard(|| {
+        for (g, batch) in batches.iter_mut().enumerate() {
+            running.group.set(g);
+            running.member.set(0);
+            batch.reset(&views[g][view(0, 0)]);
+        }
+    });
+    if let Err((kind, message)) = reset {
+        let component = groups[running.group.get()].members[running.member.get()];
+        sh.fault(0, Phase::Reset, (component, kind, message));
     }
     sh.barrier.wait();
     // Read between two barriers: no worker can be in cycle 0 yet.
@@ -238,20 +290,18 @@ fn work(w: &mut Worker, sh: &Shared, cycles: u64, mut lead: Option<&mut Lead<'_>
                     lead_duties(lead, sh, t, read);
                 }
             }
-            if !eval_faulted && !step.evals.is_empty() {
-                if let Err(e) = call(groups, &step.evals, &sh.slots, (read, read), |m, io| {
-                    m.eval(io)
-                }) {
-                    sh.fault(t, Phase::Eval, e);
-                    eval_faulted = true;
-                }
-            }
-            if !eval_faulted && !tick_faulted && !step.ticks.is_empty() {
-                if let Err(e) = call(groups, &step.ticks, &sh.slots, (read, write), |m, io| {
-                    m.tick(io)
-                }) {
-                    sh.fault(t, Phase::Tick, e);
-                    tick_faulted = true;
+            let skip_evals = eval_faulted || step.evals.is_empty();
+            let skip_ticks = eval_faulted || tick_faulted || step.ticks.is_empty();
+            if !(skip_evals && skip_ticks) {
+                let lists = (&step.evals[..], &step.ticks[..]);
+                let skips = (skip_evals, skip_ticks);
+                if let Err((tick, fault)) =
+                    run_phase(batches, groups, &views, &running, lists, skips, (read, write))
+                {
+                    // A faulting evaluation skips this phase's ticks too.
+                    let phase = if tick { Phase::Tick } else { Phase::Eval };
+                    sh.fault(t, phase, fault);
+                    (eval_faulted, tick_faulted) = (eval_faulted || !tick, true);
                 }
             }
             sh.barrier.wait();
@@ -400,6 +450,7 @@ fn build(
     let mut pool: Vec<Worker> = registered
         .into_iter()
         .map(|registered| Worker {
+            batches: Vec::new(),
             groups: Vec::new(),
             steps: vec![Step::default(); levels + 1],
             registered,
@@ -428,8 +479,8 @@ fn build(
         let w = &mut pool[owner[c]];
         let g = *group_of.entry(key).or_insert_with(|| {
             let g = w.groups.len() as u32;
+            w.batches.push(comp.behaviour.new_batch());
             w.groups.push(Group {
-                batch: comp.behaviour.new_batch(),
                 wiring: Wiring::new(ins[0].len(), masks.into_boxed_slice()),
                 members: Vec::new(),
             });
@@ -444,7 +495,7 @@ fn build(
         let group = &mut w.groups[g as usize];
         group.wiring.push([&ins[0], &ins[1]], [&outs[0], &outs[1]]);
         group.members.push(c);
-        group.batch.push(comp.behaviour);
+        w.batches[g as usize].push(comp.behaviour);
     }
     let shared = Shared {
         slots,
