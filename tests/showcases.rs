@@ -1,6 +1,7 @@
 //! The showcase circuits compute what they are meant to: the cpu8 program
-//! leaves the Fibonacci numbers in memory, and the detector readout carries
-//! every pixel hit through the bus into the FIFO, in order, losing none.
+//! leaves the Fibonacci numbers in memory, the detector readout carries
+//! every pixel hit through the bus into the FIFO, in order, losing none, and
+//! the traffic light's one-component state machine keeps its timing.
 
 mod common;
 
@@ -132,6 +133,29 @@ fn a_bus_serves_two_masters_from_one_memory() {
     assert_eq!(w.get("bus_ram.bus.gnt[0]")[..3], [1, 0, 0]);
     assert_eq!(w.get("bus_ram.bus.gnt[1]")[..3], [0, 1, 0]);
     assert_eq!(w.get("bus_ram.ram.rdata")[1], 42);
+}
+
+/// An `expr` with registers is a state machine: 30 cycles green, 5 yellow,
+/// 20 red, over and over, exactly one light at a time.
+#[test]
+fn the_traffic_light_keeps_its_timing() {
+    let (result, vcd) = run_traced(load("traffic_light"), &RunOptions::default());
+    assert_eq!(result.expect("traffic_light runs").cycles, 165);
+    let waves = parse_vcd(&vcd, 10);
+    let lights = ["green", "yellow", "red"].map(|l| waves.get(&format!("traffic_light.light.{l}")));
+    for t in 0..waves.cycles {
+        let phase = t % 55;
+        let want = if phase < 30 {
+            0
+        } else if phase < 35 {
+            1
+        } else {
+            2
+        };
+        for (l, light) in lights.iter().enumerate() {
+            assert_eq!(light[t], u64::from(l == want), "light {l} at cycle {t}");
+        }
+    }
 }
 
 /// One `expr` computes exactly what five gate components compute.

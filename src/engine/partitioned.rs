@@ -295,9 +295,15 @@ fn work(w: &mut Worker, sh: &Shared, cycles: u64, mut lead: Option<&mut Lead<'_>
             if !(skip_evals && skip_ticks) {
                 let lists = (&step.evals[..], &step.ticks[..]);
                 let skips = (skip_evals, skip_ticks);
-                if let Err((tick, fault)) =
-                    run_phase(batches, groups, &views, &running, lists, skips, (read, write))
-                {
+                if let Err((tick, fault)) = run_phase(
+                    batches,
+                    groups,
+                    &views,
+                    &running,
+                    lists,
+                    skips,
+                    (read, write),
+                ) {
                     // A faulting evaluation skips this phase's ticks too.
                     let phase = if tick { Phase::Tick } else { Phase::Eval };
                     sh.fault(t, phase, fault);
