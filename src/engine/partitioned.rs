@@ -80,7 +80,6 @@ struct Running {
 /// Run one phase's calls: evaluate the `evals` groups (unless `skip_evals`),
 /// then tick the `ticks` groups (unless `skip_ticks`), under one guard. On
 /// a panic, whether it was a tick, the faulting component and the message.
-#[allow(clippy::too_many_arguments)]
 fn run_phase(
     batches: &mut [Box<dyn Batch>],
     groups: &[Group],
