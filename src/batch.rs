@@ -70,6 +70,15 @@ impl<'a> BatchIo<'a> {
         unsafe { self.slots.get_unchecked(s) }.load(Relaxed)
     }
 
+    /// Member `k`'s output `o` as last set: for a registered output in a
+    /// tick, its value this cycle (what [`Io::output`] gives a member).
+    #[inline]
+    pub fn output(&self, k: usize, o: usize) -> u64 {
+        let s = self.outs[k * self.outputs + o] as usize;
+        // SAFETY: `Wiring::io` checked that every slot index is in `slots`.
+        unsafe { self.slots.get_unchecked(s) }.load(Relaxed)
+    }
+
     /// Set member `k`'s output `o`, masked to the port's width.
     #[inline]
     pub fn set(&self, k: usize, o: usize, value: u64) {
@@ -369,6 +378,11 @@ mod tests {
         io.set_output_column(1, &[0x13, 0x25]);
         let values: Vec<u64> = slots.iter().take(4).map(|s| s.load(Relaxed)).collect();
         assert_eq!(values, vec![0, 3, 2, 5]);
+        assert_eq!(
+            (io.output(0, 1), io.output(1, 1)),
+            (3, 5),
+            "outputs read back"
+        );
     }
 
     #[test]

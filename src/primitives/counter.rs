@@ -1,5 +1,6 @@
 //! `counter`: a wrapping up/down counter with optional enable and reset.
 
+use crate::batch::BatchIo;
 use crate::model::{Interface, Io, Model, ModelInfo};
 use crate::params::ParamDecl;
 use crate::value::PortType;
@@ -22,6 +23,17 @@ impl Model for Counter {
             io.set(0, self.start);
         } else if io.get_bool(EN) {
             io.set(0, io.output(0).wrapping_add(self.step));
+        }
+    }
+    /// Every member's `rst` and `en` gathered in one pass, no view per member.
+    fn tick_batch(batch: &mut [Self], io: &BatchIo<'_>) {
+        let controls = io.input_column(RST).zip(io.input_column(EN));
+        for ((k, counter), (rst, en)) in batch.iter_mut().enumerate().zip(controls) {
+            if rst & 1 != 0 {
+                io.set(k, 0, counter.start);
+            } else if en & 1 != 0 {
+                io.set(k, 0, io.output(k, 0).wrapping_add(counter.step));
+            }
         }
     }
 }
