@@ -43,7 +43,7 @@ struct ColumnPlan {
     outputs: Vec<Columns>,
     registers: Vec<Columns>,
     masks: Vec<u64>,
-    /// The inputs the outputs read; those the registers read.
+    /// The inputs the outputs read; those only the registers read.
     eval_reads: Vec<usize>,
     tick_reads: Vec<usize>,
     /// `inputs[i][m]`: member `m`'s input `i` this cycle.
@@ -83,9 +83,16 @@ impl ColumnPlan {
                 }
             })
             .collect();
+        // A tick comes after its cycle's evaluation, with the same inputs:
+        // what the outputs read is gathered already.
+        let eval_reads = reads(&first.outputs);
+        let tick_reads = reads(&first.registers)
+            .into_iter()
+            .filter(|i| !eval_reads.contains(i))
+            .collect();
         Some(Box::new(ColumnPlan {
-            eval_reads: reads(&first.outputs),
-            tick_reads: reads(&first.registers),
+            eval_reads,
+            tick_reads,
             outputs,
             registers,
             masks: first.masks.clone(),
@@ -556,7 +563,10 @@ mod tests {
                     format!("y: 8 = (a + {m}) ^ (b << 1) ^ acc"),
                     format!("z: 4 = y > {} ? y[7:4] : b", 40 + m),
                 ];
-                let registers = vec![format!("acc: 8 = acc + z + {m}"), "prev: 8 = acc".into()];
+                let registers = vec![
+                    format!("acc: 8 = acc + z + a + {m}"),
+                    "prev: 8 = acc".into(),
+                ];
                 (outputs, registers)
             })
             .collect();
