@@ -77,6 +77,19 @@ struct Running {
     tick: Cell<bool>,
 }
 
+impl Running {
+    /// Group `g` starts running (at its first member, until it says otherwise).
+    fn enter(&self, g: usize) {
+        self.group.set(g);
+        self.member.set(0);
+    }
+
+    /// The component running.
+    fn component(&self, groups: &[Group]) -> usize {
+        groups[self.group.get()].members[self.member.get()]
+    }
+}
+
 /// Run one phase's calls: evaluate the `evals` groups (unless `skip_evals`),
 /// then tick the `ticks` groups (unless `skip_ticks`), under one guard. On
 /// a panic, whether it was a tick, the faulting component and the message.
@@ -93,23 +106,23 @@ fn run_phase(
         if !skip_evals {
             running.tick.set(false);
             for &g in evals {
-                running.group.set(g as usize);
-                running.member.set(0);
+                running.enter(g as usize);
                 batches[g as usize].eval(&views[g as usize][view(read, read)]);
             }
         }
         if !skip_ticks {
             running.tick.set(true);
             for &g in ticks {
-                running.group.set(g as usize);
-                running.member.set(0);
+                running.enter(g as usize);
                 batches[g as usize].tick(&views[g as usize][view(read, write)]);
             }
         }
     })
     .map_err(|(kind, message)| {
-        let component = groups[running.group.get()].members[running.member.get()];
-        (running.tick.get(), (component, kind, message))
+        (
+            running.tick.get(),
+            (running.component(groups), kind, message),
+        )
     })
 }
 
@@ -261,14 +274,12 @@ fn work(w: &mut Worker, sh: &Shared, cycles: u64, mut lead: Option<&mut Lead<'_>
         .collect();
     let reset = guard(|| {
         for (g, batch) in batches.iter_mut().enumerate() {
-            running.group.set(g);
-            running.member.set(0);
+            running.enter(g);
             batch.reset(&views[g][view(0, 0)]);
         }
     });
     if let Err((kind, message)) = reset {
-        let component = groups[running.group.get()].members[running.member.get()];
-        sh.fault(0, Phase::Reset, (component, kind, message));
+        sh.fault(0, Phase::Reset, (running.component(groups), kind, message));
     }
     sh.barrier.wait();
     // Read between two barriers: no worker can be in cycle 0 yet.
