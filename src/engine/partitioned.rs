@@ -15,8 +15,9 @@
 //! At the start of a cycle, each worker copies its own registered slots
 //! forward to the other parity, so that a registered output a tick does not
 //! set keeps its value. So a circuit without combinational logic needs
-//! one barrier per cycle. With one worker the barriers cost nothing and no
-//! thread is started.
+//! one barrier per cycle. With one worker the barriers cost nothing, no
+//! thread is started, and a whole cycle (in fact the whole run, until a
+//! fault) runs under one fault guard instead of one per phase.
 
 use std::any::TypeId;
 use std::cell::Cell;
@@ -90,40 +91,26 @@ impl Running {
     }
 }
 
-/// Run one phase's calls: evaluate the `evals` groups (unless `skip_evals`),
-/// then tick the `ticks` groups (unless `skip_ticks`), under one guard. On
-/// a panic, whether it was a tick, the faulting component and the message.
-fn run_phase(
+/// Evaluate the `evals` groups, then tick the `ticks` groups, recording in
+/// `running` which one runs.
+#[inline(always)]
+fn run_calls(
     batches: &mut [Box<dyn Batch>],
-    groups: &[Group],
     views: &[Views<'_>],
     running: &Running,
     (evals, ticks): (&[u32], &[u32]),
-    (skip_evals, skip_ticks): (bool, bool),
     (read, write): (usize, usize),
-) -> Result<(), (bool, (usize, FaultKind, String))> {
-    guard(|| {
-        if !skip_evals {
-            running.tick.set(false);
-            for &g in evals {
-                running.enter(g as usize);
-                batches[g as usize].eval(&views[g as usize][view(read, read)]);
-            }
-        }
-        if !skip_ticks {
-            running.tick.set(true);
-            for &g in ticks {
-                running.enter(g as usize);
-                batches[g as usize].tick(&views[g as usize][view(read, write)]);
-            }
-        }
-    })
-    .map_err(|(kind, message)| {
-        (
-            running.tick.get(),
-            (running.component(groups), kind, message),
-        )
-    })
+) {
+    running.tick.set(false);
+    for &g in evals {
+        running.enter(g as usize);
+        batches[g as usize].eval(&views[g as usize][view(read, read)]);
+    }
+    running.tick.set(true);
+    for &g in ticks {
+        running.enter(g as usize);
+        batches[g as usize].tick(&views[g as usize][view(read, write)]);
+    }
 }
 
 /// No fault or stop yet.
@@ -162,6 +149,20 @@ impl Shared {
             self.eval_failed.fetch_min(cycle, Relaxed);
         }
         self.failed.fetch_min(cycle, Relaxed);
+    }
+
+    /// The cycles completed if the run stops after cycle `t`: every worker
+    /// decides from the same facts, as faults and stops are recorded with
+    /// their cycle, so what others do in cycle `t + 1` after the barrier
+    /// cannot change the decision about cycle `t`.
+    fn stop_after(&self, t: u64) -> Option<u64> {
+        if self.eval_failed.load(Relaxed) <= t {
+            Some(t)
+        } else if self.failed.load(Relaxed) <= t || self.halt.load(Relaxed) <= t {
+            Some(t + 1)
+        } else {
+            None
+        }
     }
 
     /// Copy registered slots `range` from parity `from` to the other.
@@ -258,28 +259,35 @@ pub(super) fn run(
 /// One worker's run; returns the cycles completed: evaluated and traced
 /// (a cycle whose clock edge failed counts, as its values are in the trace).
 fn work(w: &mut Worker, sh: &Shared, cycles: u64, mut lead: Option<&mut Lead<'_>>) -> u64 {
-    let Worker {
-        batches,
-        groups,
-        steps,
-        registered,
-    } = w;
     let running = Running::default();
-    let views: Vec<Views<'_>> = groups
+    let views: Vec<Views<'_>> = w
+        .groups
         .iter()
         .map(|g| {
             let io = |read, write| g.wiring.io(&sh.slots, read, write, &running.member);
             [io(0, 0), io(0, 1), io(1, 0), io(1, 1)]
         })
         .collect();
+    let mut run = Run {
+        batches: &mut w.batches,
+        groups: &w.groups,
+        steps: &w.steps,
+        views: &views,
+        running: &running,
+        sh,
+    };
     let reset = guard(|| {
-        for (g, batch) in batches.iter_mut().enumerate() {
+        for (g, batch) in run.batches.iter_mut().enumerate() {
             running.enter(g);
             batch.reset(&views[g][view(0, 0)]);
         }
     });
     if let Err((kind, message)) = reset {
-        sh.fault(0, Phase::Reset, (running.component(groups), kind, message));
+        sh.fault(
+            0,
+            Phase::Reset,
+            (running.component(&w.groups), kind, message),
+        );
     }
     sh.barrier.wait();
     // Read between two barriers: no worker can be in cycle 0 yet.
@@ -288,51 +296,132 @@ fn work(w: &mut Worker, sh: &Shared, cycles: u64, mut lead: Option<&mut Lead<'_>
     if reset_failed {
         return 0;
     }
-    let last = steps.len() - 1;
+    if sh.barrier.is_alone() {
+        return run.alone(cycles, &w.registered, lead);
+    }
     for t in 0..cycles {
-        let read = (t % 2) as usize;
-        let write = 1 - read;
-        sh.copy_forward(registered, read);
-        let (mut eval_faulted, mut tick_faulted) = (false, false);
-        for (phase, step) in steps.iter().enumerate() {
+        sh.copy_forward(&w.registered, parities(t).0);
+        run.finish_cycle(t, 0, (false, false), lead.as_deref_mut());
+        if let Some(completed) = sh.stop_after(t) {
+            return completed;
+        }
+    }
+    cycles
+}
+
+/// The parities cycle `t` reads and writes.
+fn parities(t: u64) -> (usize, usize) {
+    let read = (t % 2) as usize;
+    (read, 1 - read)
+}
+
+/// A worker's batches with their views and schedule, for one run.
+struct Run<'a> {
+    batches: &'a mut [Box<dyn Batch>],
+    groups: &'a [Group],
+    steps: &'a [Step],
+    views: &'a [Views<'a>],
+    running: &'a Running,
+    sh: &'a Shared,
+}
+
+impl Run<'_> {
+    /// Run phases `from..` of cycle `t`, each under its own guard and ended
+    /// by a barrier; `faulted` says whether an evaluation, or a tick, of
+    /// this cycle has failed already. A failed evaluation skips the rest of
+    /// the cycle; a failed tick skips the cycle's other ticks.
+    fn finish_cycle(
+        &mut self,
+        t: u64,
+        from: usize,
+        (mut eval_faulted, mut tick_faulted): (bool, bool),
+        mut lead: Option<&mut Lead<'_>>,
+    ) {
+        let (sh, running) = (self.sh, self.running);
+        let last = self.steps.len() - 1;
+        for (phase, step) in self.steps.iter().enumerate().skip(from) {
             if phase == last {
                 if let Some(lead) = lead.as_deref_mut() {
-                    lead_duties(lead, sh, t, read);
+                    lead_duties(lead, sh, t, parities(t).0);
                 }
             }
-            let skip_evals = eval_faulted || step.evals.is_empty();
-            let skip_ticks = eval_faulted || tick_faulted || step.ticks.is_empty();
-            if !(skip_evals && skip_ticks) {
-                let lists = (&step.evals[..], &step.ticks[..]);
-                let skips = (skip_evals, skip_ticks);
-                if let Err((tick, fault)) = run_phase(
-                    batches,
-                    groups,
-                    &views,
-                    &running,
-                    lists,
-                    skips,
-                    (read, write),
-                ) {
+            let evals: &[u32] = if eval_faulted { &[] } else { &step.evals };
+            let ticks: &[u32] = if eval_faulted || tick_faulted {
+                &[]
+            } else {
+                &step.ticks
+            };
+            if !(evals.is_empty() && ticks.is_empty()) {
+                let calls = || {
+                    run_calls(
+                        self.batches,
+                        self.views,
+                        running,
+                        (evals, ticks),
+                        parities(t),
+                    )
+                };
+                if let Err(fault) = guard(calls) {
                     // A faulting evaluation skips this phase's ticks too.
-                    let phase = if tick { Phase::Tick } else { Phase::Eval };
-                    sh.fault(t, phase, fault);
+                    let tick = self.fault(t, fault);
                     (eval_faulted, tick_faulted) = (eval_faulted || !tick, true);
                 }
             }
             sh.barrier.wait();
         }
-        // Every worker decides from the same facts: faults and stops are
-        // recorded with their cycle, so what others do in cycle t + 1 after
-        // the barrier cannot change the decision about cycle t.
-        if sh.eval_failed.load(Relaxed) <= t {
-            return t;
-        }
-        if sh.failed.load(Relaxed) <= t || sh.halt.load(Relaxed) <= t {
-            return t + 1;
-        }
     }
-    cycles
+
+    /// The run of a worker that is alone: no barriers, so the cycles run
+    /// under one guard instead of one per phase (a seventh of a cycle of
+    /// 16 counters). A fault ends the guard; the faulting cycle is then
+    /// finished as [`finish_cycle`](Self::finish_cycle) would have.
+    fn alone(
+        &mut self,
+        cycles: u64,
+        registered: &Range<usize>,
+        mut lead: Option<&mut Lead<'_>>,
+    ) -> u64 {
+        let (sh, running) = (self.sh, self.running);
+        let last = self.steps.len() - 1;
+        // The cycle and phase running.
+        let at = Cell::new((0, 0));
+        let result = guard(|| {
+            for t in 0..cycles {
+                sh.copy_forward(registered, parities(t).0);
+                for (phase, step) in self.steps.iter().enumerate() {
+                    at.set((t, phase));
+                    if phase == last {
+                        if let Some(lead) = lead.as_deref_mut() {
+                            lead_duties(lead, sh, t, parities(t).0);
+                        }
+                    }
+                    let calls = (&step.evals[..], &step.ticks[..]);
+                    run_calls(self.batches, self.views, running, calls, parities(t));
+                }
+                if sh.halt.load(Relaxed) <= t {
+                    return t + 1;
+                }
+            }
+            cycles
+        });
+        let fault = match result {
+            Ok(completed) => return completed,
+            Err(fault) => fault,
+        };
+        let (t, phase) = at.get();
+        let tick = self.fault(t, fault);
+        self.finish_cycle(t, phase + 1, (!tick, true), lead);
+        sh.stop_after(t).unwrap_or(t + 1)
+    }
+
+    /// Record that the call `running` names failed in cycle `t`; whether it was a tick.
+    fn fault(&self, t: u64, (kind, message): (FaultKind, String)) -> bool {
+        let tick = self.running.tick.get();
+        let phase = if tick { Phase::Tick } else { Phase::Eval };
+        let component = self.running.component(self.groups);
+        self.sh.fault(t, phase, (component, kind, message));
+        tick
+    }
 }
 
 /// Sample the trace row (unless an evaluation failed), report progress,
