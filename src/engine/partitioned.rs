@@ -178,26 +178,32 @@ impl Shared {
             (range.start + self.parity, range.start)
         };
         let len = range.len();
-        if len <= SHORT_COPY {
-            // A call to `memcpy` costs more than copying a few slots (an
-            // eighth of a cycle of 16 counters).
-            let (from, to) = (&self.slots[src..src + len], &self.slots[dst..dst + len]);
-            for (to, from) in to.iter().zip(from) {
-                to.store(from.load(Relaxed), Relaxed);
-            }
-            return;
-        }
         assert!(src.max(dst) + len <= self.slots.len());
         // SAFETY: both ranges are in bounds (checked above) and disjoint
         // (they are `parity >= len` apart); `AtomicU64` has the layout of
         // `u64`; and, as above, no other thread accesses the destination
         // during the copy, and the source is only read. Writing through
         // the pointer is allowed because `AtomicU64` is an `UnsafeCell`
-        // (as with `AtomicU64::as_ptr`). One `memcpy` instead of a slot-by-
-        // slot atomic copy: that took a quarter of the time of 4,096 counters.
+        // (as with `AtomicU64::as_ptr`). Plain copies instead of slot-by-
+        // slot atomic ones: those took a quarter of the time of 4,096
+        // counters, and a sixth of 16.
         unsafe {
             let base = self.slots.as_ptr().cast::<u64>();
-            std::ptr::copy_nonoverlapping(base.add(src), base.add(dst).cast_mut(), len);
+            let (from, to) = (base.add(src), base.add(dst).cast_mut());
+            if len > SHORT_COPY {
+                std::ptr::copy_nonoverlapping(from, to, len);
+                return;
+            }
+            // A call to `memcpy` costs more than copying a few slots (an
+            // eighth of a cycle of 16 counters): blocks of four, inline.
+            let blocks = len / 4;
+            for b in 0..blocks {
+                let block = std::ptr::read_unaligned(from.add(4 * b).cast::<[u64; 4]>());
+                std::ptr::write_unaligned(to.add(4 * b).cast::<[u64; 4]>(), block);
+            }
+            for i in 4 * blocks..len {
+                to.add(i).write(from.add(i).read());
+            }
         }
     }
 }
