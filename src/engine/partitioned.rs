@@ -432,6 +432,7 @@ impl Run<'_> {
 
 /// Sample the trace row (unless an evaluation failed), report progress,
 /// and ask to stop at the end of cycle `t` if the user or the tracer wants.
+#[inline(always)]
 fn lead_duties(lead: &mut Lead<'_>, sh: &Shared, t: u64, read: usize) {
     if let (Some(tracer), false) = (lead.tracer.as_mut(), sh.eval_failed.load(Relaxed) <= t) {
         for (v, &s) in tracer.row().iter_mut().zip(&lead.row[read]) {
