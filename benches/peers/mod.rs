@@ -95,6 +95,9 @@ impl Peer {
                 .arg(format!("-DK={k}"))
                 .arg(src.join("icarus_tb.v"))
                 .arg(src.join("families.v")))?,
+            // One program runs every family and size (given as arguments):
+            // built once per directory.
+            Peer::SystemC if dir.join("sim").exists() => String::new(),
             Peer::SystemC => run(Command::new("g++")
                 .args(["-O2", "-std=c++17", "-o"])
                 .arg(dir.join("sim"))
@@ -291,8 +294,13 @@ impl Scratch {
         let _ = std::fs::remove_dir_all(&dir);
         Scratch(dir)
     }
+    /// Where `peer` builds `family` at size `k`: one directory for all of
+    /// SystemC's, whose one program takes the family and size as arguments.
     pub fn dir(&self, peer: Peer, family: &str, k: usize) -> PathBuf {
-        self.0.join(format!("{peer:?}-{family}-{k}"))
+        match peer {
+            Peer::SystemC => self.0.join("SystemC"),
+            _ => self.0.join(format!("{peer:?}-{family}-{k}")),
+        }
     }
 }
 
