@@ -163,17 +163,31 @@ fn main() {
                 rate(rates[5].0 * components as f64),
                 rate(rates[6].0),
             );
-            rows.push((family, k, base, rates[2].0, workers));
+            rows.push((family, k, workers));
         }
     }
     let _ = std::fs::remove_file(&bench.fst);
-    compare_with_peers(&rows, quick);
+    let ours = |family: &str, k: usize| {
+        let (path, options) = peers::circuit(family, k);
+        let default = setup(p, None, false, Tracing::Off);
+        (
+            bench.speed(&path, &options, &best).0,
+            bench.speed(&path, &options, &default).0,
+        )
+    };
+    compare_with_peers(&rows, ours, quick);
 }
 
 /// Measure the peers on the same circuits and print cspsim's ratios to them.
-/// `rows`: family, K, cspsim's cycles/s on 1 worker and on the default
-/// engine, and the default engine's worker count.
-fn compare_with_peers(rows: &[(&str, usize, f64, f64, usize)], quick: bool) {
+/// `rows`: family, K and the default engine's worker count; `ours(family,
+/// K)`: cspsim's cycles/s on 1 worker and on the default engine, measured
+/// just before and just after the peers and averaged, so that a machine
+/// whose load changes during the run moves both sides of a ratio alike.
+fn compare_with_peers(
+    rows: &[(&str, usize, usize)],
+    ours: impl Fn(&str, usize) -> (f64, f64),
+    quick: bool,
+) {
     let available: Vec<Peer> = PEERS.into_iter().filter(|p| p.available()).collect();
     for peer in PEERS.iter().filter(|p| !available.contains(p)) {
         println!(
@@ -186,7 +200,7 @@ fn compare_with_peers(rows: &[(&str, usize, f64, f64, usize)], quick: bool) {
     }
     let (seconds, runs) = if quick { (0.2, 1) } else { (1.0, 3) };
     println!(
-        "\nThe same circuits on the peers, this run (medians of {runs} runs of about {seconds} s; K = 16 only with --quick), tracing off. Component-cycles/s (K × cycles/s), and cspsim's ratio to each: 1 worker / the default engine (its workers in brackets).\n"
+        "\nThe same circuits on the peers, this run (medians of {runs} runs of about {seconds} s; K = 16 only with --quick), tracing off. Component-cycles/s (K × cycles/s), and cspsim's ratio to each: 1 worker / the default engine (its workers in brackets). cspsim is measured again just before and just after each row's peers, and averaged.\n"
     );
     let mut head = "| family | K | cspsim, 1 worker | cspsim, default engine |".to_string();
     let mut rule = "|---|---|---|---|".to_string();
@@ -200,46 +214,55 @@ fn compare_with_peers(rows: &[(&str, usize, f64, f64, usize)], quick: bool) {
     }
     println!("{head}\n{rule}");
     let scratch = Scratch::new("bench");
-    for &(family, k, one, default, workers) in rows {
+    for &(family, k, workers) in rows {
         if quick && k > 16 {
             continue;
         }
-        let k_f = k as f64;
-        let mut line = format!(
-            "| {family} | {k} | {} | {} ({workers}) |",
-            rate(one * k_f),
-            rate(default * k_f)
-        );
+        let before = ours(family, k);
+        let mut cells = String::new();
+        let mut theirs = Vec::new();
         for &peer in &available {
             let measured = peer
                 .build(family, k, &scratch.dir(peer, family, k))
                 .and_then(|built| Ok((built.speed(seconds, runs)?, built.build_time)));
+            if let Err(e) = &measured {
+                eprintln!("{}: {family}, K = {k}: {e}", peer.name());
+            }
+            theirs.push(measured.ok());
+            if peer != Peer::SystemC {
+                // SystemC's one program serves every family and size.
+                let _ = std::fs::remove_dir_all(scratch.dir(peer, family, k));
+            }
+        }
+        let after = ours(family, k);
+        let (one, default) = ((before.0 + after.0) / 2.0, (before.1 + after.1) / 2.0);
+        let k_f = k as f64;
+        for (&peer, measured) in available.iter().zip(theirs) {
             match measured {
-                Ok((theirs, build)) => {
-                    line += &format!(
+                Some((theirs, build)) => {
+                    cells += &format!(
                         " {} | {} / {} |",
                         rate(theirs * k_f),
                         ratio(one / theirs),
                         ratio(default / theirs)
                     );
                     if peer == Peer::Verilator {
-                        line += &format!(" {:.1} s |", build.as_secs_f64());
+                        cells += &format!(" {:.1} s |", build.as_secs_f64());
                     }
                 }
-                Err(e) => {
-                    eprintln!("{}: {family}, K = {k}: {e}", peer.name());
-                    line += " failed | |";
+                None => {
+                    cells += " failed | |";
                     if peer == Peer::Verilator {
-                        line += " |";
+                        cells += " |";
                     }
                 }
-            }
-            if peer != Peer::SystemC {
-                // SystemC's one program serves every family and size.
-                let _ = std::fs::remove_dir_all(scratch.dir(peer, family, k));
             }
         }
-        println!("{line}");
+        println!(
+            "| {family} | {k} | {} | {} ({workers}) |{cells}",
+            rate(one * k_f),
+            rate(default * k_f)
+        );
     }
 }
 
