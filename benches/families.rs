@@ -167,12 +167,13 @@ fn main() {
         }
     }
     let _ = std::fs::remove_file(&bench.fst);
+    let once = Bench { runs: 1, ..bench };
     let ours = |family: &str, k: usize| {
         let (path, options) = peers::circuit(family, k);
         let default = setup(p, None, false, Tracing::Off);
         (
-            bench.speed(&path, &options, &best).0,
-            bench.speed(&path, &options, &default).0,
+            once.speed(&path, &options, &best).0,
+            once.speed(&path, &options, &default).0,
         )
     };
     compare_with_peers(&rows, ours, quick);
@@ -180,9 +181,10 @@ fn main() {
 
 /// Measure the peers on the same circuits and print cspsim's ratios to them.
 /// `rows`: family, K and the default engine's worker count; `ours(family,
-/// K)`: cspsim's cycles/s on 1 worker and on the default engine, measured
-/// just before and just after the peers and averaged, so that a machine
-/// whose load changes during the run moves both sides of a ratio alike.
+/// K)`: one measurement of cspsim's cycles/s on 1 worker and on the default
+/// engine. cspsim and the peers run in turn, round after round, and each
+/// keeps its best round: on a shared machine, load only ever slows a run
+/// down, and a change of load during a row slows both sides alike.
 fn compare_with_peers(
     rows: &[(&str, usize, usize)],
     ours: impl Fn(&str, usize) -> (f64, f64),
@@ -198,9 +200,9 @@ fn compare_with_peers(
     if available.is_empty() {
         return;
     }
-    let (seconds, runs) = if quick { (0.2, 1) } else { (1.0, 3) };
+    let (seconds, rounds) = if quick { (0.1, 3) } else { (1.0, 5) };
     println!(
-        "\nThe same circuits on the peers, this run (medians of {runs} runs of about {seconds} s; K = 16 only with --quick), tracing off. Component-cycles/s (K × cycles/s), and cspsim's ratio to each: 1 worker / the default engine (its workers in brackets). cspsim is measured again just before and just after each row's peers, and averaged.\n"
+        "\nThe same circuits on the peers, this run: the best of {rounds} rounds in which cspsim and each peer run in turn (each peer for about {seconds} s); K = 16 only with --quick; tracing off. Component-cycles/s (K × cycles/s), and cspsim's ratio to each: 1 worker / the default engine (its workers in brackets).\n"
     );
     let mut head = "| family | K | cspsim, 1 worker | cspsim, default engine |".to_string();
     let mut rule = "|---|---|---|---|".to_string();
@@ -218,44 +220,62 @@ fn compare_with_peers(
         if quick && k > 16 {
             continue;
         }
-        let before = ours(family, k);
-        let mut cells = String::new();
-        let mut theirs = Vec::new();
-        for &peer in &available {
-            let measured = peer
-                .build(family, k, &scratch.dir(peer, family, k))
-                .and_then(|built| Ok((built.speed(seconds, runs)?, built.build_time)));
-            if let Err(e) = &measured {
-                eprintln!("{}: {family}, K = {k}: {e}", peer.name());
-            }
-            theirs.push(measured.ok());
-            if peer != Peer::SystemC {
-                // SystemC's one program serves every family and size.
-                let _ = std::fs::remove_dir_all(scratch.dir(peer, family, k));
+        // Each peer built, with the cycles of about `seconds` (or why not).
+        let built: Vec<Result<_, String>> = available
+            .iter()
+            .map(|peer| {
+                let built = peer.build(family, k, &scratch.dir(*peer, family, k))?;
+                let cycles = built.cycles_for(seconds)?;
+                Ok((built, cycles))
+            })
+            .collect();
+        let (mut one, mut default) = (0f64, 0f64);
+        let mut theirs = vec![0f64; available.len()];
+        let mut failed: Vec<Option<String>> =
+            built.iter().map(|b| b.as_ref().err().cloned()).collect();
+        for _ in 0..rounds {
+            let (o, d) = ours(family, k);
+            (one, default) = (one.max(o), default.max(d));
+            for (p, b) in built.iter().enumerate() {
+                let (Ok((built, cycles)), None) = (b, &failed[p]) else {
+                    continue;
+                };
+                match built.speed(*cycles) {
+                    Ok(v) => theirs[p] = theirs[p].max(v),
+                    Err(e) => failed[p] = Some(e),
+                }
             }
         }
-        let after = ours(family, k);
-        let (one, default) = ((before.0 + after.0) / 2.0, (before.1 + after.1) / 2.0);
         let k_f = k as f64;
-        for (&peer, measured) in available.iter().zip(theirs) {
-            match measured {
-                Some((theirs, build)) => {
+        let mut cells = String::new();
+        for (p, &peer) in available.iter().enumerate() {
+            match (&failed[p], &built[p]) {
+                (None, Ok((built, _))) => {
                     cells += &format!(
                         " {} | {} / {} |",
-                        rate(theirs * k_f),
-                        ratio(one / theirs),
-                        ratio(default / theirs)
+                        rate(theirs[p] * k_f),
+                        ratio(one / theirs[p]),
+                        ratio(default / theirs[p])
                     );
                     if peer == Peer::Verilator {
-                        cells += &format!(" {:.1} s |", build.as_secs_f64());
+                        cells += &format!(" {:.1} s |", built.build_time.as_secs_f64());
                     }
                 }
-                None => {
+                (error, _) => {
+                    eprintln!(
+                        "{}: {family}, K = {k}: {}",
+                        peer.name(),
+                        error.as_deref().unwrap_or("?")
+                    );
                     cells += " failed | |";
                     if peer == Peer::Verilator {
                         cells += " |";
                     }
                 }
+            }
+            if peer != Peer::SystemC {
+                // SystemC's one program serves every family and size.
+                let _ = std::fs::remove_dir_all(scratch.dir(peer, family, k));
             }
         }
         println!(

@@ -214,25 +214,21 @@ impl Built {
         })
     }
 
-    /// Median simulated cycles/s over `runs` runs of about `seconds` each.
-    pub fn speed(&self, seconds: f64, runs: usize) -> Result<f64, String> {
+    /// The cycles that take about `seconds` to simulate.
+    pub fn cycles_for(&self, seconds: f64) -> Result<u64, String> {
         let mut cycles = 64u64;
         loop {
             let r = self.run(cycles)?;
             if r.seconds >= seconds / 4.0 || cycles >= 1 << 40 {
-                cycles = ((cycles as f64 * seconds / r.seconds.max(1e-9)) as u64).max(1);
-                break;
+                return Ok(((cycles as f64 * seconds / r.seconds.max(1e-9)) as u64).max(1));
             }
             cycles *= 8;
         }
-        let mut rates: Vec<f64> = (0..runs)
-            .map(|_| {
-                self.run(cycles)
-                    .map(|r| cycles as f64 / r.seconds.max(1e-9))
-            })
-            .collect::<Result<_, _>>()?;
-        rates.sort_by(f64::total_cmp);
-        Ok(rates[rates.len() / 2])
+    }
+
+    /// Simulated cycles/s in one run of `cycles`.
+    pub fn speed(&self, cycles: u64) -> Result<f64, String> {
+        Ok(cycles as f64 / self.run(cycles)?.seconds.max(1e-9))
     }
 }
 
