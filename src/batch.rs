@@ -110,9 +110,19 @@ impl<'a> BatchIo<'a> {
     #[inline]
     pub fn set_output_column(&self, o: usize, values: &[u64]) {
         assert_eq!(values.len(), self.members, "one value per member");
+        self.set_output_each(o, values.iter().copied());
+    }
+
+    /// Set output `o` of member `k` to the `k`-th of `values`, for every
+    /// member (or as many as `values` has), masked to the port's width: a
+    /// batch loop that computes its members' outputs in member order can
+    /// set them as it goes, without a column or a [`set`](Self::set) per
+    /// member. `values` is consumed lazily, member after member.
+    #[inline]
+    pub fn set_output_each(&self, o: usize, values: impl IntoIterator<Item = u64>) {
         assert!(o < self.outputs, "output {o} of {}", self.outputs);
         let mask = self.masks[o];
-        for (member, &v) in self.outs.chunks_exact(self.outputs).zip(values) {
+        for (member, v) in self.outs.chunks_exact(self.outputs).zip(values) {
             // SAFETY: `o < outputs`, the length of every chunk; and
             // `Wiring::io` checked that every slot index is in `slots`.
             unsafe {
@@ -383,6 +393,10 @@ mod tests {
             (3, 5),
             "outputs read back"
         );
+        io.set_output_each(1, [0x3a, 0x4b]);
+        io.set_output_each(0, (100..).take(1));
+        let values: Vec<u64> = slots.iter().take(4).map(|s| s.load(Relaxed)).collect();
+        assert_eq!(values, vec![100, 0xa, 2, 0xb], "masked; as many as given");
     }
 
     #[test]

@@ -60,13 +60,11 @@ impl Model for HitPixel {
     }
 
     /// The pixels of a batch, without building a view per member (pixels
-    /// have no inputs and cannot fail).
+    /// have no inputs and cannot fail): every pixel steps and sets its hit,
+    /// then every pixel sets its charge.
     fn tick_batch(batch: &mut [Self], io: &BatchIo<'_>) {
-        for (k, pixel) in batch.iter_mut().enumerate() {
-            let hit = pixel.step();
-            io.set(k, HIT, u64::from(hit));
-            io.set(k, CHARGE, pixel.charge);
-        }
+        io.set_output_each(HIT, batch.iter_mut().map(|p| u64::from(p.step())));
+        io.set_output_each(CHARGE, batch.iter().map(|p| p.charge));
     }
 }
 
