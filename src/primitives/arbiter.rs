@@ -101,4 +101,40 @@ mod tests {
         tb.step();
         assert_eq!((tb.get("valid"), tb.get("owner")), (0, 0));
     }
+
+    /// Against the plain definition (scan from the line after the last
+    /// grant, wrapping), over random requests, at many sizes.
+    #[test]
+    fn grants_the_first_raised_line_after_the_last_grant_at_any_size() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut random = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for n in [1, 2, 5, 63, 64, 65, 130, 200] {
+            let mut tb = Testbench::new("arbiter", params! { "masters" => n }).unwrap();
+            let mut last = n - 1;
+            for cycle in 0..300 {
+                // Sparse requests some cycles, dense others, none now and then.
+                let density = [0, 1, 8, 64][cycle % 4];
+                let reqs: Vec<bool> = (0..n).map(|_| random() % 64 < density).collect();
+                for (i, &r) in reqs.iter().enumerate() {
+                    tb.set(&format!("req[{i}]"), u64::from(r));
+                }
+                tb.step();
+                let want = (1..=n).map(|d| (last + d) % n).find(|&i| reqs[i]);
+                if let Some(w) = want {
+                    last = w;
+                }
+                let got = (tb.get("valid"), tb.get("owner"));
+                assert_eq!(
+                    got,
+                    (u64::from(want.is_some()), want.unwrap_or(0) as u64),
+                    "n = {n}, cycle {cycle}"
+                );
+            }
+        }
+    }
 }
