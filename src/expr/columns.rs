@@ -157,25 +157,45 @@ impl Columns {
     /// `out[m]`, masked by `mask`. Every column has one entry per member.
     pub fn eval(&mut self, inputs: &[Vec<u64>], locals: &[Vec<u64>], out: &mut [u64], mask: u64) {
         assert_eq!(out.len(), self.members);
-        for &instr in &self.instrs {
+        let last = self.instrs.len().wrapping_sub(1);
+        let mut written = false;
+        for (j, &instr) in self.instrs.iter().enumerate() {
             let (Instr::Unary(dst, ..)
             | Instr::Slice(dst, ..)
             | Instr::Binary(dst, ..)
             | Instr::Select(dst, ..)) = instr;
+            // The last operation, when it computes the result, writes it
+            // straight to `out`, masked: one pass fewer over the members.
+            let to_out = j == last && self.result == Arg::Stack(dst);
             // Take the written column out, so operands can borrow the rest.
-            let mut column = std::mem::take(&mut self.stack[dst]);
-            let val = |arg| self.operand(arg, Some(dst), inputs, locals);
+            let mut column = if to_out {
+                Vec::new()
+            } else {
+                std::mem::take(&mut self.stack[dst])
+            };
+            let (target, m, same) = if to_out {
+                (&mut *out, mask, None)
+            } else {
+                (&mut column[..], u64::MAX, Some(dst))
+            };
+            let val = |arg| self.operand(arg, same, inputs, locals);
             match instr {
-                Instr::Unary(_, u, a) => unary(u, &mut column, val(a)),
-                Instr::Slice(_, a, shift, m) => map1(&mut column, val(a), |x| (x >> shift) & m),
-                Instr::Binary(_, b, x, y) => binary(b, &mut column, val(x), val(y)),
-                Instr::Select(_, c, t, o) => select(&mut column, val(c), val(t), val(o)),
+                Instr::Unary(_, u, a) => unary(u, target, val(a), m),
+                Instr::Slice(_, a, shift, sm) => map1(target, val(a), |x| (x >> shift) & sm & m),
+                Instr::Binary(_, b, x, y) => binary(b, target, val(x), val(y), m),
+                Instr::Select(_, c, t, o) => select(target, val(c), val(t), val(o), m),
             }
-            self.stack[dst] = column;
+            if to_out {
+                written = true;
+            } else {
+                self.stack[dst] = column;
+            }
         }
-        map1(out, self.operand(self.result, None, inputs, locals), |x| {
-            x & mask
-        });
+        if !written {
+            map1(out, self.operand(self.result, None, inputs, locals), |x| {
+                x & mask
+            });
+        }
     }
 
     /// Where `arg`'s values are; `Same` if it is stack column `dst`, the one
@@ -256,40 +276,46 @@ fn map2(column: &mut [u64], a: Val<'_>, b: Val<'_>, f: impl Fn(u64, u64) -> u64)
     }
 }
 
-/// `column[m] = op(a[m])`, with the operator fixed outside the loop.
-fn unary(op: UnOp, column: &mut [u64], a: Val<'_>) {
+/// `column[m] = op(a[m]) & mask`, with the operator fixed outside the loop.
+fn unary(op: UnOp, column: &mut [u64], a: Val<'_>, mask: u64) {
     macro_rules! each {
         ($($v:ident)*) => {
             match op {
-                $(UnOp::$v => map1(column, a, |x| UnOp::$v.apply(x)),)*
+                $(UnOp::$v => map1(column, a, |x| UnOp::$v.apply(x) & mask),)*
             }
         };
     }
     each!(Not LogNot Neg Clog2)
 }
 
-/// `column[m] = op(a[m], b[m])`, with the operator fixed outside the loop.
-fn binary(op: BinOp, column: &mut [u64], a: Val<'_>, b: Val<'_>) {
+/// `column[m] = op(a[m], b[m]) & mask`, with the operator fixed outside the loop.
+fn binary(op: BinOp, column: &mut [u64], a: Val<'_>, b: Val<'_>, mask: u64) {
     macro_rules! each {
         ($($v:ident)*) => {
             match op {
-                $(BinOp::$v => map2(column, a, b, |x, y| BinOp::$v.apply(x, y)),)*
+                $(BinOp::$v => map2(column, a, b, |x, y| BinOp::$v.apply(x, y) & mask),)*
             }
         };
     }
     each!(Mul Div Rem Add Sub Shl Shr Lt Le Gt Ge Eq Ne And Xor Or LogAnd LogOr)
 }
 
-/// `column[m] = c[m] != 0 ? t[m] : o[m]`.
-fn select(column: &mut [u64], c: Val<'_>, t: Val<'_>, o: Val<'_>) {
+/// `column[m] = (c[m] != 0 ? t[m] : o[m]) & mask`.
+fn select(column: &mut [u64], c: Val<'_>, t: Val<'_>, o: Val<'_>, mask: u64) {
     let at = |v: Val<'_>, column: &[u64], m: usize| match v {
         Val::Same => column[m],
         Val::Col(x) => x[m],
         Val::Scalar(x) => x,
     };
+    // Both sides read, then one picked: no branch on the data, which a
+    // condition that varies between members would mispredict.
     for m in 0..column.len() {
-        let pick = if at(c, column, m) != 0 { t } else { o };
-        column[m] = at(pick, column, m);
+        let (then, otherwise) = (at(t, column, m), at(o, column, m));
+        column[m] = if at(c, column, m) != 0 {
+            then
+        } else {
+            otherwise
+        } & mask;
     }
 }
 
