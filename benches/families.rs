@@ -227,8 +227,8 @@ fn compare_with_peers(
         if quick && k > 16 {
             continue;
         }
-        // Each peer built, with the cycles of about `seconds` (or why not).
-        let built: Vec<Result<_, String>> = available
+        // Each peer built, with the cycles of about `seconds`; or why not.
+        let mut built: Vec<Result<_, String>> = available
             .iter()
             .map(|peer| {
                 let built = peer.build(family, k, &scratch.dir(*peer, family, k))?;
@@ -238,26 +238,23 @@ fn compare_with_peers(
             .collect();
         let (mut one, mut default) = (0f64, 0f64);
         let mut theirs = vec![0f64; available.len()];
-        let mut failed: Vec<Option<String>> =
-            built.iter().map(|b| b.as_ref().err().cloned()).collect();
         for _ in 0..rounds {
             let (o, d) = ours(family, k);
             (one, default) = (one.max(o), default.max(d));
-            for (p, b) in built.iter().enumerate() {
-                let (Ok((built, cycles)), None) = (b, &failed[p]) else {
-                    continue;
-                };
-                match built.speed(*cycles) {
-                    Ok(v) => theirs[p] = theirs[p].max(v),
-                    Err(e) => failed[p] = Some(e),
+            for (p, b) in built.iter_mut().enumerate() {
+                if let Ok((peer, cycles)) = b {
+                    match peer.speed(*cycles) {
+                        Ok(v) => theirs[p] = theirs[p].max(v),
+                        Err(e) => *b = Err(e),
+                    }
                 }
             }
         }
         let k_f = k as f64;
         let mut cells = String::new();
         for (p, &peer) in available.iter().enumerate() {
-            match (&failed[p], &built[p]) {
-                (None, Ok((built, _))) => {
+            match &built[p] {
+                Ok((built, _)) => {
                     cells += &format!(
                         " {} | {} / {} |",
                         rate(theirs[p] * k_f),
@@ -268,12 +265,8 @@ fn compare_with_peers(
                         cells += &format!(" {:.1} s |", built.build_time.as_secs_f64());
                     }
                 }
-                (error, _) => {
-                    eprintln!(
-                        "{}: {family}, K = {k}: {}",
-                        peer.name(),
-                        error.as_deref().unwrap_or("?")
-                    );
+                Err(e) => {
+                    eprintln!("{}: {family}, K = {k}: {e}", peer.name());
                     cells += " failed | |";
                     if peer == Peer::Verilator {
                         cells += " |";
