@@ -392,3 +392,95 @@ fn benchmark_families_compute_what_they_describe() {
     }
     assert!(read > 10, "{read} hits read in {} cycles", w.cycles);
 }
+
+/// Vectors declare their bit range as a token of its own after the name, as
+/// Icarus and Verilator write it, so that GTKWave keeps a port array's index
+/// in the name (`in[0]`) instead of reading it as a bit range.
+#[test]
+fn vectors_declare_their_bit_range_after_the_name() {
+    let (result, vcd) = run_traced(common::load("logic_gates"), &RunOptions::default());
+    result.unwrap();
+    let vars: Vec<&str> = vcd.lines().filter(|l| l.starts_with("$var")).collect();
+    let declared = |name: &str| {
+        vars.iter()
+            .find(|l| l.split_whitespace().nth(4) == Some(name))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .unwrap_or_else(|| panic!("no $var {name} in {vars:#?}"))
+    };
+    for name in ["in[0]", "in[1]", "y", "q"] {
+        let fields = declared(name);
+        assert_eq!(
+            (fields[1], fields[2], fields[5], fields[6]),
+            ("wire", "8", "[7:0]", "$end"),
+            "{fields:?}"
+        );
+    }
+    let clock = declared("clock");
+    assert_eq!((clock[2], clock[5]), ("1", "$end"), "one bit: no range");
+    // The strict reader names signals without the range.
+    let w = parse_vcd(&vcd, 10);
+    assert_eq!(w.get("logic_gates.and.in[1]")[1], 3);
+}
+
+/// A clock of period 1 still toggles: its trace counts in a unit ten times
+/// finer, so each cycle is ten units long and still one circuit period.
+#[test]
+fn a_clock_of_period_one_toggles_every_cycle() {
+    let text = r#"Circuit(name: "fast", clock: Clock(period: 1, timescale: "1ns"), cycles: 3,
+        components: {"c": Component(model: "counter", params: {"width": 4})})"#;
+    let circuit =
+        cspsim::netlist::load_str(text, "fast.ron", None, &cspsim::Registry::standard(), 0)
+            .unwrap();
+    let (result, vcd) = run_traced(circuit, &RunOptions::default());
+    result.unwrap();
+    assert!(vcd.contains("$timescale 100 ps $end"), "{vcd}");
+    let w = cspsim::trace::read::Waveform::from_text(&vcd).unwrap();
+    let clock = &w.signals["fast.clock"];
+    let edges: Vec<(u64, String)> = clock
+        .changes
+        .iter()
+        .map(|(t, v)| (*t, v.to_string()))
+        .collect();
+    let want: Vec<(u64, String)> = [
+        (0, "1"),
+        (5, "0"),
+        (10, "1"),
+        (15, "0"),
+        (20, "1"),
+        (25, "0"),
+    ]
+    .iter()
+    .map(|(t, v)| (*t, v.to_string()))
+    .collect();
+    assert_eq!(edges, want);
+    assert_eq!(w.end, 30, "three cycles of 1 ns");
+    assert_eq!(parse_vcd(&vcd, 10).get("fast.c.q"), [0, 1, 2]);
+    for (period, scale, unit, want) in [
+        (
+            1,
+            10,
+            vcd::TimescaleUnit::US,
+            (10, (1, vcd::TimescaleUnit::US)),
+        ),
+        (
+            1,
+            1,
+            vcd::TimescaleUnit::S,
+            (10, (100, vcd::TimescaleUnit::MS)),
+        ),
+        (
+            1,
+            1,
+            vcd::TimescaleUnit::FS,
+            (1, (1, vcd::TimescaleUnit::FS)),
+        ),
+        (
+            7,
+            1,
+            vcd::TimescaleUnit::NS,
+            (7, (1, vcd::TimescaleUnit::NS)),
+        ),
+    ] {
+        assert_eq!(cspsim::trace::written_clock(period, scale, unit), want);
+    }
+}

@@ -69,7 +69,13 @@ impl FstWriter {
         };
         let var = |h: &mut fst_writer::FstHeaderWriter<_>, name: &str, ty, alias| {
             let (signal, kind) = bits(ty);
-            h.var(name, signal, kind, FstVarDirection::Implicit, alias)
+            // FST keeps the bit range in the name, after a space, as
+            // GTKWave's vcd2fst writes it.
+            let name = match TracePlan::range(ty) {
+                Some((msb, lsb)) => format!("{name} [{msb}:{lsb}]"),
+                None => name.to_string(),
+            };
+            h.var(&name, signal, kind, FstVarDirection::Implicit, alias)
                 .map_err(io_error)
         };
         let module = FstScopeType::Module;

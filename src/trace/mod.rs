@@ -17,7 +17,7 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 
 pub use self::fst::FstWriter;
 pub use self::vcd::VcdWriter;
-pub use plan::{Scope, TracePlan, Var, VarSource};
+pub use plan::{written_clock, Scope, TracePlan, Var, VarSource};
 pub use select::{select, Port, Selection};
 
 /// Something that records a run cycle by cycle.

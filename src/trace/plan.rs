@@ -50,10 +50,42 @@ pub struct TracePlan {
     pub clock: bool,
     /// Component scopes with their variables, in component order.
     pub scopes: Vec<Scope>,
-    /// Clock period in timescale units.
+    /// Clock period in units of the trace's `timescale`: the circuit's
+    /// period, or ten times it where the circuit's period is 1 (see
+    /// [`written_clock`]).
     pub period: u64,
-    /// Timescale.
+    /// The trace's timescale.
     pub timescale: (u32, vcd::TimescaleUnit),
+}
+
+/// The period and timescale a trace is written in, for a circuit clock of
+/// `period` units of `scale`×`unit`. A period of 1 would leave no time for
+/// the clock's falling edge, so its trace counts in a unit ten times finer
+/// (`1ns` becomes `100ps`, and a cycle ten units): every cycle is still one
+/// period of the circuit's timescale, and the clock toggles visibly. Only
+/// at `1fs`, with no finer unit, does the period stay 1.
+pub fn written_clock(
+    period: u64,
+    scale: u32,
+    unit: vcd::TimescaleUnit,
+) -> (u64, (u32, vcd::TimescaleUnit)) {
+    use vcd::TimescaleUnit::*;
+    if period != 1 {
+        return (period, (scale, unit));
+    }
+    let finer = match (scale, unit) {
+        (10 | 100, unit) => Some((scale / 10, unit)),
+        (_, S) => Some((100, MS)),
+        (_, MS) => Some((100, US)),
+        (_, US) => Some((100, NS)),
+        (_, NS) => Some((100, PS)),
+        (_, PS) => Some((100, FS)),
+        (_, FS) => None,
+    };
+    match finer {
+        Some(timescale) => (10, timescale),
+        None => (period, (scale, unit)),
+    }
 }
 
 impl TracePlan {
@@ -66,9 +98,11 @@ impl TracePlan {
             row_types: Vec::new(),
             clock: selection.clock,
             scopes: Vec::new(),
-            period: circuit.clock.period,
-            timescale: (circuit.clock.scale, circuit.clock.unit),
+            period: 0,
+            timescale: (0, circuit.clock.unit),
         };
+        let clock = &circuit.clock;
+        (plan.period, plan.timescale) = written_clock(clock.period, clock.scale, clock.unit);
         let mut row_index = std::collections::HashMap::new();
         for (c, port) in selection.ports {
             let comp = &circuit.components[c];
@@ -112,6 +146,18 @@ impl TracePlan {
             }
         }
         plan
+    }
+
+    /// The bit range a variable of type `ty` is declared with, as Icarus and
+    /// Verilator write it: `[7:0]` for a vector, none for one bit or a real.
+    /// It is a token of its own after the name, so that a port array's
+    /// index stays in the name (`in[0] [7:0]`) and GTKWave does not take
+    /// `[0]` for a bit range.
+    pub fn range(ty: PortType) -> Option<(u32, u32)> {
+        match ty {
+            PortType::Bits(w) if w > 1 => Some((u32::from(w) - 1, 0)),
+            _ => None,
+        }
     }
 
     /// Whether the trace records nothing.

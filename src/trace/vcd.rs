@@ -102,7 +102,9 @@ impl<W: Write> VcdWriter<W> {
                     PortType::Bits(w) => (VarType::Wire, u32::from(w)),
                     PortType::Real => (VarType::Real, 64),
                 };
-                w.var_def(kind, width, id, &sanitize(&var.name), None)?;
+                let range = TracePlan::range(var.ty)
+                    .map(|(msb, lsb)| vcd::ReferenceIndex::Range(msb as i32, lsb as i32));
+                w.var_def(kind, width, id, &sanitize(&var.name), range)?;
             }
         }
         for _ in 0..open.len() {
