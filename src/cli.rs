@@ -210,11 +210,13 @@ where
         ),
         Command::Diff { a, b, tolerance } => diff(&a, &b, tolerance),
         Command::Models => {
+            use std::fmt::Write as _;
             let width = registry.iter().map(|m| m.name.len()).max().unwrap_or(0);
+            let mut text = String::new();
             for m in registry.iter() {
-                println!("{:width$}  {}", m.name, m.summary);
+                let _ = writeln!(text, "{:width$}  {}", m.name, m.summary);
             }
-            0
+            emit(&text).err().unwrap_or(0)
         }
         Command::Describe { model } => describe(&registry, &model),
     }
@@ -242,7 +244,9 @@ fn check(registry: &Registry, path: &Path, options: &LoadOptions) -> i32 {
         Ok(e) => e,
         Err(e) => return report(&e),
     };
-    print!("{}", check_report(&elaborated.circuit, &elaborated.loops));
+    if let Err(code) = emit(&check_report(&elaborated.circuit, &elaborated.loops)) {
+        return code;
+    }
     match elaborated.checked() {
         Ok(_) => 0,
         Err(e) => report(&e),
@@ -358,9 +362,11 @@ fn diff(a: &Path, b: &Path, tolerance: f64) -> i32 {
     match (read(a), read(b)) {
         (Ok(left), Ok(right)) => {
             let comparison = trace::diff::compare(&left, &right, tolerance);
-            print!("{comparison}");
+            let newline = if comparison.is_match() { "\n" } else { "" };
+            if let Err(code) = emit(&format!("{comparison}{newline}")) {
+                return code;
+            }
             if comparison.is_match() {
-                println!();
                 0
             } else {
                 EXIT_RUN_FAILED
@@ -382,43 +388,50 @@ fn describe(registry: &Registry, name: &str) -> i32 {
         eprintln!("error: unknown model `{name}`{hint}; `cspsim models` lists them");
         return EXIT_BAD_INPUT;
     };
-    println!("{} — {}\n", info.name, info.summary);
-    if !info.doc.is_empty() {
-        println!("{}\n", info.doc);
+    use std::fmt::Write as _;
+    let mut text = String::new();
+    macro_rules! line {
+        ($($arg:tt)*) => {{
+            let _ = writeln!(text, $($arg)*);
+        }};
     }
-    println!("Parameters:");
+    line!("{} — {}\n", info.name, info.summary);
+    if !info.doc.is_empty() {
+        line!("{}\n", info.doc);
+    }
+    line!("Parameters:");
     if info.params.is_empty() {
-        println!("  (none)");
+        line!("  (none)");
     }
     for p in &info.params {
         let default = p
             .default
             .as_ref()
             .map_or("required".to_string(), |d| format!("default {d}"));
-        println!("  {:10} {} ({default}) — {}", p.name, p.kind, p.doc);
+        line!("  {:10} {} ({default}) — {}", p.name, p.kind, p.doc);
     }
     let ctx = crate::BuildContext::new(name);
     match info.build(&[], &ctx) {
         Ok((ports, _)) => {
-            println!("\nPorts with default parameters:");
+            line!("\nPorts with default parameters:");
             for p in ports.inputs() {
                 let optional = p
                     .default
                     .map(|d| format!(", optional (reads {d} if unconnected)"))
                     .unwrap_or_default();
-                println!("  in   {:10} {}{optional}", p.name, p.ty);
+                line!("  in   {:10} {}{optional}", p.name, p.ty);
             }
             for p in ports.outputs() {
                 let timing = match p.timing {
                     crate::Timing::Registered => "registered",
                     crate::Timing::Combinational(_) => "combinational",
                 };
-                println!("  out  {:10} {} {timing}", p.name, p.ty);
+                line!("  out  {:10} {} {timing}", p.name, p.ty);
             }
         }
-        Err(e) => println!("\nPorts: depend on the parameters ({e}); see the description above."),
+        Err(e) => line!("\nPorts: depend on the parameters ({e}); see the description above."),
     }
-    0
+    emit(&text).err().unwrap_or(0)
 }
 
 fn run(
@@ -482,7 +495,9 @@ fn run(
     }
     match result {
         Ok(summary) => {
-            println!("{}", summary_line(&name, &summary, vcd));
+            if let Err(code) = emit(&format!("{}\n", summary_line(&name, &summary, vcd))) {
+                return code;
+            }
             if interrupted.load(Ordering::Relaxed) {
                 eprintln!("interrupted after {} of {cycles} cycles; the trace holds every completed cycle", summary.cycles);
                 return EXIT_INTERRUPTED;
@@ -600,6 +615,19 @@ fn si(v: f64) -> String {
         _ => (1.0, ""),
     };
     format!("{:.3}{unit}", v / scale)
+}
+
+/// Write `text` to standard output and flush it. A closed pipe or a full
+/// disk is an error message and exit status 1, not a panic (`println!`
+/// panics on both).
+fn emit(text: &str) -> Result<(), i32> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| {
+            eprintln!("error: cannot write to standard output: {e}");
+            EXIT_RUN_FAILED
+        })
 }
 
 /// Flush stdout before exiting (the summary line must not be lost).

@@ -552,3 +552,45 @@ fn an_unwritable_fst_file_is_a_clear_error() {
     ]);
     assert_usage_error(&out, "cannot create /nonexistent-dir/out.fst");
 }
+
+/// Standard output that cannot be written (a full disk; a closed pipe)
+/// is an error message and exit status 1 from every command, not a panic.
+#[test]
+fn an_unwritable_standard_output_is_an_error_not_a_panic() {
+    let commands: [&[&str]; 5] = [
+        &["check", "circuits/detector64.ron"],
+        &["run", "circuits/alu_datapath.ron", "-q"],
+        &["models"],
+        &["describe", "bus"],
+        &["graph", "circuits/pipeline16.ron"],
+    ];
+    for args in commands {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full exists on Linux");
+        let out = Command::new(env!("CARGO_BIN_EXE_cspsim"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(full)
+            .output()
+            .expect("the binary runs");
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("No space left on device") && !stderr.contains("panicked"),
+            "{args:?}: {stderr}"
+        );
+    }
+    // A closed pipe: the reader is gone before the first write.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cspsim"))
+        .args(["describe", "pixel"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("it ends");
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
