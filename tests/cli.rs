@@ -594,3 +594,28 @@ fn an_unwritable_standard_output_is_an_error_not_a_panic() {
     let stderr = text(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// Composite models are found from the circuit's real directory, however
+/// its path is written: `models/` beside the parent of `circuits/` is found
+/// from inside `circuits/` too.
+#[test]
+fn models_are_found_above_a_relative_circuit_path() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("circuits");
+    for (cwd, circuit) in [
+        (dir.clone(), "detector64.ron"),
+        (dir.join("bench"), "../detector64.ron"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_cspsim"))
+            .args(["check", circuit])
+            .current_dir(&cwd)
+            .output()
+            .expect("the binary runs");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{circuit}: {}",
+            text(&out.stderr)
+        );
+        assert!(text(&out.stdout).contains("4419 components"));
+    }
+}

@@ -114,8 +114,22 @@ impl Library {
         let mut dirs = self.dirs.clone();
         let here = from.map_or_else(PathBuf::new, Path::to_path_buf);
         dirs.push(here.clone());
-        // `models/` here and in every directory above, nearest first.
-        dirs.extend(here.ancestors().map(|d| d.join("models")));
+        // `models/` here and in every directory above, nearest first. Above
+        // the real directory, not the path as written: run from `circuits/`,
+        // `detector64.ron` has the directory "", which has nothing above it.
+        let real = if here.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            here.as_path()
+        };
+        let levels = real
+            .canonicalize()
+            .map_or_else(|_| here.ancestors().count(), |r| r.ancestors().count());
+        let mut up = here.clone();
+        for _ in 0..levels {
+            dirs.push(tidy(&up.join("models")));
+            up.push("..");
+        }
         if here.is_absolute() || dirs.last().is_none_or(|d| d != Path::new("models")) {
             dirs.push(PathBuf::from("models"));
         }
