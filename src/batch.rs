@@ -256,6 +256,8 @@ pub trait Batch: Send {
     fn eval(&mut self, io: &BatchIo<'_>);
     /// [`Model::tick_batch`].
     fn tick(&mut self, io: &BatchIo<'_>);
+    /// [`Model::lower`] of member `k`.
+    fn lower(&self, k: usize) -> Option<crate::lower::Lowering>;
 }
 
 /// Implemented for every model by a blanket impl: makes an empty batch of
@@ -300,6 +302,10 @@ impl<M: Model> Batch for Typed<M> {
 
     fn tick(&mut self, io: &BatchIo<'_>) {
         M::tick_batch(&mut self.0, io);
+    }
+
+    fn lower(&self, k: usize) -> Option<crate::lower::Lowering> {
+        self.0[k].lower()
     }
 }
 

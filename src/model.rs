@@ -158,6 +158,17 @@ pub trait Model: std::any::Any + Send + crate::batch::Batchable {
     /// interface is clocked.
     fn tick(&mut self, _io: &Io<'_>) {}
 
+    /// What this component computes, in the form the compiled engine turns
+    /// into machine code (see [`crate::lower`]); `None` (the default) runs
+    /// it through [`eval`](Model::eval) and [`tick`](Model::tick) instead.
+    /// Called once, after [`reset`](Model::reset): the lowering's state
+    /// holds the component's state at that point. The lowered code must
+    /// compute exactly what `eval` and `tick` would, which the agreement
+    /// tests check.
+    fn lower(&self) -> Option<crate::lower::Lowering> {
+        None
+    }
+
     /// [`eval`](Model::eval) every member of a batch. Member `k` is
     /// `batch[k]` and sees `io.member(k)`.
     fn eval_batch(batch: &mut [Self], io: &crate::batch::BatchIo<'_>)

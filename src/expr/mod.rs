@@ -27,6 +27,7 @@
 use std::ops::Range;
 
 pub mod columns;
+mod lower;
 pub mod parse;
 
 use parse::{BinOp, Node, UnOp};

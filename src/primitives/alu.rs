@@ -1,5 +1,6 @@
 //! `alu`: an arithmetic-logic unit whose operation is chosen by an input.
 
+use crate::lower::{Binary, Body, Lowering, Unary};
 use crate::model::{Interface, Io, Model, ModelInfo};
 use crate::params::ParamDecl;
 use crate::value::{mask, PortType};
@@ -50,6 +51,77 @@ impl Alu {
 }
 
 impl Model for Alu {
+    fn lower(&self) -> Option<Lowering> {
+        use Binary::*;
+        let mut l = Lowering::new();
+        let e = &mut l.eval;
+        let w = u64::from(self.width);
+        let (a, b, op) = (e.input(A), e.input(B), e.input(OP));
+        let zero = e.constant(0);
+        let one = e.constant(1);
+        let bit = |e: &mut Body, v, at| {
+            let shifted = e.binary(Shr, v, at);
+            e.binary(And, shifted, one)
+        };
+        // 0 add: carry is bit `width` of the sum (the wrap when 64 bits wide).
+        let sum = e.binary(Add, a, b);
+        let add_carry = if w == 64 {
+            e.binary(Lt, sum, a)
+        } else {
+            e.binary_const(Shr, sum, w)
+        };
+        // 1 sub: borrow.
+        let diff = e.binary(Sub, a, b);
+        let borrow = e.binary(Lt, a, b);
+        let (and, or, xor) = (e.binary(And, a, b), e.binary(Or, a, b), e.binary(Xor, a, b));
+        // 5 shl and 6 shr: the last bit shifted out.
+        let wide = e.binary_const(Ge, b, w);
+        let exact = e.binary_const(Eq, b, w);
+        let moved = e.binary_const(Ne, b, 0);
+        let width = e.constant(w);
+        let shl = e.binary(Shl, a, b);
+        let shl = e.select(wide, zero, shl);
+        let from_top = e.binary(Sub, width, b);
+        let out_left = bit(e, a, from_top);
+        let out_left = e.binary(And, moved, out_left);
+        let low = e.binary(And, a, one);
+        let at_width = e.binary(And, exact, low);
+        let shl_carry = e.select(wide, at_width, out_left);
+        let shr = e.binary(Shr, a, b);
+        let shr = e.select(wide, zero, shr);
+        let below = e.binary(Sub, b, one);
+        let out_right = bit(e, a, below);
+        let out_right = e.binary(And, moved, out_right);
+        let top = e.binary_const(Shr, a, w - 1);
+        let top = e.binary(And, top, one);
+        let at_width = e.binary(And, exact, top);
+        let shr_carry = e.select(wide, at_width, out_right);
+        let eq = e.binary(Eq, a, b);
+        let results = [
+            (sum, add_carry),
+            (diff, borrow),
+            (and, zero),
+            (or, zero),
+            (xor, zero),
+            (shl, shl_carry),
+            (shr, shr_carry),
+            (eq, zero),
+            (borrow, zero),
+        ];
+        let (mut y, mut carry) = (zero, zero);
+        for (code, (value, c)) in results.into_iter().enumerate().rev() {
+            let this = e.binary_const(Eq, op, code as u64);
+            y = e.select(this, value, y);
+            carry = e.select(this, c, carry);
+        }
+        let y = e.binary_const(And, y, mask(self.width));
+        e.set_output(Y, y);
+        let is_zero = e.unary(Unary::IsZero, y);
+        e.set_output(ZERO, is_zero);
+        e.set_output(CARRY, carry);
+        Some(l)
+    }
+
     fn reset(&mut self, _io: &Io<'_>) {}
     #[inline(always)]
     fn eval(&mut self, io: &Io<'_>) {

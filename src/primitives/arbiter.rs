@@ -3,6 +3,7 @@
 //! cycle. For readouts of large arrays, where `bus`'s combinational grant
 //! per master would be too much wiring.
 
+use crate::lower::{Binary, Body, Lowering, Unary, Val};
 use crate::model::{Interface, Io, Model, ModelInfo};
 use crate::params::ParamDecl;
 use crate::value::{bits_for, PortType};
@@ -18,6 +19,26 @@ struct Arbiter {
 }
 
 impl Model for Arbiter {
+    /// Up to 64 request lines: packed into one word, searched with `ctz`.
+    fn lower(&self) -> Option<Lowering> {
+        if self.masters > 64 {
+            return None;
+        }
+        let mut l = Lowering::new();
+        let last = l.state_word(self.last as u64);
+        let t = &mut l.tick;
+        let reqs: Vec<Val> = (0..self.masters).map(|i| t.input(i)).collect();
+        let previous = t.load(last);
+        let (valid, winner) = lower_pick(t, &reqs, Some(previous));
+        let zero = t.constant(0);
+        let owner = t.select(valid, winner, zero);
+        let granted = t.select(valid, winner, previous);
+        t.store(last, granted);
+        t.set_output(VALID, valid);
+        t.set_output(OWNER, owner);
+        Some(l)
+    }
+
     fn reset(&mut self, io: &Io<'_>) {
         self.last = self.masters - 1;
         io.set(VALID, 0);
@@ -40,6 +61,37 @@ impl Model for Arbiter {
             }
         }
     }
+}
+
+/// The request granted among `reqs` (at most 64 one-bit values), lowered:
+/// whether any is raised, and the index of the first raised one after
+/// `last` (round robin, wrapping), or from 0 without a `last` (priority).
+/// The index is 64 when none is raised.
+pub(super) fn lower_pick(t: &mut Body, reqs: &[Val], last: Option<Val>) -> (Val, Val) {
+    debug_assert!(reqs.len() <= 64, "one word of requests");
+    let mut word = t.constant(0);
+    for (i, &r) in reqs.iter().enumerate() {
+        let r = t.binary_const(Binary::Shl, r, i as u64);
+        word = t.binary(Binary::Or, word, r);
+    }
+    let any = t.binary_const(Binary::Ne, word, 0);
+    let lowest = t.unary(Unary::Ctz, word);
+    let Some(last) = last else {
+        return (any, lowest);
+    };
+    let first = t.binary_const(Binary::Add, last, 1);
+    let wraps = t.binary_const(Binary::Eq, first, reqs.len() as u64);
+    let zero = t.constant(0);
+    let first = t.select(wraps, zero, first);
+    // The raised requests at or after `first`.
+    let one = t.constant(1);
+    let below = t.binary(Binary::Shl, one, first);
+    let below = t.binary_const(Binary::Sub, below, 1);
+    let below = t.unary(Unary::Not, below);
+    let later = t.binary(Binary::And, word, below);
+    let has_later = t.binary_const(Binary::Ne, later, 0);
+    let next = t.unary(Unary::Ctz, later);
+    (any, t.select(has_later, next, lowest))
 }
 
 pub fn info() -> ModelInfo {

@@ -1,5 +1,6 @@
 //! `add`, `sub`, `mul`: two-input arithmetic on Bits (wrapping) or Real.
 
+use crate::lower::{Binary, Lowering};
 use crate::model::{Interface, Io, Model, ModelInfo};
 use crate::params::ParamDecl;
 use crate::value::PortType;
@@ -12,6 +13,16 @@ enum Op {
 }
 
 impl Op {
+    fn lowered(self, real: bool) -> Binary {
+        match (self, real) {
+            (Op::Add, false) => Binary::Add,
+            (Op::Sub, false) => Binary::Sub,
+            (Op::Mul, false) => Binary::Mul,
+            (Op::Add, true) => Binary::FAdd,
+            (Op::Sub, true) => Binary::FSub,
+            (Op::Mul, true) => Binary::FMul,
+        }
+    }
     fn bits(self, a: u64, b: u64) -> u64 {
         match self {
             Op::Add => a.wrapping_add(b),
@@ -31,7 +42,20 @@ impl Op {
 struct Bits(Op);
 struct Real(Op);
 
+/// `y = a op b`, with `op` as lowered.
+fn lower(op: Binary) -> Lowering {
+    let mut l = Lowering::new();
+    let e = &mut l.eval;
+    let (a, b) = (e.input(0), e.input(1));
+    let y = e.binary(op, a, b);
+    e.set_output(0, y);
+    l
+}
+
 impl Model for Bits {
+    fn lower(&self) -> Option<Lowering> {
+        Some(lower(self.0.lowered(false)))
+    }
     fn reset(&mut self, _io: &Io<'_>) {}
     #[inline(always)]
     fn eval(&mut self, io: &Io<'_>) {
@@ -40,6 +64,9 @@ impl Model for Bits {
 }
 
 impl Model for Real {
+    fn lower(&self) -> Option<Lowering> {
+        Some(lower(self.0.lowered(true)))
+    }
     fn reset(&mut self, _io: &Io<'_>) {}
     #[inline(always)]
     fn eval(&mut self, io: &Io<'_>) {

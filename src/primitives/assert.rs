@@ -2,6 +2,7 @@
 //! clock edge the run stops with the cycle and the values it saw.
 
 use crate::expr::Program;
+use crate::lower::{Binary, Lowering, Unary, Val};
 use crate::model::{fail, Interface, Io, Model, ModelInfo};
 use crate::params::{ParamDecl, ParamError};
 use crate::value::PortType;
@@ -15,31 +16,46 @@ struct Assert {
     cycle: u64,
 }
 
-impl Assert {
-    fn failure(&self, io: &Io<'_>) -> String {
-        let values: Vec<String> = self
-            .names
-            .iter()
-            .enumerate()
-            .map(|(i, name)| format!("{name} = {}", io.get(i)))
-            .collect();
-        let what = if self.message.is_empty() {
-            format!("assertion `{}` failed", self.text)
-        } else {
-            format!("{} (assertion `{}` failed)", self.message, self.text)
-        };
-        format!("{what}: {}", values.join(", "))
-    }
+/// What a failed check says: the message or the condition, and every input's value.
+fn failure(names: &[String], text: &str, message: &str, io: &Io<'_>) -> String {
+    let values: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| format!("{name} = {}", io.get(i)))
+        .collect();
+    let what = if message.is_empty() {
+        format!("assertion `{text}` failed")
+    } else {
+        format!("{message} (assertion `{text}` failed)")
+    };
+    format!("{what}: {}", values.join(", "))
 }
 
 impl Model for Assert {
+    fn lower(&self) -> Option<Lowering> {
+        let mut l = Lowering::new();
+        let cycle = l.state_word(self.cycle);
+        let t = &mut l.tick;
+        let inputs: Vec<Val> = (0..self.names.len()).map(|i| t.input(i)).collect();
+        let holds = self.condition.lower(t, &inputs, &[]);
+        let c = t.load(cycle);
+        let checked = t.binary_const(Binary::Ge, c, self.skip);
+        let broken = t.unary(Unary::IsZero, holds);
+        let failed = t.binary(Binary::And, checked, broken);
+        t.fail_if(failed);
+        let c = t.binary_const(Binary::Add, c, 1);
+        t.store(cycle, c);
+        let (names, text, message) = (self.names.clone(), self.text.clone(), self.message.clone());
+        Some(l.on_failure(move |io| failure(&names, &text, &message, io)))
+    }
+
     fn reset(&mut self, _io: &Io<'_>) {
         self.cycle = 0;
     }
 
     fn tick(&mut self, io: &Io<'_>) {
         if self.cycle >= self.skip && self.condition.eval(|i| io.get(i), &[]) == 0 {
-            fail(self.failure(io));
+            fail(failure(&self.names, &self.text, &self.message, io));
         }
         self.cycle += 1;
     }

@@ -1,6 +1,7 @@
 //! `bus`: a shared bus with n masters and an arbiter (round robin or fixed
 //! priority) that grants one transaction per cycle to a slave.
 
+use crate::lower::{Binary, Lowering, Val};
 use crate::model::{Interface, Io, Model, ModelInfo};
 use crate::params::ParamDecl;
 use crate::value::{bits_for, PortType};
@@ -49,6 +50,47 @@ impl Bus {
 }
 
 impl Model for Bus {
+    /// Up to 64 masters. The evaluation keeps the cycle's grant in a state
+    /// word, which the clock edge makes the last grant.
+    fn lower(&self) -> Option<Lowering> {
+        let n = self.masters;
+        if n > 64 {
+            return None;
+        }
+        let mut l = Lowering::new();
+        let last = l.state_word(self.last as u64);
+        let pending = l.state_word(self.winner.unwrap_or(self.last) as u64);
+        let e = &mut l.eval;
+        let reqs: Vec<Val> = (0..n).map(|i| e.input(self.req(i))).collect();
+        let previous = e.load(last);
+        let rr = self.round_robin.then_some(previous);
+        let (valid, winner) = super::arbiter::lower_pick(e, &reqs, rr);
+        for i in 0..n {
+            let this = e.binary_const(Binary::Eq, winner, i as u64);
+            e.set_output(i, this);
+        }
+        let v = self.valid();
+        e.set_output(v, valid);
+        for (k, port) in [Self::we, Self::addr, Self::wdata].into_iter().enumerate() {
+            // The winner's; 0 when nobody requests (the winner is then 64).
+            let mut chosen = e.constant(0);
+            for i in (0..n).rev() {
+                let this = e.binary_const(Binary::Eq, winner, i as u64);
+                let x = e.input(port(self, i));
+                chosen = e.select(this, x, chosen);
+            }
+            e.set_output(v + 1 + k, chosen);
+        }
+        let zero = e.constant(0);
+        let owner = e.select(valid, winner, zero);
+        e.set_output(v + 4, owner);
+        let granted = e.select(valid, winner, previous);
+        e.store(pending, granted);
+        let granted = l.tick.load(pending);
+        l.tick.store(last, granted);
+        Some(l)
+    }
+
     fn reset(&mut self, _io: &Io<'_>) {
         self.last = self.masters - 1;
         self.winner = None;

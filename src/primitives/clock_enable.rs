@@ -1,6 +1,7 @@
 //! `clock_enable`: one pulse every `n` cycles, to run parts of a circuit in
 //! a slower clock domain through their enable inputs.
 
+use crate::lower::{Binary, Lowering};
 use crate::model::{Interface, Io, Model, ModelInfo};
 use crate::params::{ParamDecl, ParamError};
 use crate::value::PortType;
@@ -12,6 +13,21 @@ struct ClockEnable {
 }
 
 impl Model for ClockEnable {
+    fn lower(&self) -> Option<Lowering> {
+        let mut l = Lowering::new();
+        let count = l.state_word(self.count);
+        let t = &mut l.tick;
+        let c = t.load(count);
+        let c = t.binary_const(Binary::Add, c, 1);
+        let wraps = t.binary_const(Binary::Eq, c, self.n);
+        let zero = t.constant(0);
+        let c = t.select(wraps, zero, c);
+        t.store(count, c);
+        let en = t.binary_const(Binary::Eq, c, self.phase);
+        t.set_output(0, en);
+        Some(l)
+    }
+
     fn reset(&mut self, io: &Io<'_>) {
         self.count = 0;
         io.set(0, u64::from(self.phase == 0));

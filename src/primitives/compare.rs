@@ -1,5 +1,6 @@
 //! `compare`: a comparator giving one bit.
 
+use crate::lower::{Binary, Lowering};
 use crate::model::{Interface, Io, Model, ModelInfo};
 use crate::params::ParamDecl;
 use crate::value::PortType;
@@ -13,6 +14,25 @@ struct Compare {
 }
 
 impl Model for Compare {
+    fn lower(&self) -> Option<Lowering> {
+        let mut l = Lowering::new();
+        let e = &mut l.eval;
+        let (a, b) = (e.input(0), e.input(1));
+        let a = e.binary_const(Binary::Xor, a, self.flip);
+        let b = e.binary_const(Binary::Xor, b, self.flip);
+        let op = [
+            Binary::Eq,
+            Binary::Ne,
+            Binary::Lt,
+            Binary::Le,
+            Binary::Gt,
+            Binary::Ge,
+        ];
+        let y = e.binary(op[self.op.min(5)], a, b);
+        e.set_output(0, y);
+        Some(l)
+    }
+
     fn reset(&mut self, _io: &Io<'_>) {}
     #[inline(always)]
     fn eval(&mut self, io: &Io<'_>) {

@@ -1,5 +1,6 @@
 //! `concat`: bit fields joined into one value, `in[0]` in the low bits.
 
+use crate::lower::{Binary, Lowering};
 use crate::model::{Interface, Io, Model, ModelInfo};
 use crate::params::{ParamDecl, ParamError};
 use crate::primitives::port_array;
@@ -10,6 +11,19 @@ struct Concat {
 }
 
 impl Model for Concat {
+    fn lower(&self) -> Option<Lowering> {
+        let mut l = Lowering::new();
+        let e = &mut l.eval;
+        let mut y = e.constant(0);
+        for (i, &s) in self.shifts.iter().enumerate() {
+            let x = e.input(i);
+            let x = e.binary_const(Binary::Shl, x, u64::from(s));
+            y = e.binary(Binary::Or, y, x);
+        }
+        e.set_output(0, y);
+        Some(l)
+    }
+
     fn reset(&mut self, _io: &Io<'_>) {}
     #[inline(always)]
     fn eval(&mut self, io: &Io<'_>) {

@@ -7,6 +7,11 @@ use crate::value::PortType;
 struct Constant(u64);
 
 impl Model for Constant {
+    /// Nothing per cycle: the value is written at reset.
+    fn lower(&self) -> Option<crate::lower::Lowering> {
+        Some(crate::lower::Lowering::new())
+    }
+
     fn reset(&mut self, io: &Io<'_>) {
         io.set(0, self.0);
     }

@@ -1,6 +1,7 @@
 //! `counter`: a wrapping up/down counter with optional enable and reset.
 
 use crate::batch::BatchIo;
+use crate::lower::{Binary, Lowering};
 use crate::model::{Interface, Io, Model, ModelInfo};
 use crate::params::ParamDecl;
 use crate::value::PortType;
@@ -14,6 +15,18 @@ struct Counter {
 }
 
 impl Model for Counter {
+    fn lower(&self) -> Option<Lowering> {
+        let mut l = Lowering::new();
+        let t = &mut l.tick;
+        let (en, rst, q) = (t.input(EN), t.input(RST), t.output(0));
+        let next = t.binary_const(Binary::Add, q, self.step);
+        let next = t.select(en, next, q);
+        let start = t.constant(self.start);
+        let next = t.select(rst, start, next);
+        t.set_output(0, next);
+        Some(l)
+    }
+
     fn reset(&mut self, io: &Io<'_>) {
         io.set(0, self.start);
     }

@@ -1,5 +1,6 @@
 //! `edge_detect`: one-cycle pulses on rising and falling edges of a bit.
 
+use crate::lower::{Binary, Lowering, Unary};
 use crate::model::{Interface, Io, Model, ModelInfo};
 use crate::value::PortType;
 
@@ -12,6 +13,23 @@ struct EdgeDetect {
 }
 
 impl Model for EdgeDetect {
+    fn lower(&self) -> Option<Lowering> {
+        let mut l = Lowering::new();
+        let previous = l.state_word(self.previous);
+        let e = &mut l.eval;
+        let (a, prev) = (e.input(0), e.load(previous));
+        let (not_a, not_prev) = (e.unary(Unary::Not, a), e.unary(Unary::Not, prev));
+        let rise = e.binary(Binary::And, a, not_prev);
+        let fall = e.binary(Binary::And, not_a, prev);
+        let any = e.binary(Binary::Xor, a, prev);
+        e.set_output(RISE, rise);
+        e.set_output(FALL, fall);
+        e.set_output(ANY, any);
+        let a = l.tick.input(0);
+        l.tick.store(previous, a);
+        Some(l)
+    }
+
     fn reset(&mut self, _io: &Io<'_>) {
         self.previous = 0;
     }

@@ -5,6 +5,7 @@ use crate::batch::BatchIo;
 use crate::expr::columns::Columns;
 use crate::expr::parse::{declaration, Shape};
 use crate::expr::{Program, Scope};
+use crate::lower::{Binary, Body, Lowering, Val};
 use crate::model::{Interface, Io, Model, ModelInfo};
 use crate::params::{ParamDecl, ParamError, Params};
 use crate::value::{mask, PortType};
@@ -153,7 +154,51 @@ impl Expr {
     }
 }
 
+impl Expr {
+    /// The inputs that `programs` read, lowered (the others as 0: never read).
+    fn lower_inputs(&self, body: &mut Body, programs: &[Program]) -> Vec<Val> {
+        let zero = body.constant(0);
+        (0..self.inputs)
+            .map(|i| {
+                if programs.iter().any(|p| p.reads_input(i)) {
+                    body.input(i)
+                } else {
+                    zero
+                }
+            })
+            .collect()
+    }
+}
+
 impl Model for Expr {
+    /// Registers read their own outputs (registered, so their value this
+    /// cycle); a tick reads the outputs its evaluation set this cycle.
+    fn lower(&self) -> Option<Lowering> {
+        let mut l = Lowering::new();
+        let r = self.registers.len();
+        let e = &mut l.eval;
+        let inputs = self.lower_inputs(e, &self.outputs);
+        let mut locals: Vec<Val> = (0..r).map(|p| e.output(p)).collect();
+        for (k, program) in self.outputs.iter().enumerate() {
+            let v = program.lower(e, &inputs, &locals);
+            let v = e.binary_const(Binary::And, v, self.masks[r + k]);
+            e.set_output(r + k, v);
+            locals.push(v);
+        }
+        let t = &mut l.tick;
+        let inputs = self.lower_inputs(t, &self.registers);
+        let locals: Vec<Val> = (0..self.masks.len()).map(|p| t.output(p)).collect();
+        let next: Vec<Val> = self
+            .registers
+            .iter()
+            .map(|program| program.lower(t, &inputs, &locals))
+            .collect();
+        for (p, v) in next.into_iter().enumerate() {
+            t.set_output(p, v);
+        }
+        Some(l)
+    }
+
     fn reset(&mut self, io: &Io<'_>) {
         self.plan = None;
         for r in 0..self.registers.len() {

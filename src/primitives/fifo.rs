@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 
+use crate::lower::{Binary, Body, Lowering, Val};
 use crate::model::{Interface, Io, Model, ModelInfo};
 use crate::params::ParamDecl;
 use crate::value::{bits_for, PortType};
@@ -32,6 +33,62 @@ impl Fifo {
 }
 
 impl Model for Fifo {
+    /// A ring of `depth` words with the index of the oldest and the count.
+    fn lower(&self) -> Option<Lowering> {
+        use Binary::*;
+        let mut l = Lowering::new();
+        let depth = self.depth as u64;
+        let mut ring: Vec<u64> = self.queue.iter().copied().collect();
+        ring.resize(self.depth, 0);
+        let ring = l.array(ring);
+        let head = l.state_word(0);
+        let count = l.state_word(self.queue.len() as u64);
+        let dropped = l.state_word(self.dropped);
+        let t = &mut l.tick;
+        let (din, push, pop) = (t.input(DIN), t.input(PUSH), t.input(POP));
+        let zero = t.constant(0);
+        let wrap = |t: &mut Body, i: Val| {
+            let over = t.binary_const(Ge, i, depth);
+            let back = t.binary_const(Sub, i, depth);
+            t.select(over, back, i)
+        };
+        let (h, c) = (t.load(head), t.load(count));
+        // A pop removes the oldest word, if there is one.
+        let held = t.binary_const(Ne, c, 0);
+        let popped = t.binary(And, pop, held);
+        let next = t.binary_const(Add, h, 1);
+        let next = wrap(t, next);
+        let h = t.select(popped, next, h);
+        let c = t.binary(Sub, c, popped);
+        // Then a push appends, if there is room.
+        let room = t.binary_const(Lt, c, depth);
+        let pushed = t.binary(And, push, room);
+        let full_before = t.unary(crate::lower::Unary::IsZero, room);
+        let refused = t.binary(And, push, full_before);
+        let tail = t.binary(Add, h, c);
+        let tail = wrap(t, tail);
+        let old = t.load_at(ring, tail);
+        let word = t.select(pushed, din, old);
+        t.store_at(ring, tail, word);
+        let c = t.binary(Add, c, pushed);
+        let lost = t.load(dropped);
+        let lost = t.binary(Add, lost, refused);
+        t.store(head, h);
+        t.store(count, c);
+        t.store(dropped, lost);
+        // Publish.
+        let empty = t.binary_const(Eq, c, 0);
+        let front = t.load_at(ring, h);
+        let front = t.select(empty, zero, front);
+        let full = t.binary_const(Eq, c, depth);
+        t.set_output(DOUT, front);
+        t.set_output(EMPTY, empty);
+        t.set_output(FULL, full);
+        t.set_output(COUNT, c);
+        t.set_output(DROPPED, lost);
+        Some(l)
+    }
+
     fn reset(&mut self, io: &Io<'_>) {
         self.queue.clear();
         self.dropped = 0;

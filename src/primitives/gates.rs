@@ -1,5 +1,6 @@
 //! Bitwise gates: `not`, and n-input `and`, `or`, `xor`.
 
+use crate::lower::{Binary, Lowering, Unary, Val};
 use crate::model::{Interface, Io, Model, ModelInfo};
 use crate::params::ParamDecl;
 use crate::primitives::port_array;
@@ -8,6 +9,14 @@ use crate::value::PortType;
 struct Not;
 
 impl Model for Not {
+    fn lower(&self) -> Option<Lowering> {
+        let mut l = Lowering::new();
+        let a = l.eval.input(0);
+        let y = l.eval.unary(Unary::Not, a);
+        l.eval.set_output(0, y);
+        Some(l)
+    }
+
     fn reset(&mut self, _io: &Io<'_>) {}
     #[inline(always)]
     fn eval(&mut self, io: &Io<'_>) {
@@ -19,6 +28,8 @@ impl Model for Not {
 /// type, so its loop is compiled with the operator inlined.
 trait GateOp: Send + 'static {
     const IDENTITY: u64;
+    /// The operation, lowered.
+    const LOWERED: Binary;
     fn apply(a: u64, b: u64) -> u64;
 }
 
@@ -27,6 +38,7 @@ struct Or;
 struct Xor;
 
 impl GateOp for And {
+    const LOWERED: Binary = Binary::And;
     const IDENTITY: u64 = u64::MAX;
     #[inline(always)]
     fn apply(a: u64, b: u64) -> u64 {
@@ -35,6 +47,7 @@ impl GateOp for And {
 }
 
 impl GateOp for Or {
+    const LOWERED: Binary = Binary::Or;
     const IDENTITY: u64 = 0;
     #[inline(always)]
     fn apply(a: u64, b: u64) -> u64 {
@@ -43,6 +56,7 @@ impl GateOp for Or {
 }
 
 impl GateOp for Xor {
+    const LOWERED: Binary = Binary::Xor;
     const IDENTITY: u64 = 0;
     #[inline(always)]
     fn apply(a: u64, b: u64) -> u64 {
@@ -50,9 +64,36 @@ impl GateOp for Xor {
     }
 }
 
-struct Gate<O>(std::marker::PhantomData<O>);
+/// A gate over its inputs (how many: the second field).
+struct Gate<O>(std::marker::PhantomData<O>, usize);
 
 impl<O: GateOp> Model for Gate<O> {
+    /// A balanced tree of the operation over the inputs (which it may
+    /// reorder, as it is associative and commutative): a chain as long as
+    /// the inputs would keep a wide gate's operations waiting for each other.
+    fn lower(&self) -> Option<Lowering> {
+        let mut l = Lowering::new();
+        let e = &mut l.eval;
+        let n = self.1;
+        let mut level: Vec<Val> = (0..n).map(|i| e.input(i)).collect();
+        while level.len() > 1 {
+            level = level
+                .chunks(2)
+                .map(|pair| match *pair {
+                    [a, b] => e.binary(O::LOWERED, a, b),
+                    [a] => a,
+                    _ => unreachable!("chunks of two"),
+                })
+                .collect();
+        }
+        let y = match level.first() {
+            Some(&y) => y,
+            None => e.constant(O::IDENTITY),
+        };
+        e.set_output(0, y);
+        Some(l)
+    }
+
     fn reset(&mut self, _io: &Io<'_>) {}
     #[inline(always)]
     fn eval(&mut self, io: &Io<'_>) {
@@ -63,10 +104,11 @@ impl<O: GateOp> Model for Gate<O> {
 fn gate<O: GateOp>(name: &'static str, summary: &'static str, doc: &'static str) -> ModelInfo {
     ModelInfo::new(name, summary, move |p, _| {
         let ty = PortType::Bits(p.width("width")? as u8);
-        let ports = port_array("in", p.usize("n")?)
+        let n = p.usize("n")?;
+        let ports = port_array("in", n)
             .fold(Interface::new(), |ports, name| ports.input(name, ty))
             .combinational("y", ty);
-        Ok((ports, Box::new(Gate::<O>(std::marker::PhantomData))))
+        Ok((ports, Box::new(Gate::<O>(std::marker::PhantomData, n))))
     })
     .doc(doc)
     .param(ParamDecl::width("width of every input and of y"))

@@ -5,6 +5,7 @@
 //! and an ADC instead).
 
 use crate::batch::BatchIo;
+use crate::lower::{Binary, Body, Lowering, Val};
 use crate::model::{Interface, Io, Model, ModelInfo};
 use crate::params::ParamDecl;
 use crate::value::PortType;
@@ -44,7 +45,42 @@ impl HitPixel {
     }
 }
 
+/// [`hash`], lowered.
+fn lower_hash(t: &mut Body, x: Val) -> Val {
+    let mut z = t.binary_const(Binary::Mul, x, 0x9E37_79B9_7F4A_7C15);
+    for (shift, factor) in [(30, 0xBF58_476D_1CE4_E5B9), (27, 0x94D0_49BB_1331_11EB)] {
+        let high = t.binary_const(Binary::Shr, z, shift);
+        let mixed = t.binary(Binary::Xor, z, high);
+        z = t.binary_const(Binary::Mul, mixed, factor);
+    }
+    let high = t.binary_const(Binary::Shr, z, 31);
+    t.binary(Binary::Xor, z, high)
+}
+
 impl Model for HitPixel {
+    fn lower(&self) -> Option<Lowering> {
+        let mut l = Lowering::new();
+        let cycle = l.state_word(self.cycle);
+        let charge = l.state_word(self.charge);
+        let t = &mut l.tick;
+        let c = t.load(cycle);
+        let turned = t.binary_const(Binary::Rotl, c, 32);
+        let x = t.binary_const(Binary::Xor, turned, self.seed);
+        let h = lower_hash(t, x);
+        let deposit = t.binary_const(Binary::MulHigh, h, self.max_step + 1);
+        let c = t.binary_const(Binary::Add, c, 1);
+        t.store(cycle, c);
+        let q = t.load(charge);
+        let q = t.binary(Binary::Add, q, deposit);
+        let hit = t.binary_const(Binary::Ge, q, self.threshold);
+        let zero = t.constant(0);
+        let q = t.select(hit, zero, q);
+        t.store(charge, q);
+        t.set_output(HIT, hit);
+        t.set_output(CHARGE, q);
+        Some(l)
+    }
+
     fn reset(&mut self, io: &Io<'_>) {
         self.cycle = 0;
         self.charge = 0;

@@ -1,5 +1,6 @@
 //! `lfsr`: a linear-feedback shift register, Galois or Fibonacci.
 
+use crate::lower::{Binary, Lowering, Unary};
 use crate::model::{Interface, Io, Model, ModelInfo};
 use crate::params::{ParamDecl, ParamError};
 use crate::value::{mask, PortType};
@@ -36,6 +37,29 @@ impl Lfsr {
 }
 
 impl Model for Lfsr {
+    fn lower(&self) -> Option<Lowering> {
+        let mut l = Lowering::new();
+        let t = &mut l.tick;
+        let (en, s) = (t.input(0), t.output(0));
+        let next = if self.galois {
+            let out = t.binary_const(Binary::And, s, 1);
+            let all = t.unary(Unary::Neg, out);
+            let feedback = t.binary_const(Binary::And, all, self.taps);
+            let shifted = t.binary_const(Binary::Shr, s, 1);
+            t.binary(Binary::Xor, shifted, feedback)
+        } else {
+            let tapped = t.binary_const(Binary::And, s, self.taps);
+            let ones = t.unary(Unary::Popcount, tapped);
+            let parity = t.binary_const(Binary::And, ones, 1);
+            let shifted = t.binary_const(Binary::Shl, s, 1);
+            let next = t.binary(Binary::Or, shifted, parity);
+            t.binary_const(Binary::And, next, self.mask)
+        };
+        let q = t.select(en, next, s);
+        t.set_output(0, q);
+        Some(l)
+    }
+
     fn reset(&mut self, io: &Io<'_>) {
         io.set(0, self.seed);
     }

@@ -1,6 +1,7 @@
 //! `ram` and `rom`: word-addressed memories with a combinational or
 //! registered read port; the RAM writes synchronously.
 
+use crate::lower::Lowering;
 use crate::model::{Interface, Io, Model, ModelInfo};
 use crate::params::ParamDecl;
 use crate::primitives::contents;
@@ -24,6 +25,29 @@ impl Memory {
 }
 
 impl Model for Memory {
+    fn lower(&self) -> Option<Lowering> {
+        let mut l = Lowering::new();
+        let words = l.array(self.words.clone());
+        if !self.registered {
+            let e = &mut l.eval;
+            let addr = e.input(ADDR);
+            let word = e.load_at(words, addr);
+            e.set_output(0, word);
+        }
+        let t = &mut l.tick;
+        let addr = t.input(ADDR);
+        let old = t.load_at(words, addr);
+        if self.registered {
+            t.set_output(0, old);
+        }
+        if self.writable {
+            let (wdata, we) = (t.input(WDATA), t.input(WE));
+            let word = t.select(we, wdata, old);
+            t.store_at(words, addr, word);
+        }
+        Some(l)
+    }
+
     fn reset(&mut self, io: &Io<'_>) {
         io.set(0, 0);
     }

@@ -62,3 +62,6 @@ pub fn all() -> Vec<ModelInfo> {
 pub(crate) fn port_array(prefix: &str, n: usize) -> impl Iterator<Item = String> + '_ {
     (0..n).map(move |i| format!("{prefix}[{i}]"))
 }
+
+#[cfg(test)]
+mod lowering_tests;

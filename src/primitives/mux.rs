@@ -1,13 +1,29 @@
 //! `mux`: an n-way multiplexer.
 
+use crate::lower::{Binary, Lowering};
 use crate::model::{Interface, Io, Model, ModelInfo};
 use crate::params::ParamDecl;
 use crate::primitives::port_array;
 use crate::value::{bits_for, PortType};
 
-struct Mux;
+/// Its number of data inputs.
+struct Mux(usize);
 
 impl Model for Mux {
+    fn lower(&self) -> Option<Lowering> {
+        let mut l = Lowering::new();
+        let e = &mut l.eval;
+        let sel = e.input(0);
+        let mut y = e.constant(0);
+        for i in (0..self.0).rev() {
+            let this = e.binary_const(Binary::Eq, sel, i as u64);
+            let x = e.input(1 + i);
+            y = e.select(this, x, y);
+        }
+        e.set_output(0, y);
+        Some(l)
+    }
+
     fn reset(&mut self, _io: &Io<'_>) {}
     #[inline(always)]
     fn eval(&mut self, io: &Io<'_>) {
@@ -27,7 +43,7 @@ pub fn info() -> ModelInfo {
                 ports.input(name, ty)
             })
             .combinational("y", ty);
-        Ok((ports, Box::new(Mux)))
+        Ok((ports, Box::new(Mux(n))))
     })
     .doc(
         "Inputs: sel (Bits(ceil(log2 n)), at least 1 bit); in[0] … in[n-1] (Bits(width)).\n\

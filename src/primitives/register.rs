@@ -1,5 +1,6 @@
 //! `register`: a D flip-flop bank with optional enable and synchronous reset.
 
+use crate::lower::Lowering;
 use crate::model::{Interface, Io, Model, ModelInfo};
 use crate::params::ParamDecl;
 use crate::value::PortType;
@@ -13,6 +14,17 @@ struct Register {
 }
 
 impl Model for Register {
+    fn lower(&self) -> Option<Lowering> {
+        let mut l = Lowering::new();
+        let t = &mut l.tick;
+        let (d, en, rst, q) = (t.input(D), t.input(EN), t.input(RST), t.output(0));
+        let next = t.select(en, d, q);
+        let init = t.constant(self.init);
+        let next = t.select(rst, init, next);
+        t.set_output(0, next);
+        Some(l)
+    }
+
     fn reset(&mut self, io: &Io<'_>) {
         io.set(0, self.init);
     }

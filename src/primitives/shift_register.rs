@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 
+use crate::lower::{Binary, Lowering};
 use crate::model::{Interface, Io, Model, ModelInfo};
 use crate::params::ParamDecl;
 use crate::value::PortType;
@@ -14,6 +15,31 @@ struct ShiftRegister {
 }
 
 impl Model for ShiftRegister {
+    /// A ring of `length` words and the index of the oldest: an enabled
+    /// edge overwrites the oldest with `d`, and the next oldest is `q`.
+    fn lower(&self) -> Option<Lowering> {
+        let mut l = Lowering::new();
+        let n = self.stages.len() as u64;
+        let ring = l.array(self.stages.iter().rev().copied().collect());
+        let oldest = l.state_word(0);
+        let t = &mut l.tick;
+        let (d, en, q) = (t.input(D), t.input(EN), t.output(0));
+        let at = t.load(oldest);
+        let old = t.load_at(ring, at);
+        let word = t.select(en, d, old);
+        t.store_at(ring, at, word);
+        let after = t.binary_const(Binary::Add, at, 1);
+        let wraps = t.binary_const(Binary::Eq, after, n);
+        let zero = t.constant(0);
+        let after = t.select(wraps, zero, after);
+        let at = t.select(en, after, at);
+        t.store(oldest, at);
+        let out = t.load_at(ring, at);
+        let out = t.select(en, out, q);
+        t.set_output(0, out);
+        Some(l)
+    }
+
     fn reset(&mut self, io: &Io<'_>) {
         self.stages.iter_mut().for_each(|s| *s = 0);
         io.set(0, 0);

@@ -1,5 +1,6 @@
 //! `slice`: a bit field of a wider value.
 
+use crate::lower::{Binary, Lowering};
 use crate::model::{Interface, Io, Model, ModelInfo};
 use crate::params::{ParamDecl, ParamError};
 use crate::value::PortType;
@@ -9,6 +10,14 @@ struct Slice {
 }
 
 impl Model for Slice {
+    fn lower(&self) -> Option<Lowering> {
+        let mut l = Lowering::new();
+        let a = l.eval.input(0);
+        let y = l.eval.binary_const(Binary::Shr, a, u64::from(self.lsb));
+        l.eval.set_output(0, y);
+        Some(l)
+    }
+
     fn reset(&mut self, _io: &Io<'_>) {}
     #[inline(always)]
     fn eval(&mut self, io: &Io<'_>) {

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use crate::lower::{Binary, Lowering};
 use crate::model::{BuildContext, Interface, Io, Model, ModelInfo};
 use crate::params::{ParamDecl, ParamError, Params};
 use crate::value::{mask, PortType};
@@ -38,6 +39,41 @@ impl Stimulus {
 }
 
 impl Model for Stimulus {
+    fn lower(&self) -> Option<Lowering> {
+        let mut l = Lowering::new();
+        let rows = self.rows() as u64;
+        let columns = self.columns as u64;
+        let values = l.array(self.values.clone());
+        let row = l.state_word(self.row as u64);
+        let t = &mut l.tick;
+        let r = t.load(row);
+        let r = t.binary_const(Binary::Add, r, 1);
+        let (shown, done) = if self.repeat {
+            let wraps = t.binary_const(Binary::Eq, r, rows);
+            let zero = t.constant(0);
+            let r = t.select(wraps, zero, r);
+            t.store(row, r);
+            (r, zero)
+        } else {
+            // Past the last row the count stops, as the outputs hold it.
+            let past = t.binary_const(Binary::Ge, r, rows);
+            let last = t.constant(rows - 1);
+            let r = t.select(past, last, r);
+            let kept = t.constant(rows);
+            let counted = t.select(past, kept, r);
+            t.store(row, counted);
+            (r, past)
+        };
+        let start = t.binary_const(Binary::Mul, shown, columns);
+        for o in 0..self.columns {
+            let at = t.binary_const(Binary::Add, start, o as u64);
+            let v = t.load_at(values, at);
+            t.set_output(o, v);
+        }
+        t.set_output(self.columns, done);
+        Some(l)
+    }
+
     fn reset(&mut self, io: &Io<'_>) {
         self.row = 0;
         self.publish(io);
