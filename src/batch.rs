@@ -189,6 +189,11 @@ impl Wiring {
         self.members += 1;
     }
 
+    /// The output masks every member shares.
+    pub fn masks(&self) -> &[u64] {
+        &self.masks
+    }
+
     /// The view a batch call gets over `slots`, reading inputs of parity
     /// `read` and writing outputs of parity `write`.
     pub fn io<'a>(

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-use crate::engine::{self, Engine, RunError, RunOptions, RunSummary};
+use crate::engine::{self, Codegen, Engine, RunError, RunOptions, RunSummary};
 use crate::netlist::{self, LoadError, LoadOptions};
 use crate::params::ParamValue;
 use crate::registry::Registry;
@@ -105,6 +105,10 @@ enum Command {
         /// (same results; to measure what batching gains).
         #[arg(long)]
         no_batch: bool,
+        /// Compile the components that lower to machine code when the run
+        /// starts, or interpret every component (same results).
+        #[arg(long, value_enum, default_value_t = Codegen::Compiled)]
+        codegen: Codegen,
         #[command(flatten)]
         load: LoadArgs,
     },
@@ -175,6 +179,7 @@ where
             seed,
             quiet,
             no_batch,
+            codegen,
             load,
         } => {
             let options = RunOptions {
@@ -182,6 +187,7 @@ where
                 threads: threads.map(|t| t as usize),
                 cycles,
                 one_by_one: no_batch,
+                codegen,
                 ..RunOptions::default()
             };
             let load = load_options(load, seed);
@@ -495,6 +501,9 @@ fn run(
     }
     match result {
         Ok(summary) => {
+            if let Some(note) = &summary.note {
+                eprintln!("note: {note}");
+            }
             if let Err(code) = emit(&format!("{}\n", summary_line(&name, &summary, vcd))) {
                 return code;
             }
@@ -593,8 +602,12 @@ pub fn summary_line(name: &str, s: &RunSummary, vcd: Option<&Path>) -> String {
     let trace = vcd
         .map(|p| format!("; trace {}", p.display()))
         .unwrap_or_default();
+    let compiled = s
+        .compiled
+        .map(|c| format!(", {} compiled in {:.3?}", c.lowered, c.compile_time))
+        .unwrap_or_default();
     format!(
-        "{name}: {} cycles × {} components in {:.3?}: {} cycles/s, {} component-cycles/s ({}, {} thread{}){trace}",
+        "{name}: {} cycles × {} components in {:.3?}: {} cycles/s, {} component-cycles/s ({}, {} thread{}{compiled}){trace}",
         s.cycles,
         s.components,
         s.elapsed,

@@ -9,6 +9,8 @@
 
 mod barrier;
 mod fault;
+mod native;
+mod partition;
 mod partitioned;
 mod threads;
 
@@ -41,6 +43,27 @@ impl std::fmt::Display for Engine {
     }
 }
 
+/// How the partitioned engine runs the components that lower (see
+/// [`crate::lower`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Codegen {
+    /// Compiled to machine code when the run starts; components that do not
+    /// lower, and machines without a code generator, are interpreted.
+    #[default]
+    Compiled,
+    /// Every component through its `eval` and `tick`.
+    Interpret,
+}
+
+impl std::fmt::Display for Codegen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Codegen::Compiled => "compiled",
+            Codegen::Interpret => "interpret",
+        })
+    }
+}
+
 /// How to run.
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
@@ -60,6 +83,8 @@ pub struct RunOptions {
     /// Run components one by one instead of in batches of the same model
     /// (partitioned engine; to measure what batching gains).
     pub one_by_one: bool,
+    /// Compile what lowers, or interpret everything (partitioned engine).
+    pub codegen: Codegen,
 }
 
 impl RunOptions {
@@ -91,6 +116,20 @@ pub struct RunSummary {
     pub elapsed: Duration,
     /// Whether the run was stopped before its last cycle.
     pub stopped: bool,
+    /// What was compiled to machine code, if anything.
+    pub compiled: Option<Compiled>,
+    /// Something the user should know about how it ran (no code generator
+    /// on this machine, say).
+    pub note: Option<String>,
+}
+
+/// What the compiled engine made of a circuit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Compiled {
+    /// Components lowered to machine code (the others were interpreted).
+    pub lowered: usize,
+    /// Time spent lowering and generating code, before the first cycle.
+    pub compile_time: Duration,
 }
 
 impl RunSummary {
@@ -173,7 +212,9 @@ pub fn run(
         }
         Engine::Threads => threads::run(circuit, cycles, options, tracer),
     }?;
-    let elapsed = started.elapsed();
+    // The cycles' time: code generation, before cycle 0, is reported apart.
+    let compile_time = outcome.compiled.map_or(Duration::ZERO, |c| c.compile_time);
+    let elapsed = started.elapsed().saturating_sub(compile_time);
     if let Some(fault) = outcome.fault {
         let (path, model) = names[fault.component].clone();
         if fault.kind == FaultKind::Failed {
@@ -200,6 +241,8 @@ pub fn run(
         components,
         elapsed,
         stopped: outcome.cycles < cycles,
+        compiled: outcome.compiled,
+        note: outcome.note,
     })
 }
 
@@ -209,6 +252,8 @@ struct Outcome {
     threads: usize,
     fault: Option<Fault>,
     trace: std::io::Result<()>,
+    compiled: Option<Compiled>,
+    note: Option<String>,
 }
 
 /// Components per worker below which another worker costs more in

@@ -27,7 +27,9 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use super::barrier::Barrier;
 use super::fault::{guard, Fault, FaultKind, Faults, Phase};
-use super::{finish_trace, Outcome, RunError, RunOptions};
+use super::native::{Code, Lowered, Native, WorkerCode};
+use super::partition::{owners, tick_phases};
+use super::{finish_trace, Codegen, Compiled, Outcome, RunError, RunOptions};
 use crate::batch::{type_of, Batch, BatchIo, Wiring};
 use crate::circuit::{Circuit, Source};
 use crate::model::{Slot, Timing};
@@ -39,15 +41,27 @@ struct Group {
     wiring: Wiring,
     /// Global index of each member.
     members: Vec<usize>,
+    /// The phase of its members' evaluation and of their tick (`usize::MAX`: none).
+    phases: (usize, usize),
 }
 
-/// What a worker does in one phase of a cycle.
+/// What a worker does in one phase of a cycle: native code first (that of
+/// the lowered components, for each parity read), then batches.
 #[derive(Clone, Default)]
 struct Step {
+    /// Code of the evaluations, and of the ticks.
+    native: [Option<[Code; 2]>; 2],
     /// Groups to evaluate.
     evals: Vec<u32>,
     /// Groups to tick.
     ticks: Vec<u32>,
+}
+
+impl Step {
+    /// Whether the step does nothing.
+    fn is_idle(&self) -> bool {
+        self.evals.is_empty() && self.ticks.is_empty() && self.native.iter().all(Option::is_none)
+    }
 }
 
 /// The components one worker owns, in batches, with its schedule.
@@ -76,6 +90,8 @@ struct Running {
     group: Cell<usize>,
     member: Cell<usize>,
     tick: Cell<bool>,
+    /// The compiled component whose check failed, if that is what stopped.
+    native: Cell<Option<usize>>,
 }
 
 impl Running {
@@ -83,33 +99,15 @@ impl Running {
     fn enter(&self, g: usize) {
         self.group.set(g);
         self.member.set(0);
+        self.native.set(None);
     }
 
     /// The component running.
     fn component(&self, groups: &[Group]) -> usize {
-        groups[self.group.get()].members[self.member.get()]
-    }
-}
-
-/// Evaluate the `evals` groups, then tick the `ticks` groups, recording in
-/// `running` which one runs.
-#[inline(always)]
-fn run_calls(
-    batches: &mut [Box<dyn Batch>],
-    views: &[Views<'_>],
-    running: &Running,
-    (evals, ticks): (&[u32], &[u32]),
-    (read, write): (usize, usize),
-) {
-    running.tick.set(false);
-    for &g in evals {
-        running.enter(g as usize);
-        batches[g as usize].eval(&views[g as usize][view(read, read)]);
-    }
-    running.tick.set(true);
-    for &g in ticks {
-        running.enter(g as usize);
-        batches[g as usize].tick(&views[g as usize][view(read, write)]);
+        match self.native.get() {
+            Some(c) => c,
+            None => groups[self.group.get()].members[self.member.get()],
+        }
     }
 }
 
@@ -227,44 +225,159 @@ pub(super) fn run(
     tracer: Option<Tracer>,
 ) -> Result<Outcome, RunError> {
     let workers = workers.min(circuit.components.len().max(1));
-    let (mut pool, shared, row) = build(circuit, workers, options.one_by_one, tracer.as_ref());
+    let (mut pool, shared, row, wired) =
+        build(circuit, workers, options.one_by_one, tracer.as_ref());
+    reset(&mut pool, &shared);
+    // Reset faults end the run before cycle 0; code is made only for a run.
+    let reset_failed = shared.failed.load(Relaxed) != NEVER;
+    let (native, note) = match options.codegen {
+        Codegen::Compiled if !reset_failed => {
+            compile(&mut pool, wired, &shared, options.one_by_one)
+        }
+        _ => (None, None),
+    };
+    let compiled = native.as_ref().map(|n| Compiled {
+        lowered: n.lowered,
+        compile_time: n.compile_time,
+    });
     let mut lead = Lead {
         tracer,
         row,
         options,
     };
-    let (first, rest) = pool.split_at_mut(1);
-    let completed = std::thread::scope(|s| -> Result<u64, RunError> {
-        let mut starts = Vec::new();
-        for worker in rest.iter_mut() {
-            let (go, wait) = crossbeam_channel::bounded::<()>(1);
-            let shared = &shared;
-            std::thread::Builder::new()
-                .name("cspsim-worker".into())
-                .spawn_scoped(s, move || {
-                    if wait.recv().is_ok() {
-                        work(worker, shared, cycles, None);
-                    }
-                })
-                .map_err(RunError::Spawn)?;
-            starts.push(go);
-        }
-        for go in starts {
-            let _ = go.send(());
-        }
-        Ok(work(&mut first[0], &shared, cycles, Some(&mut lead)))
-    })?;
+    let completed = if reset_failed {
+        0
+    } else {
+        let code = |w: usize| native.as_ref().map(|n| &n.workers[w]);
+        let (first, rest) = pool.split_at_mut(1);
+        std::thread::scope(|s| -> Result<u64, RunError> {
+            let mut starts = Vec::new();
+            for (w, worker) in rest.iter_mut().enumerate() {
+                let (go, wait) = crossbeam_channel::bounded::<()>(1);
+                let (shared, code) = (&shared, code(w + 1));
+                std::thread::Builder::new()
+                    .name("cspsim-worker".into())
+                    .spawn_scoped(s, move || {
+                        if wait.recv().is_ok() {
+                            work(worker, code, shared, cycles, None);
+                        }
+                    })
+                    .map_err(RunError::Spawn)?;
+                starts.push(go);
+            }
+            for go in starts {
+                let _ = go.send(());
+            }
+            Ok(work(
+                &mut first[0],
+                code(0),
+                &shared,
+                cycles,
+                Some(&mut lead),
+            ))
+        })?
+    };
+    // The code is freed only after every worker has stopped calling it.
+    drop(native);
     Ok(Outcome {
         cycles: completed,
         threads: workers,
         fault: shared.faults.first(),
         trace: finish_trace(lead.tracer),
+        compiled,
+        note,
     })
+}
+
+/// Reset every component, worker after worker; a fault is reported as a
+/// reset fault of its component.
+fn reset(pool: &mut [Worker], sh: &Shared) {
+    let running = Running::default();
+    for w in pool {
+        let result = guard(|| {
+            for (g, (batch, group)) in w.batches.iter_mut().zip(&w.groups).enumerate() {
+                running.enter(g);
+                batch.reset(&group.wiring.io(&sh.slots, 0, 0, &running.member));
+            }
+        });
+        if let Err((kind, message)) = result {
+            sh.fault(
+                0,
+                Phase::Reset,
+                (running.component(&w.groups), kind, message),
+            );
+        }
+    }
+}
+
+/// Lower every group whose members all lower, and compile them; they leave
+/// the workers' batch schedules for native code. Without a code generator,
+/// nothing changes and the note says why.
+fn compile(
+    pool: &mut [Worker],
+    wired: Vec<Wired>,
+    sh: &Shared,
+    one_by_one: bool,
+) -> (Option<Native>, Option<String>) {
+    let mut wired: Vec<Option<Wired>> = wired.into_iter().map(Some).collect();
+    let mut lowered = Vec::with_capacity(pool.len());
+    let mut chosen = Vec::with_capacity(pool.len());
+    for w in pool.iter() {
+        let mut mine = Vec::new();
+        let mut groups = Vec::new();
+        for (g, (batch, group)) in w.batches.iter().zip(&w.groups).enumerate() {
+            let lowerings: Option<Vec<_>> =
+                (0..group.members.len()).map(|k| batch.lower(k)).collect();
+            let Some(lowerings) = lowerings else { continue };
+            let checked = lowerings.iter().zip(&group.members).all(|(l, &c)| {
+                let wires = wired[c].as_ref().expect("one group per component");
+                crate::lower::verify::verify(l, wires.ins[0].len(), wires.outs[0].len()).is_ok()
+            });
+            if !checked {
+                debug_assert!(false, "a standard lowering fails verification");
+                continue;
+            }
+            for (lowering, &c) in lowerings.into_iter().zip(&group.members) {
+                let wires = wired[c].take().expect("one group per component");
+                mine.push(Lowered {
+                    component: c,
+                    lowering,
+                    ins: wires.ins,
+                    outs: wires.outs,
+                    masks: group.wiring.masks().to_vec(),
+                    constants: wires.constants,
+                    phases: group.phases,
+                });
+            }
+            groups.push(g as u32);
+        }
+        lowered.push(mine);
+        chosen.push(groups);
+    }
+    let phases = pool.first().map_or(0, |w| w.steps.len());
+    let native = match Native::compile(lowered, phases, &sh.slots, one_by_one) {
+        Ok(native) => native,
+        Err(why) => return (None, Some(format!("{why}; running interpreted"))),
+    };
+    for ((w, groups), code) in pool.iter_mut().zip(chosen).zip(&native.workers) {
+        for (step, native) in w.steps.iter_mut().zip(&code.steps) {
+            step.native = *native;
+            step.evals.retain(|g| !groups.contains(g));
+            step.ticks.retain(|g| !groups.contains(g));
+        }
+    }
+    (Some(native), None)
 }
 
 /// One worker's run; returns the cycles completed: evaluated and traced
 /// (a cycle whose clock edge failed counts, as its values are in the trace).
-fn work(w: &mut Worker, sh: &Shared, cycles: u64, mut lead: Option<&mut Lead<'_>>) -> u64 {
+fn work(
+    w: &mut Worker,
+    code: Option<&WorkerCode>,
+    sh: &Shared,
+    cycles: u64,
+    lead: Option<&mut Lead<'_>>,
+) -> u64 {
     let running = Running::default();
     let views: Vec<Views<'_>> = w
         .groups
@@ -280,31 +393,13 @@ fn work(w: &mut Worker, sh: &Shared, cycles: u64, mut lead: Option<&mut Lead<'_>
         steps: &w.steps,
         views: &views,
         running: &running,
+        code,
         sh,
     };
-    let reset = guard(|| {
-        for (g, batch) in run.batches.iter_mut().enumerate() {
-            running.enter(g);
-            batch.reset(&views[g][view(0, 0)]);
-        }
-    });
-    if let Err((kind, message)) = reset {
-        sh.fault(
-            0,
-            Phase::Reset,
-            (running.component(&w.groups), kind, message),
-        );
-    }
-    sh.barrier.wait();
-    // Read between two barriers: no worker can be in cycle 0 yet.
-    let reset_failed = sh.failed.load(Relaxed) != NEVER;
-    sh.barrier.wait();
-    if reset_failed {
-        return 0;
-    }
     if sh.barrier.is_alone() {
         return run.alone(cycles, &w.registered, lead);
     }
+    let mut lead = lead;
     for t in 0..cycles {
         sh.copy_forward(&w.registered, parities(t).0);
         run.finish_cycle(t, 0, (false, false), lead.as_deref_mut());
@@ -328,10 +423,61 @@ struct Run<'a> {
     steps: &'a [Step],
     views: &'a [Views<'a>],
     running: &'a Running,
+    /// The worker's compiled code, if any.
+    code: Option<&'a WorkerCode>,
     sh: &'a Shared,
 }
 
 impl Run<'_> {
+    /// Run step `phase`'s evaluations (if `evals`), then its ticks (if
+    /// `ticks`), recording in `running` which component runs.
+    #[inline(always)]
+    fn calls(&mut self, phase: usize, (evals, ticks): (bool, bool), (read, write): (usize, usize)) {
+        let (step, running) = (&self.steps[phase], self.running);
+        if evals {
+            running.tick.set(false);
+            if let Some(code) = step.native[0] {
+                self.native(code[read], read);
+            }
+            for &g in &step.evals {
+                running.enter(g as usize);
+                self.batches[g as usize].eval(&self.views[g as usize][view(read, read)]);
+            }
+        }
+        if ticks {
+            running.tick.set(true);
+            if let Some(code) = step.native[1] {
+                self.native(code[read], read);
+            }
+            for &g in &step.ticks {
+                running.enter(g as usize);
+                self.batches[g as usize].tick(&self.views[g as usize][view(read, write)]);
+            }
+        }
+    }
+
+    /// Run compiled code reading parity `read`; a check it reports failed
+    /// stops the run as the component's own `fail` would.
+    #[inline(always)]
+    fn native(&self, code: Code, read: usize) {
+        let slots = self.sh.slots.as_ptr().cast::<u64>().cast_mut();
+        // SAFETY: `code` was generated for this slot array (`compile`), and
+        // its `Native` outlives the run; the worker runs it in the phase
+        // its components belong to, so the barriers order its slot accesses
+        // as they order the batches' (see `native::jit`). Writing through
+        // the pointer is allowed as `AtomicU64` is an `UnsafeCell`.
+        let status = unsafe { code.call(slots) };
+        if status != 0 {
+            let component = (status - 1) as usize;
+            self.running.native.set(Some(component));
+            let message = self.code.map_or_else(
+                || "a compiled check failed".to_string(),
+                |code| code.failure(component, &self.sh.slots, read),
+            );
+            crate::model::fail(message);
+        }
+    }
+
     /// Run phases `from..` of cycle `t`, each under its own guard and ended
     /// by a barrier; `faulted` says whether an evaluation, or a tick, of
     /// this cycle has failed already. A failed evaluation skips the rest of
@@ -343,31 +489,17 @@ impl Run<'_> {
         (mut eval_faulted, mut tick_faulted): (bool, bool),
         mut lead: Option<&mut Lead<'_>>,
     ) {
-        let (sh, running) = (self.sh, self.running);
+        let sh = self.sh;
         let last = self.steps.len() - 1;
-        for (phase, step) in self.steps.iter().enumerate().skip(from) {
+        for phase in from..self.steps.len() {
             if phase == last {
                 if let Some(lead) = lead.as_deref_mut() {
                     lead_duties(lead, sh, t, parities(t).0);
                 }
             }
-            let evals: &[u32] = if eval_faulted { &[] } else { &step.evals };
-            let ticks: &[u32] = if eval_faulted || tick_faulted {
-                &[]
-            } else {
-                &step.ticks
-            };
-            if !(evals.is_empty() && ticks.is_empty()) {
-                let calls = || {
-                    run_calls(
-                        self.batches,
-                        self.views,
-                        running,
-                        (evals, ticks),
-                        parities(t),
-                    )
-                };
-                if let Err(fault) = guard(calls) {
+            let (evals, ticks) = (!eval_faulted, !(eval_faulted || tick_faulted));
+            if (evals || ticks) && !self.steps[phase].is_idle() {
+                if let Err(fault) = guard(|| self.calls(phase, (evals, ticks), parities(t))) {
                     // A faulting evaluation skips this phase's ticks too.
                     let tick = self.fault(t, fault);
                     (eval_faulted, tick_faulted) = (eval_faulted || !tick, true);
@@ -387,22 +519,21 @@ impl Run<'_> {
         registered: &Range<usize>,
         mut lead: Option<&mut Lead<'_>>,
     ) -> u64 {
-        let (sh, running) = (self.sh, self.running);
+        let sh = self.sh;
         let last = self.steps.len() - 1;
         // The cycle and phase running.
         let at = Cell::new((0, 0));
         let result = guard(|| {
             for t in 0..cycles {
                 sh.copy_forward(registered, parities(t).0);
-                for (phase, step) in self.steps.iter().enumerate() {
+                for phase in 0..self.steps.len() {
                     at.set((t, phase));
                     if phase == last {
                         if let Some(lead) = lead.as_deref_mut() {
                             lead_duties(lead, sh, t, parities(t).0);
                         }
                     }
-                    let calls = (&step.evals[..], &step.ticks[..]);
-                    run_calls(self.batches, self.views, running, calls, parities(t));
+                    self.calls(phase, (true, true), parities(t));
                 }
                 if sh.halt.load(Relaxed) <= t {
                     return t + 1;
@@ -446,13 +577,24 @@ fn lead_duties(lead: &mut Lead<'_>, sh: &Shared, t: u64, read: usize) {
     }
 }
 
-/// Assign components to workers, lay out the slots, and hand out the models.
+/// A component's slots and constant inputs, for compiling it.
+struct Wired {
+    /// The slot of each input, per parity read.
+    ins: [Vec<u32>; 2],
+    /// The slot of each output, per parity written.
+    outs: [Vec<u32>; 2],
+    /// Each input's value if nothing drives it.
+    constants: Vec<Option<u64>>,
+}
+
+/// Assign components to workers, lay out the slots, and hand out the
+/// models; each component's slots, by index.
 fn build(
     circuit: Circuit,
     workers: usize,
     one_by_one: bool,
     tracer: Option<&Tracer>,
-) -> (Vec<Worker>, Shared, [Vec<u32>; 2]) {
+) -> (Vec<Worker>, Shared, [Vec<u32>; 2], Vec<Wired>) {
     let n = circuit.components.len();
     let levels = circuit.levels.len();
     let mut level_of = vec![usize::MAX; n];
@@ -570,6 +712,7 @@ fn build(
         .collect();
     type Key = (usize, usize, usize, TypeId, usize, Vec<u64>, usize);
     let mut group_of: HashMap<Key, u32> = HashMap::new();
+    let mut wired = Vec::with_capacity(n);
     for (c, ((comp, ins), outs)) in circuit
         .components
         .into_iter()
@@ -577,6 +720,14 @@ fn build(
         .zip(outs)
         .enumerate()
     {
+        let constants = comp
+            .inputs
+            .iter()
+            .map(|src| match *src {
+                Source::Constant(v) => Some(v),
+                Source::Driver(_) => None,
+            })
+            .collect();
         let masks = comp.interface.output_masks();
         let single = if one_by_one { c } else { 0 };
         let key = (
@@ -595,6 +746,7 @@ fn build(
             w.groups.push(Group {
                 wiring: Wiring::new(ins[0].len(), masks.into_boxed_slice()),
                 members: Vec::new(),
+                phases: (level_of[c], tick_phase[c]),
             });
             if let Some(step) = w.steps.get_mut(level_of[c]) {
                 step.evals.push(g);
@@ -608,6 +760,11 @@ fn build(
         group.wiring.push([&ins[0], &ins[1]], [&outs[0], &outs[1]]);
         group.members.push(c);
         w.batches[g as usize].push(comp.behaviour);
+        wired.push(Wired {
+            ins,
+            outs,
+            constants,
+        });
     }
     let shared = Shared {
         slots,
@@ -618,130 +775,5 @@ fn build(
         halt: AtomicU64::new(NEVER),
         faults: Faults::default(),
     };
-    (pool, shared, row)
-}
-
-/// The phase in which each clocked component ticks: the first in which its
-/// inputs are final (after the levels of the combinational outputs it
-/// reads) and its own evaluation is done. `usize::MAX` if it has no clock.
-fn tick_phases(circuit: &Circuit, level_of: &[usize]) -> Vec<usize> {
-    circuit
-        .components
-        .iter()
-        .enumerate()
-        .map(|(c, comp)| {
-            if !comp.interface.is_clocked() {
-                return usize::MAX;
-            }
-            let own = level_of[c].wrapping_add(1); // 0 when not evaluated
-            comp.inputs
-                .iter()
-                .filter_map(|src| match *src {
-                    Source::Driver(d) if !circuit.is_registered(d.component, d.port) => {
-                        Some(level_of[d.component] + 1)
-                    }
-                    _ => None,
-                })
-                .fold(own, usize::max)
-        })
-        .collect()
-}
-
-/// Assign components to workers: each component belongs to the first phase
-/// it works in (its level, or else its tick phase); the components of a
-/// phase are cut, in index order, into contiguous blocks of about equal
-/// cost (a component costs one, plus one per eight inputs: a wide gate
-/// costs more than a counter), so neighbours stay together.
-fn owners(
-    circuit: &Circuit,
-    level_of: &[usize],
-    tick_phase: &[usize],
-    workers: usize,
-) -> Vec<usize> {
-    let n = circuit.components.len();
-    let first_phase = |c: usize| level_of[c].min(tick_phase[c]);
-    let cost = |c: usize| 8 + circuit.components[c].inputs.len();
-    let mut by_phase: HashMap<usize, Vec<usize>> = HashMap::new();
-    for c in 0..n {
-        by_phase.entry(first_phase(c)).or_default().push(c);
-    }
-    let mut owner = vec![0usize; n];
-    for comps in by_phase.values() {
-        let total: usize = comps.iter().map(|&c| cost(c)).sum();
-        let mut before = 0;
-        for &c in comps {
-            // The worker whose share holds the middle of this component's cost.
-            let middle = before + cost(c) / 2;
-            owner[c] = (middle * workers / total.max(1)).min(workers - 1);
-            before += cost(c);
-        }
-    }
-    owner
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{netlist, Registry};
-
-    fn circuit(text: &str) -> Circuit {
-        netlist::load_str(text, "t.ron", Some("t"), &Registry::standard(), 0).unwrap()
-    }
-
-    #[test]
-    fn clocked_components_tick_as_soon_as_their_inputs_are_final() {
-        // src (registered) -> f (level 0) -> g (level 1) -> r; q reads src;
-        // m is a RAM: combinational read at level 0, so it ticks after that.
-        let c = circuit(
-            r#"Circuit(cycles: 1, components: {
-                "src": Component(model: "counter", params: {"width": 8}),
-                "f": Component(model: "not", params: {"width": 8}),
-                "g": Component(model: "not", params: {"width": 8}),
-                "r": Component(model: "register", params: {"width": 8}),
-                "q": Component(model: "register", params: {"width": 8}),
-                "m": Component(model: "ram", params: {"width": 8}),
-            }, nets: {
-                "src.q": ["f.a", "q.d", "m.addr", "m.wdata"], "f.y": ["g.a"], "g.y": ["r.d"],
-            })"#,
-        );
-        let mut level_of = vec![usize::MAX; c.components.len()];
-        for (l, level) in c.levels.iter().enumerate() {
-            for &k in level {
-                level_of[k] = l;
-            }
-        }
-        let phase = tick_phases(&c, &level_of);
-        let of = |name: &str| phase[c.components.iter().position(|k| k.path == name).unwrap()];
-        assert_eq!(
-            ["src", "q", "m", "r", "f"].map(of),
-            [0, 0, 1, 2, usize::MAX],
-            "levels {:?}",
-            c.levels
-        );
-    }
-
-    #[test]
-    fn phases_are_cut_into_blocks_of_equal_cost() {
-        // 6 LFSRs (one input each) and a 6-input XOR, all working in phase 0.
-        let c = circuit(
-            r#"Circuit(cycles: 1, components: {
-                "l": Component(model: "lfsr", count: 6, params: {"width": 8}),
-                "x": Component(model: "xor", params: {"width": 8, "n": 6}),
-            }, nets: {"l[i].q": ["x.in[i]"]})"#,
-        );
-        let level_of: Vec<usize> = (0..c.components.len())
-            .map(|k| {
-                if c.levels.iter().flatten().any(|&j| j == k) {
-                    0
-                } else {
-                    usize::MAX
-                }
-            })
-            .collect();
-        let owner = owners(&c, &level_of, &tick_phases(&c, &level_of), 2);
-        let count = |w: usize| owner.iter().filter(|&&o| o == w).count();
-        // Costs 9 each for the LFSRs, 14 for the XOR: 68 in all, so the
-        // worker with the XOR gets fewer LFSRs.
-        assert_eq!((count(0), count(1)), (4, 3), "{owner:?}");
-    }
+    (pool, shared, row, wired)
 }

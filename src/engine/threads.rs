@@ -269,6 +269,8 @@ pub(super) fn run(
         threads: n,
         fault: faults,
         trace: finish_trace(tracer),
+        compiled: None,
+        note: None,
     })
 }
 

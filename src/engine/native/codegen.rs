@@ -1,0 +1,375 @@
+//! Units to Cranelift IR: the only file that builds CLIF. One function runs
+//! the units of one phase and kind of one worker, for one cycle parity:
+//!
+//! ```text
+//! extern "C" fn(slots: *mut u64) -> u64   // 0, or 1 + the component that failed
+//! ```
+//!
+//! The arena and the tables are addressed through constants (their
+//! addresses do not change during a run). A looped unit is a loop over its
+//! members with the member index `k` as a block parameter; a member's
+//! per-member quantities come from its [`Column`]s. Every instruction has
+//! the total semantics of [`crate::lower`]: divisions by 0, shifts by 64
+//! or more and out-of-range array indices are handled without a trap.
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::types::{F64, I64};
+use cranelift_codegen::ir::{AbiParam, Function, InstBuilder, MemFlagsData, Signature, Value};
+use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+
+use super::plan::{Column, Unit};
+use crate::lower::{Binary, Inst, Unary};
+
+/// The signature of every generated function.
+pub(super) fn signature(call_conv: CallConv) -> Signature {
+    let mut sig = Signature::new(call_conv);
+    sig.params.push(AbiParam::new(I64));
+    sig.returns.push(AbiParam::new(I64));
+    sig
+}
+
+/// Where a unit's memory is: the arena's address, and the parities the
+/// function reads inputs from and writes outputs to.
+#[derive(Clone, Copy)]
+pub(super) struct Frame {
+    /// The address of the worker's state arena.
+    pub arena: u64,
+    /// The parity of the input slots.
+    pub read: usize,
+    /// The parity of the output slots.
+    pub write: usize,
+}
+
+/// Fill `func` (with [`signature`]) with the code of `units`.
+pub(super) fn build(
+    func: &mut Function,
+    context: &mut FunctionBuilderContext,
+    config: TargetFrontendConfig,
+    units: &[Unit],
+    frame: Frame,
+) {
+    let mut b = FunctionBuilder::new(func, context);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let slots = b.block_params(entry)[0];
+    let arena = b.ins().iconst(I64, frame.arena as i64);
+    let mut e = Emitter {
+        b,
+        slots,
+        arena,
+        frame,
+    };
+    for unit in units {
+        if unit.looped {
+            e.looped(unit);
+        } else {
+            for k in 0..unit.members {
+                e.body(unit, At::Member(k));
+            }
+        }
+    }
+    let ok = e.b.ins().iconst(I64, 0);
+    e.b.ins().return_(&[ok]);
+    e.b.seal_all_blocks();
+    e.b.finalize(config);
+}
+
+/// Which member the code being emitted is for.
+#[derive(Clone, Copy)]
+enum At {
+    /// A member known when the code is generated.
+    Member(usize),
+    /// The member of the loop iteration, this value.
+    Loop(Value),
+}
+
+struct Emitter<'a> {
+    b: FunctionBuilder<'a>,
+    slots: Value,
+    arena: Value,
+    frame: Frame,
+}
+
+/// Loads and stores of the simulation's own memory: aligned, never trapping.
+fn flags() -> MemFlagsData {
+    MemFlagsData::trusted()
+}
+
+impl Emitter<'_> {
+    fn iconst(&mut self, v: u64) -> Value {
+        self.b.ins().iconst(I64, v as i64)
+    }
+
+    /// A loop over the members of `unit`.
+    fn looped(&mut self, unit: &Unit) {
+        let header = self.b.create_block();
+        let k = self.b.append_block_param(header, I64);
+        let zero = self.iconst(0);
+        self.b.ins().jump(header, &[zero.into()]);
+        self.b.switch_to_block(header);
+        self.body(unit, At::Loop(k));
+        let next = self.b.ins().iadd_imm_s(k, 1);
+        let more = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::UnsignedLessThan, next, unit.members as i64);
+        let done = self.b.create_block();
+        self.b.ins().brif(more, header, &[next.into()], done, &[]);
+        self.b.switch_to_block(done);
+    }
+
+    /// The value of `column` for the member `at`.
+    fn column(&mut self, column: &Column, at: At) -> Value {
+        match (column, at) {
+            (c, At::Member(k)) => self.iconst(c.at(k)),
+            (Column::Same(v), At::Loop(_)) => self.iconst(*v),
+            (Column::Affine { first, step }, At::Loop(k)) => {
+                let scaled = self.b.ins().imul_imm_s(k, *step as i64);
+                self.b.ins().iadd_imm_s(scaled, *first as i64)
+            }
+            (Column::Table(t), At::Loop(k)) => {
+                let table = self.iconst(t.as_ptr() as u64);
+                let offset = self.b.ins().ishl_imm_s(k, 3);
+                let at = self.b.ins().iadd(table, offset);
+                self.b.ins().load(I64, flags(), at, 0)
+            }
+        }
+    }
+
+    /// The address of the slot that `column` gives for `at`, as a base and
+    /// a constant offset.
+    fn slot(&mut self, column: &Column, at: At) -> (Value, i32) {
+        match (column, at) {
+            (c, At::Member(k)) => self.word(self.slots, c.at(k)),
+            (Column::Same(v), At::Loop(_)) => self.word(self.slots, *v),
+            (Column::Affine { first, step }, At::Loop(k)) => {
+                let scaled = self.b.ins().imul_imm_s(k, step.wrapping_mul(8) as i64);
+                let base = self.b.ins().iadd(self.slots, scaled);
+                self.word(base, *first)
+            }
+            (Column::Table(_), At::Loop(_)) => {
+                let index = self.column(column, at);
+                let offset = self.b.ins().ishl_imm_s(index, 3);
+                (self.b.ins().iadd(self.slots, offset), 0)
+            }
+        }
+    }
+
+    /// Word `index` after `base`, with the offset as an immediate where it fits.
+    fn word(&mut self, base: Value, index: u64) -> (Value, i32) {
+        match i32::try_from(index.wrapping_mul(8)) {
+            Ok(offset) if index < (1 << 28) => (base, offset),
+            _ => {
+                let offset = self.iconst(index.wrapping_mul(8));
+                (self.b.ins().iadd(base, offset), 0)
+            }
+        }
+    }
+
+    /// The address of arena word `first + k` (state word `first` of member `k`).
+    fn state(&mut self, first: u64, at: At) -> (Value, i32) {
+        match at {
+            At::Member(k) => self.word(self.arena, first + k as u64),
+            At::Loop(k) => {
+                let offset = self.b.ins().ishl_imm_s(k, 3);
+                let base = self.b.ins().iadd(self.arena, offset);
+                self.word(base, first)
+            }
+        }
+    }
+
+    /// The address of element `index` of an array (made safe: out of range,
+    /// the scratch element), and whether `index` is in range.
+    fn element(&mut self, (first, len): (u64, u64), index: Value, at: At) -> (Value, Value) {
+        let inside = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::UnsignedLessThan, index, len as i64);
+        let scratch = self.iconst(len);
+        let index = self.b.ins().select(inside, index, scratch);
+        let start = match at {
+            At::Member(k) => self.iconst(first + k as u64 * (len + 1)),
+            At::Loop(k) => {
+                let scaled = self.b.ins().imul_imm_s(k, (len + 1) as i64);
+                self.b.ins().iadd_imm_s(scaled, first as i64)
+            }
+        };
+        let word = self.b.ins().iadd(start, index);
+        let offset = self.b.ins().ishl_imm_s(word, 3);
+        (self.b.ins().iadd(self.arena, offset), inside)
+    }
+
+    fn load(&mut self, (base, offset): (Value, i32)) -> Value {
+        self.b.ins().load(I64, flags(), base, offset)
+    }
+
+    fn store(&mut self, v: Value, (base, offset): (Value, i32)) {
+        self.b.ins().store(flags(), v, base, offset);
+    }
+
+    /// A comparison's result as 0 or 1.
+    fn compare(&mut self, cc: IntCC, x: Value, y: Value) -> Value {
+        let c = self.b.ins().icmp(cc, x, y);
+        self.b.ins().uextend(I64, c)
+    }
+
+    /// `op` on doubles held as bits.
+    fn float(&mut self, op: Binary, x: Value, y: Value) -> Value {
+        let x = self.b.ins().bitcast(F64, MemFlagsData::new(), x);
+        let y = self.b.ins().bitcast(F64, MemFlagsData::new(), y);
+        let r = match op {
+            Binary::FAdd => self.b.ins().fadd(x, y),
+            Binary::FSub => self.b.ins().fsub(x, y),
+            _ => self.b.ins().fmul(x, y),
+        };
+        self.b.ins().bitcast(I64, MemFlagsData::new(), r)
+    }
+
+    /// `x / y` or `x % y`, 0 when `y` is 0.
+    fn divide(&mut self, rem: bool, x: Value, y: Value) -> Value {
+        let by_zero = self.b.ins().icmp_imm_s(IntCC::Equal, y, 0);
+        let one = self.iconst(1);
+        let safe = self.b.ins().select(by_zero, one, y);
+        let r = if rem {
+            self.b.ins().urem(x, safe)
+        } else {
+            self.b.ins().udiv(x, safe)
+        };
+        let zero = self.iconst(0);
+        self.b.ins().select(by_zero, zero, r)
+    }
+
+    /// `x << y` or `x >> y`, 0 when `y` is 64 or more.
+    fn shift(&mut self, left: bool, x: Value, y: Value) -> Value {
+        let r = if left {
+            self.b.ins().ishl(x, y)
+        } else {
+            self.b.ins().ushr(x, y)
+        };
+        let out = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, y, 64);
+        let zero = self.iconst(0);
+        self.b.ins().select(out, zero, r)
+    }
+
+    fn unary(&mut self, op: Unary, x: Value) -> Value {
+        let ins = self.b.ins();
+        match op {
+            Unary::Not => ins.bnot(x),
+            Unary::Neg => ins.ineg(x),
+            Unary::IsZero => {
+                let zero = ins.icmp_imm_s(IntCC::Equal, x, 0);
+                self.b.ins().uextend(I64, zero)
+            }
+            Unary::Popcount => ins.popcnt(x),
+            Unary::Clz => ins.clz(x),
+            Unary::Ctz => ins.ctz(x),
+        }
+    }
+
+    fn binary(&mut self, op: Binary, x: Value, y: Value) -> Value {
+        use Binary::*;
+        match op {
+            Add => self.b.ins().iadd(x, y),
+            Sub => self.b.ins().isub(x, y),
+            Mul => self.b.ins().imul(x, y),
+            MulHigh => self.b.ins().umulhi(x, y),
+            Div => self.divide(false, x, y),
+            Rem => self.divide(true, x, y),
+            And => self.b.ins().band(x, y),
+            Or => self.b.ins().bor(x, y),
+            Xor => self.b.ins().bxor(x, y),
+            Shl => self.shift(true, x, y),
+            Shr => self.shift(false, x, y),
+            Rotl => self.b.ins().rotl(x, y),
+            Eq => self.compare(IntCC::Equal, x, y),
+            Ne => self.compare(IntCC::NotEqual, x, y),
+            Lt => self.compare(IntCC::UnsignedLessThan, x, y),
+            Le => self.compare(IntCC::UnsignedLessThanOrEqual, x, y),
+            Gt => self.compare(IntCC::UnsignedGreaterThan, x, y),
+            Ge => self.compare(IntCC::UnsignedGreaterThanOrEqual, x, y),
+            FAdd | FSub | FMul => self.float(op, x, y),
+        }
+    }
+
+    /// The code of `unit`'s body for the member `at`.
+    fn body(&mut self, unit: &Unit, at: At) {
+        let (read, write) = (self.frame.read, self.frame.write);
+        let insts = unit.body.insts();
+        let mut values: Vec<Option<Value>> = vec![None; insts.len()];
+        let mut constant = 0;
+        for (j, inst) in insts.iter().enumerate() {
+            let is_const = matches!(inst, Inst::Const(_));
+            if is_const {
+                constant += 1;
+            }
+            if !unit.live[j] {
+                continue;
+            }
+            let v = |x: crate::lower::Val| {
+                values[x.0 as usize].expect("a verified body reads computed values")
+            };
+            let result = match *inst {
+                Inst::Const(_) => Some(self.column(&unit.consts[constant - 1], at)),
+                Inst::Input(i) => {
+                    let at = self.slot(&unit.ins[read][i as usize], at);
+                    Some(self.load(at))
+                }
+                Inst::Output(o) => {
+                    let at = self.slot(&unit.outs[write][o as usize], at);
+                    Some(self.load(at))
+                }
+                Inst::SetOutput(o, x) => {
+                    let mask = unit.masks[o as usize];
+                    let value = if mask == u64::MAX {
+                        v(x)
+                    } else {
+                        self.b.ins().band_imm_s(v(x), mask as i64)
+                    };
+                    let at = self.slot(&unit.outs[write][o as usize], at);
+                    self.store(value, at);
+                    None
+                }
+                Inst::Load(s) => {
+                    let at = self.state(unit.state[s.0 as usize], at);
+                    Some(self.load(at))
+                }
+                Inst::Store(s, x) => {
+                    let at = self.state(unit.state[s.0 as usize], at);
+                    self.store(v(x), at);
+                    None
+                }
+                Inst::LoadAt(a, i) => {
+                    let (address, inside) = self.element(unit.arrays[a.0 as usize], v(i), at);
+                    let word = self.load((address, 0));
+                    let zero = self.iconst(0);
+                    Some(self.b.ins().select(inside, word, zero))
+                }
+                Inst::StoreAt(a, i, x) => {
+                    let (address, _) = self.element(unit.arrays[a.0 as usize], v(i), at);
+                    self.store(v(x), (address, 0));
+                    None
+                }
+                Inst::Unary(op, x) => Some(self.unary(op, v(x))),
+                Inst::Binary(op, x, y) => Some(self.binary(op, v(x), v(y))),
+                Inst::Select(c, x, y) => Some(self.b.ins().select(v(c), v(x), v(y))),
+                Inst::FailIf(c) => {
+                    let failed = self.b.create_block();
+                    let fine = self.b.create_block();
+                    self.b.ins().brif(v(c), failed, &[], fine, &[]);
+                    self.b.switch_to_block(failed);
+                    let component = self.column(&unit.components, at);
+                    let status = self.b.ins().iadd_imm_s(component, 1);
+                    self.b.ins().return_(&[status]);
+                    self.b.switch_to_block(fine);
+                    None
+                }
+            };
+            values[j] = result;
+        }
+    }
+}

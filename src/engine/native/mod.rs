@@ -1,0 +1,163 @@
+//! The compiled engine's code: lowered components (see [`crate::lower`])
+//! become native functions when the circuit loads, one per worker, phase,
+//! kind (evaluation or clock edge) and cycle parity. The partitioned engine
+//! calls them where it would call the components' batches; components that
+//! do not lower stay batches, called by the engine between the native
+//! functions, so generated code never calls Rust and nothing unwinds
+//! through it.
+//!
+//! The pipeline: [`plan`] groups components into units and lays out their
+//! state; [`codegen`] builds each function's Cranelift IR; [`jit`] compiles
+//! and links them, and holds every `unsafe` of this module.
+
+#[cfg(feature = "jit")]
+mod codegen;
+#[cfg(feature = "jit")]
+mod jit;
+pub(crate) mod plan;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+#[cfg(feature = "jit")]
+pub(crate) use jit::Code;
+pub(crate) use plan::{Kind, Lowered};
+
+use crate::model::{Io, Slot};
+use plan::{FailureSite, Unit};
+
+/// One worker's compiled code, with the memory it addresses.
+pub(crate) struct WorkerCode {
+    /// Per phase, for evaluations and for clock edges, the code for each
+    /// parity read (none where no lowered component works).
+    pub steps: Vec<[Option<[Code; 2]>; 2]>,
+    /// How to report each check that can fail.
+    failures: HashMap<usize, FailureSite>,
+    /// The code's state: read and written only by the code (see [`jit`]).
+    _arena: Vec<u64>,
+    /// The units, whose tables the code reads.
+    _units: Vec<((usize, Kind), Vec<Unit>)>,
+}
+
+impl WorkerCode {
+    /// The message of `component`'s failed check in the cycle reading
+    /// parity `read` of `slots`.
+    pub fn failure(&self, component: usize, slots: &[Slot], read: usize) -> String {
+        match self.failures.get(&component) {
+            Some(site) => {
+                let io = Io::new(slots, &site.ins[read], &[], &[]);
+                (site.text)(&io)
+            }
+            None => "a compiled check failed".to_string(),
+        }
+    }
+}
+
+/// The compiled code of a whole run. Dropping it frees the code, so it must
+/// outlive every call (the engine keeps it for the run).
+pub(crate) struct Native {
+    /// Per worker.
+    pub workers: Vec<WorkerCode>,
+    /// Components lowered and compiled.
+    pub lowered: usize,
+    /// Time spent planning and generating code.
+    pub compile_time: Duration,
+    // Declared last: dropped after the memory above is no longer used.
+    #[cfg(feature = "jit")]
+    _jit: jit::Jit,
+}
+
+/// Compiled code; without the `jit` feature there is none.
+#[cfg(not(feature = "jit"))]
+#[derive(Clone, Copy)]
+pub(crate) enum Code {}
+
+#[cfg(not(feature = "jit"))]
+impl Code {
+    /// Never called: no value exists.
+    ///
+    /// # Safety
+    /// Trivially safe: there is no code to run.
+    pub unsafe fn call(self, _slots: *mut u64) -> u64 {
+        match self {}
+    }
+}
+
+impl Native {
+    /// Compile each worker's lowered components: `lowered[w]` for worker
+    /// `w`, whose schedule has `phases` phases, over `slots` slots. Shapes
+    /// are grouped into loops unless `one_by_one`. Why not, if this machine
+    /// cannot generate code.
+    #[cfg(not(feature = "jit"))]
+    pub fn compile(
+        _lowered: Vec<Vec<Lowered>>,
+        _phases: usize,
+        _slots: &[Slot],
+        _one_by_one: bool,
+    ) -> Result<Native, String> {
+        Err("this cspsim is built without the `jit` feature".into())
+    }
+
+    /// Compile each worker's lowered components: `lowered[w]` for worker
+    /// `w`, whose schedule has `phases` phases, over `slots` slots. Shapes
+    /// are grouped into loops unless `one_by_one`. Why not, if this machine
+    /// cannot generate code.
+    #[cfg(feature = "jit")]
+    pub fn compile(
+        lowered: Vec<Vec<Lowered>>,
+        phases: usize,
+        slots: &[Slot],
+        one_by_one: bool,
+    ) -> Result<Native, String> {
+        let started = Instant::now();
+        let mut jit = jit::Jit::new()?;
+        let count = lowered.iter().map(Vec::len).sum();
+        let mut pending = Vec::new();
+        for members in lowered {
+            let plan = plan::plan(members, slots.len(), one_by_one);
+            let mut arena = plan.arena;
+            // The arena's buffer does not move from here on (never resized).
+            let address = arena.as_mut_ptr() as u64;
+            let mut ids = Vec::new();
+            for ((phase, kind), units) in &plan.units {
+                let parities = [0, 1].map(|read| {
+                    let write = match kind {
+                        Kind::Eval => read,
+                        Kind::Tick => 1 - read,
+                    };
+                    let frame = codegen::Frame {
+                        arena: address,
+                        read,
+                        write,
+                    };
+                    jit.add(units, frame)
+                });
+                let [p0, p1] = parities;
+                ids.push((*phase, *kind, [p0?, p1?]));
+            }
+            pending.push((ids, arena, plan.units, plan.failures));
+        }
+        jit.finalize()?;
+        let workers = pending
+            .into_iter()
+            .map(|(ids, arena, units, failures)| {
+                let mut steps = vec![[None, None]; phases];
+                for (phase, kind, [p0, p1]) in ids {
+                    steps[phase][kind as usize] = Some([jit.code(p0), jit.code(p1)]);
+                }
+                WorkerCode {
+                    steps,
+                    failures,
+                    _arena: arena,
+                    _units: units,
+                }
+            })
+            .collect();
+        Ok(Native {
+            workers,
+            lowered: count,
+            compile_time: started.elapsed(),
+            _jit: jit,
+        })
+    }
+}

@@ -1,0 +1,432 @@
+//! From lowered components to units of code: which components share one
+//! loop, where their state lives, and how each per-member quantity (a slot,
+//! a constant, a component index) is found for member `k`. This is the ABI
+//! between the engine's slot layout, the state arena and the generated
+//! code; it knows no Cranelift and no model.
+//!
+//! Components whose bodies differ only in constants (an array of one
+//! model, `${…}` parameters aside) form one *shape group*. A group of
+//! [`LOOP_MIN`] or more members runs as one loop over the members; a smaller
+//! one is emitted member by member, every address an immediate. Per member,
+//! a quantity is a [`Column`]: the same for all, an affine function of `k`,
+//! or a table. A group's state is struct-of-arrays in its worker's arena:
+//! state word `j` of member `k` at word `state[j] + k`; array `a` of member
+//! `k` at `arrays[a].0 + k * (len + 1)`, the extra word a scratch element
+//! that out-of-range stores write (and loads never return).
+
+use std::collections::HashMap;
+
+use crate::lower::{Body, FailureText, Inst, Lowering};
+
+/// Members below this many are emitted one by one (no loop).
+pub(crate) const LOOP_MIN: usize = 16;
+
+/// A component ready to be compiled: its lowering and its wiring.
+pub(crate) struct Lowered {
+    /// Its index in the circuit.
+    pub component: usize,
+    /// What it computes.
+    pub lowering: Lowering,
+    /// The slot of each input, per parity read.
+    pub ins: [Vec<u32>; 2],
+    /// The slot of each output, per parity written.
+    pub outs: [Vec<u32>; 2],
+    /// Each output's mask.
+    pub masks: Vec<u64>,
+    /// For each input, its value if nothing drives it (it never changes).
+    pub constants: Vec<Option<u64>>,
+    /// The phase of its evaluation and of its tick (`usize::MAX`: none).
+    pub phases: (usize, usize),
+}
+
+impl Lowered {
+    /// The body of `kind`.
+    fn body(&self, kind: Kind) -> &Body {
+        match kind {
+            Kind::Eval => &self.lowering.eval,
+            Kind::Tick => &self.lowering.tick,
+        }
+    }
+}
+
+/// A per-member quantity of a unit, for member `k`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Column {
+    /// The same for every member.
+    Same(u64),
+    /// `first + k * step`, wrapping.
+    Affine {
+        /// Member 0's value.
+        first: u64,
+        /// The difference between neighbours.
+        step: u64,
+    },
+    /// Anything else: one value per member.
+    Table(Box<[u64]>),
+}
+
+impl Column {
+    /// The column holding `values`, in its cheapest form.
+    pub fn of(values: &[u64]) -> Column {
+        match values {
+            [] => Column::Same(0),
+            [v] => Column::Same(*v),
+            [first, second, ..] => {
+                let step = second.wrapping_sub(*first);
+                let affine = values
+                    .iter()
+                    .enumerate()
+                    .all(|(k, &v)| v == first.wrapping_add(step.wrapping_mul(k as u64)));
+                match (affine, step) {
+                    (true, 0) => Column::Same(*first),
+                    (true, step) => Column::Affine {
+                        first: *first,
+                        step,
+                    },
+                    (false, _) => Column::Table(values.into()),
+                }
+            }
+        }
+    }
+
+    /// Member `k`'s value.
+    pub fn at(&self, k: usize) -> u64 {
+        match self {
+            Column::Same(v) => *v,
+            Column::Affine { first, step } => first.wrapping_add(step.wrapping_mul(k as u64)),
+            Column::Table(t) => t[k],
+        }
+    }
+
+    /// The largest value over `members` members.
+    fn max(&self, members: usize) -> u64 {
+        (0..members).map(|k| self.at(k)).max().unwrap_or(0)
+    }
+}
+
+/// Evaluation or clock edge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Kind {
+    /// [`Lowering::eval`].
+    Eval,
+    /// [`Lowering::tick`].
+    Tick,
+}
+
+/// One body over the members of a shape group: what the code generator
+/// turns into a loop, or into straight-line code per member.
+pub(crate) struct Unit {
+    /// The instructions (constants as placeholders: see `consts`).
+    pub body: Body,
+    /// Which instructions matter: those with an effect and what they read.
+    pub live: Vec<bool>,
+    /// How many members.
+    pub members: usize,
+    /// One loop over the members, or each member's code in turn.
+    pub looped: bool,
+    /// The value of each constant of `body`, in order.
+    pub consts: Vec<Column>,
+    /// The slot of input `i`, per parity read: `ins[parity][i]`.
+    pub ins: [Vec<Column>; 2],
+    /// The slot of output `o`, per parity: `outs[parity][o]`.
+    pub outs: [Vec<Column>; 2],
+    /// Each output's mask.
+    pub masks: Vec<u64>,
+    /// Arena word of state word `j` of member 0 (member `k`: `+ k`).
+    pub state: Vec<u64>,
+    /// Arena word of element 0 of each array of member 0, and its length
+    /// (member `k`'s: `+ k * (len + 1)`).
+    pub arrays: Vec<(u64, u64)>,
+    /// Each member's component index.
+    pub components: Column,
+}
+
+/// What a lowered check needs to say why it failed.
+pub(crate) struct FailureSite {
+    /// Makes the message from the component's inputs.
+    pub text: FailureText,
+    /// The component's input slots, per parity read.
+    pub ins: [Vec<u32>; 2],
+}
+
+/// Everything one worker's compiled code needs.
+pub(crate) struct Plan {
+    /// The state arena's initial contents.
+    pub arena: Vec<u64>,
+    /// The units of each phase and kind, in a fixed order.
+    pub units: Vec<((usize, Kind), Vec<Unit>)>,
+    /// How to report a failed check, by component.
+    pub failures: HashMap<usize, FailureSite>,
+}
+
+/// A lowered component's body with its undriven inputs as constants, which
+/// the code generator then folds (an unconnected enable disappears).
+fn with_constant_inputs(body: &Body, constants: &[Option<u64>]) -> Body {
+    let mut out = Body::new();
+    for inst in body.insts() {
+        let inst = match *inst {
+            Inst::Input(i) => match constants.get(i as usize).copied().flatten() {
+                Some(v) => Inst::Const(v),
+                None => Inst::Input(i),
+            },
+            other => other,
+        };
+        out.push(inst);
+    }
+    out
+}
+
+/// Which instructions of `body` matter: those with an effect, and
+/// (backwards) every value they read.
+pub(crate) fn live(body: &Body) -> Vec<bool> {
+    let insts = body.insts();
+    let mut live = vec![false; insts.len()];
+    for (k, inst) in insts.iter().enumerate().rev() {
+        if !inst.has_value() {
+            live[k] = true;
+        }
+        if live[k] {
+            for v in inst.operands() {
+                live[v.0 as usize] = true;
+            }
+        }
+    }
+    live
+}
+
+/// What members of one shape group have in common.
+#[derive(PartialEq, Eq, Hash)]
+struct ShapeKey {
+    eval: Body,
+    tick: Body,
+    state: usize,
+    arrays: Vec<usize>,
+    masks: Vec<u64>,
+    inputs: usize,
+    phases: (usize, usize),
+    /// The component, when every component is a unit of its own.
+    single: Option<usize>,
+}
+
+/// Group `lowered` (one worker's components, in index order) into units
+/// (each component its own, if `one_by_one`) and lay out their state.
+/// Every slot index must be below `slots`.
+pub(crate) fn plan(lowered: Vec<Lowered>, slots: usize, one_by_one: bool) -> Plan {
+    let mut groups: Vec<Vec<Lowered>> = Vec::new();
+    let mut index: HashMap<ShapeKey, usize> = HashMap::new();
+    for mut member in lowered {
+        let constants = &member.constants;
+        member.lowering.eval = with_constant_inputs(&member.lowering.eval, constants);
+        member.lowering.tick = with_constant_inputs(&member.lowering.tick, constants);
+        let l = &member.lowering;
+        let key = ShapeKey {
+            eval: l.eval.shape(),
+            tick: l.tick.shape(),
+            state: l.state.len(),
+            arrays: l.arrays.iter().map(Vec::len).collect(),
+            masks: member.masks.clone(),
+            inputs: member.ins[0].len(),
+            phases: member.phases,
+            single: one_by_one.then_some(member.component),
+        };
+        let g = *index.entry(key).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[g].push(member);
+    }
+    let mut arena = Vec::new();
+    let mut units: HashMap<(usize, Kind), Vec<Unit>> = HashMap::new();
+    let mut failures = HashMap::new();
+    for group in groups {
+        let (state, arrays) = lay_out(&group, &mut arena);
+        let (eval_phase, tick_phase) = group[0].phases;
+        for (kind, phase) in [(Kind::Eval, eval_phase), (Kind::Tick, tick_phase)] {
+            if phase == usize::MAX || group[0].body(kind).is_empty() {
+                continue;
+            }
+            let unit = unit(&group, kind, (&state, &arrays), slots);
+            units.entry((phase, kind)).or_default().push(unit);
+        }
+        for m in &group {
+            if let Some(text) = &m.lowering.failure {
+                failures.insert(
+                    m.component,
+                    FailureSite {
+                        text: text.clone(),
+                        ins: m.ins.clone(),
+                    },
+                );
+            }
+        }
+    }
+    let mut units: Vec<_> = units.into_iter().collect();
+    units.sort_by_key(|(at, _)| *at);
+    Plan {
+        arena,
+        units,
+        failures,
+    }
+}
+
+/// Place a group's state and arrays in `arena`, struct-of-arrays, with
+/// their initial values; the offsets of member 0's.
+fn lay_out(group: &[Lowered], arena: &mut Vec<u64>) -> (Vec<u64>, Vec<(u64, u64)>) {
+    let first = &group[0].lowering;
+    let state = (0..first.state.len())
+        .map(|j| {
+            let at = arena.len() as u64;
+            arena.extend(group.iter().map(|m| m.lowering.state[j]));
+            at
+        })
+        .collect();
+    let arrays = (0..first.arrays.len())
+        .map(|a| {
+            let at = arena.len() as u64;
+            let len = first.arrays[a].len() as u64;
+            for m in group {
+                arena.extend_from_slice(&m.lowering.arrays[a]);
+                arena.push(0); // the scratch element
+            }
+            (at, len)
+        })
+        .collect();
+    (state, arrays)
+}
+
+/// The unit running `body` of every member of `group`.
+fn unit(
+    group: &[Lowered],
+    kind: Kind,
+    (state, arrays): (&[u64], &[(u64, u64)]),
+    slots: usize,
+) -> Unit {
+    let members = group.len();
+    let column = |f: &dyn Fn(&Lowered) -> u64| {
+        let values: Vec<u64> = group.iter().map(f).collect();
+        Column::of(&values)
+    };
+    let constants: Vec<Vec<u64>> = group
+        .iter()
+        .map(|m| m.body(kind).constants().collect())
+        .collect();
+    let consts = (0..constants[0].len())
+        .map(|c| Column::of(&constants.iter().map(|of| of[c]).collect::<Vec<_>>()))
+        .collect();
+    let ports = |lists: &dyn Fn(&Lowered) -> &[Vec<u32>; 2]| -> [Vec<Column>; 2] {
+        [0, 1].map(|p| {
+            (0..lists(&group[0])[p].len())
+                .map(|i| {
+                    let c = column(&|m: &Lowered| u64::from(lists(m)[p][i]));
+                    assert!(c.max(members) < slots as u64, "a slot out of range");
+                    c
+                })
+                .collect()
+        })
+    };
+    let looped = members >= LOOP_MIN;
+    let shared = if looped {
+        group[0].body(kind).shape()
+    } else {
+        group[0].body(kind).clone()
+    };
+    Unit {
+        live: live(&shared),
+        body: shared,
+        members,
+        looped,
+        consts,
+        ins: ports(&|m: &Lowered| &m.ins),
+        outs: ports(&|m: &Lowered| &m.outs),
+        masks: group[0].masks.clone(),
+        state: state.to_vec(),
+        arrays: arrays.to_vec(),
+        components: column(&|m: &Lowered| m.component as u64),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lower::Binary;
+
+    #[test]
+    fn columns_take_their_cheapest_form() {
+        assert_eq!(Column::of(&[4, 4, 4]), Column::Same(4));
+        assert_eq!(Column::of(&[3, 5, 7]), Column::Affine { first: 3, step: 2 });
+        assert_eq!(
+            Column::of(&[9, 7, 5]).at(2),
+            5,
+            "a negative step wraps: {:?}",
+            Column::of(&[9, 7, 5])
+        );
+        assert_eq!(Column::of(&[1, 2, 4]), Column::Table(vec![1, 2, 4].into()));
+        assert_eq!(Column::of(&[6]), Column::Same(6));
+    }
+
+    fn adder(component: usize, k: u64, slot: u32) -> Lowered {
+        let mut l = Lowering::new();
+        let s = l.state_word(component as u64 * 10);
+        let x = l.tick.input(0);
+        let en = l.tick.input(1);
+        let y = l.tick.binary_const(Binary::Add, x, k);
+        let y = l.tick.select(en, y, x);
+        l.tick.store(s, y);
+        l.tick.set_output(0, y);
+        Lowered {
+            component,
+            lowering: l,
+            ins: [vec![slot, 100 + slot], vec![slot + 50, 100 + slot]],
+            outs: [vec![200 + slot], vec![300 + slot]],
+            masks: vec![0xff],
+            constants: vec![None, Some(1)],
+            phases: (usize::MAX, 0),
+        }
+    }
+
+    #[test]
+    fn shape_groups_share_a_unit_with_columns() {
+        let members: Vec<Lowered> = (0..20)
+            .map(|c| adder(c, 3 * c as u64 + 1, c as u32 * 2))
+            .collect();
+        let plan = plan(members, 400, false);
+        assert_eq!(plan.units.len(), 1);
+        let ((phase, kind), units) = &plan.units[0];
+        assert_eq!((*phase, *kind, units.len()), (0, Kind::Tick, 1));
+        let u = &units[0];
+        assert!(u.looped && u.members == 20);
+        // The undriven enable became the constant 1: the body's first
+        // constant; then the added constant, affine in the member.
+        assert_eq!(
+            u.consts,
+            vec![Column::Same(1), Column::Affine { first: 1, step: 3 }]
+        );
+        assert_eq!(u.ins[0][0], Column::Affine { first: 0, step: 2 });
+        assert_eq!(u.ins[1][0], Column::Affine { first: 50, step: 2 });
+        assert_eq!(
+            u.outs[1][0],
+            Column::Affine {
+                first: 300,
+                step: 2
+            }
+        );
+        assert_eq!(u.components, Column::Affine { first: 0, step: 1 });
+        // State word 0 of member k at arena word k, holding 10 k.
+        assert_eq!(u.state, vec![0]);
+        assert_eq!(plan.arena[7], 70);
+    }
+
+    #[test]
+    fn small_groups_keep_their_own_bodies_and_effects_decide_liveness() {
+        let plan = plan(vec![adder(0, 5, 0), adder(1, 6, 2)], 400, false);
+        let u = &plan.units[0].1[0];
+        assert!(!u.looped);
+        assert_eq!(u.body.constants().collect::<Vec<_>>(), vec![1, 5]);
+        let mut b = Body::new();
+        let dead = b.input(0);
+        let x = b.input(1);
+        let _unused = b.binary(Binary::Add, dead, x);
+        b.set_output(0, x);
+        assert_eq!(live(&b), vec![false, true, false, true]);
+    }
+}
