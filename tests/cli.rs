@@ -45,8 +45,9 @@ fn run_writes_a_vcd_and_a_summary_line() {
         stdout.starts_with("counter_compare: 40 cycles × 3 components in "),
         "{stdout}"
     );
+    // Every component is compiled: the run did not fall back to interpreting.
     assert!(
-        stdout.contains("cycles/s") && stdout.contains("(partitioned, 1 thread)"),
+        stdout.contains("cycles/s") && stdout.contains("(partitioned, 1 thread, 3 compiled in "),
         "{stdout}"
     );
     let w = common::parse_vcd(&std::fs::read_to_string(&vcd).unwrap(), 10);
@@ -101,7 +102,14 @@ fn run_options_change_cycles_engine_threads_and_trace() {
     ]);
     assert_eq!(out.status.code(), Some(0));
     assert!(
-        text(&out.stdout).contains("(partitioned, 2 threads)"),
+        text(&out.stdout).contains("(partitioned, 2 threads, 9 compiled in "),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = cspsim(&["run", "circuits/alu_datapath.ron", "--codegen", "interpret"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stdout).contains("(partitioned, 1 thread)"),
         "{}",
         text(&out.stdout)
     );

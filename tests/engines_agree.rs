@@ -1,18 +1,20 @@
-//! Every engine and every thread count produce the same VCD, byte for byte,
-//! on every circuit in `circuits/`.
+//! Every engine, every thread count, compiled or interpreted, produces the
+//! same VCD, byte for byte, on every circuit in `circuits/`.
 
 mod common;
 
 use common::{all_circuits, load_path, run_traced};
-use cspsim::engine::{Engine, RunOptions};
+use cspsim::engine::{Codegen, Engine, RunOptions};
 
-fn configurations() -> Vec<(Engine, Option<usize>)> {
+fn configurations() -> Vec<(Engine, Option<usize>, Codegen)> {
     vec![
-        (Engine::Partitioned, Some(1)),
-        (Engine::Partitioned, Some(2)),
-        (Engine::Partitioned, Some(3)),
-        (Engine::Partitioned, None),
-        (Engine::Threads, None),
+        (Engine::Partitioned, Some(1), Codegen::Interpret),
+        (Engine::Partitioned, Some(1), Codegen::Compiled),
+        (Engine::Partitioned, Some(2), Codegen::Compiled),
+        (Engine::Partitioned, Some(2), Codegen::Interpret),
+        (Engine::Partitioned, Some(3), Codegen::Compiled),
+        (Engine::Partitioned, None, Codegen::Compiled),
+        (Engine::Threads, None, Codegen::Compiled),
     ]
 }
 
@@ -25,11 +27,12 @@ fn every_engine_and_thread_count_writes_the_same_vcd() {
         // Thousands of OS threads per cycle are slow in a debug build: large
         // circuits are compared over fewer cycles.
         let cycles = (load_path(&path).components.len() > 1000).then_some(40);
-        for (engine, threads) in configurations() {
+        for (engine, threads, codegen) in configurations() {
             let options = RunOptions {
                 engine,
                 threads,
                 cycles,
+                codegen,
                 ..RunOptions::default()
             };
             let (result, vcd) = run_traced(load_path(&path), &options);
@@ -44,7 +47,7 @@ fn every_engine_and_thread_count_writes_the_same_vcd() {
                 None => reference = Some(vcd),
                 Some(r) => assert!(
                     *r == vcd,
-                    "{}: {engine} with {threads:?} threads differs from the partitioned engine with 1",
+                    "{}: {engine} with {threads:?} threads, {codegen}, differs from the interpreted partitioned engine with 1",
                     path.display()
                 ),
             }
@@ -56,11 +59,12 @@ fn every_engine_and_thread_count_writes_the_same_vcd() {
 fn engines_agree_over_many_cycles_with_everything_traced() {
     let path = common::circuits_dir().join("alu_datapath.ron");
     let mut outputs = Vec::new();
-    for (engine, threads) in configurations() {
+    for (engine, threads, codegen) in configurations() {
         let options = RunOptions {
             engine,
             threads,
             cycles: Some(5000),
+            codegen,
             ..RunOptions::default()
         };
         let (result, vcd) =

@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use common::{parse_vcd, run_traced};
-use cspsim::engine::{Engine, Phase, RunError, RunOptions};
+use cspsim::engine::{Codegen, Engine, Phase, RunError, RunOptions};
 use cspsim::{params, Interface, Io, Model, ModelInfo, ParamDecl, PortType, Registry};
 
 /// A test-only model: a counter that panics when it reaches `at`, in eval
@@ -87,14 +87,17 @@ fn circuit(at: u64, in_tick: bool) -> cspsim::Circuit {
 
 fn engines() -> Vec<RunOptions> {
     [
-        (Engine::Partitioned, 1),
-        (Engine::Partitioned, 2),
-        (Engine::Threads, 1),
+        (Engine::Partitioned, 1, Codegen::Compiled),
+        (Engine::Partitioned, 1, Codegen::Interpret),
+        (Engine::Partitioned, 2, Codegen::Compiled),
+        (Engine::Partitioned, 2, Codegen::Interpret),
+        (Engine::Threads, 1, Codegen::Compiled),
     ]
     .into_iter()
-    .map(|(engine, threads)| RunOptions {
+    .map(|(engine, threads, codegen)| RunOptions {
         engine,
         threads: Some(threads),
+        codegen,
         ..RunOptions::default()
     })
     .collect()
@@ -348,18 +351,10 @@ fn a_failing_assert_stops_every_engine_at_the_same_cycle() {
     nets: { "cnt.q": ["chk.count"] },
     cycles: 100,
 )"#;
-    for (engine, threads) in [
-        (Engine::Partitioned, 1),
-        (Engine::Partitioned, 2),
-        (Engine::Threads, 1),
-    ] {
+    for options in engines() {
+        let (engine, threads) = (options.engine, options.threads.unwrap_or(0));
         let circuit =
             cspsim::netlist::load_str(text, "assert.ron", None, &Registry::standard(), 0).unwrap();
-        let options = RunOptions {
-            engine,
-            threads: Some(threads),
-            ..RunOptions::default()
-        };
         let (result, vcd) = run_traced(circuit, &options);
         let Err(RunError::ComponentFailed {
             path,

@@ -331,7 +331,7 @@ fn compile(
             let Some(lowerings) = lowerings else { continue };
             let checked = lowerings.iter().zip(&group.members).all(|(l, &c)| {
                 let wires = wired[c].as_ref().expect("one group per component");
-                crate::lower::verify::verify(l, wires.ins[0].len(), wires.outs[0].len()).is_ok()
+                crate::lower::verify::verify(l, wires.ins[0].len(), &wires.registered).is_ok()
             });
             if !checked {
                 debug_assert!(false, "a standard lowering fails verification");
@@ -585,6 +585,8 @@ struct Wired {
     outs: [Vec<u32>; 2],
     /// Each input's value if nothing drives it.
     constants: Vec<Option<u64>>,
+    /// Whether each output is registered.
+    registered: Vec<bool>,
 }
 
 /// Assign components to workers, lay out the slots, and hand out the
@@ -729,6 +731,12 @@ fn build(
             })
             .collect();
         let masks = comp.interface.output_masks();
+        let registered = comp
+            .interface
+            .outputs()
+            .iter()
+            .map(|o| o.timing == Timing::Registered)
+            .collect();
         let single = if one_by_one { c } else { 0 };
         let key = (
             owner[c],
@@ -764,6 +772,7 @@ fn build(
             ins,
             outs,
             constants,
+            registered,
         });
     }
     let shared = Shared {

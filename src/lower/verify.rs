@@ -18,13 +18,17 @@ pub struct VerifyError {
     pub problem: String,
 }
 
-/// Check `lowering` for a component with `inputs` inputs and `outputs` outputs:
+/// Check `lowering` for a component with `inputs` inputs and outputs that
+/// are registered where `registered` says so:
 /// - every operand names an earlier instruction that computes a value;
 /// - every port, state word and array exists;
+/// - `eval` sets combinational outputs only, and `tick` registered ones
+///   only (what the engine's schedule relies on: nobody in a phase writes
+///   what another component of the phase reads);
 /// - a body that can fail has a failure message to give.
-pub fn verify(lowering: &Lowering, inputs: usize, outputs: usize) -> Result<(), VerifyError> {
+pub fn verify(lowering: &Lowering, inputs: usize, registered: &[bool]) -> Result<(), VerifyError> {
     for (name, body) in [("eval", &lowering.eval), ("tick", &lowering.tick)] {
-        check_body(name, body, lowering, (inputs, outputs))?;
+        check_body(name, body, lowering, (inputs, registered))?;
     }
     Ok(())
 }
@@ -33,8 +37,9 @@ fn check_body(
     name: &'static str,
     body: &Body,
     lowering: &Lowering,
-    (inputs, outputs): (usize, usize),
+    (inputs, registered): (usize, &[bool]),
 ) -> Result<(), VerifyError> {
+    let outputs = registered.len();
     let insts = body.insts();
     for (index, inst) in insts.iter().enumerate() {
         let refuse = |problem: String| VerifyError {
@@ -70,6 +75,14 @@ fn check_body(
                     lowering.arrays.len()
                 ))
             }
+            Inst::SetOutput(o, _) if registered[o as usize] != (name == "tick") => Some(format!(
+                "{name} sets a {} output",
+                if name == "tick" {
+                    "combinational"
+                } else {
+                    "registered"
+                }
+            )),
             Inst::FailIf(_) if lowering.failure.is_none() => {
                 Some("a check that can fail needs a failure message (Lowering::on_failure)".into())
             }
@@ -92,16 +105,20 @@ mod tests {
         let mut l = Lowering::new();
         let x = l.eval.input(0);
         l.eval.set_output(0, x);
-        assert_eq!(verify(&l, 1, 1), Ok(()));
+        assert_eq!(verify(&l, 1, &[false]), Ok(()));
         assert_eq!(
-            verify(&l, 0, 1).unwrap_err().problem,
+            verify(&l, 0, &[false]).unwrap_err().problem,
             "the component has 0 inputs"
         );
-        assert_eq!(verify(&l, 1, 0).unwrap_err().index, 1);
+        assert_eq!(verify(&l, 1, &[]).unwrap_err().index, 1);
+        assert_eq!(
+            verify(&l, 1, &[true]).unwrap_err().problem,
+            "eval sets a registered output"
+        );
 
         let mut l = Lowering::new();
         l.tick.push(Inst::Binary(Binary::Add, Val(0), Val(0)));
-        let e = verify(&l, 0, 0).unwrap_err();
+        let e = verify(&l, 0, &[]).unwrap_err();
         assert_eq!(
             (e.body, e.problem.as_str()),
             ("tick", "reads v0, which is not computed before it")
@@ -110,7 +127,7 @@ mod tests {
         let mut l = Lowering::new();
         let s = crate::lower::StateId(0);
         l.tick.load(s);
-        assert!(verify(&l, 0, 0)
+        assert!(verify(&l, 0, &[])
             .unwrap_err()
             .problem
             .contains("0 state words"));
@@ -118,19 +135,19 @@ mod tests {
         let mut l = Lowering::new();
         let c = l.tick.constant(1);
         l.tick.fail_if(c);
-        assert!(verify(&l, 0, 0)
+        assert!(verify(&l, 0, &[])
             .unwrap_err()
             .problem
             .contains("failure message"));
         let l = l.on_failure(|_| "no".into());
-        assert_eq!(verify(&l, 0, 0), Ok(()));
+        assert_eq!(verify(&l, 0, &[]), Ok(()));
 
         let mut l = Lowering::new();
         let c = l.tick.constant(1);
         l.tick.fail_if(c);
         l.tick.push(Inst::Unary(crate::lower::Unary::Not, Val(1)));
         let l = l.on_failure(|_| "no".into());
-        assert!(verify(&l, 0, 0)
+        assert!(verify(&l, 0, &[])
             .unwrap_err()
             .problem
             .contains("computes no value"));

@@ -38,7 +38,12 @@ fn agree(model: &str, params: Vec<(String, ParamValue)>, cycles: usize) {
     let lowering = behaviour
         .lower()
         .unwrap_or_else(|| panic!("{model} {params:?} lowers"));
-    verify(&lowering, n_in, n_out).unwrap_or_else(|e| panic!("{model}: {e}"));
+    let registered: Vec<bool> = ports
+        .outputs()
+        .iter()
+        .map(|o| o.timing == Timing::Registered)
+        .collect();
+    verify(&lowering, n_in, &registered).unwrap_or_else(|e| panic!("{model}: {e}"));
     let mut state = lowering.state.clone();
     let mut arrays = lowering.arrays.clone();
     let mut outputs: Vec<u64> = (0..n_out).map(|o| io.output(o)).collect();
@@ -53,9 +58,9 @@ fn agree(model: &str, params: Vec<(String, ParamValue)>, cycles: usize) {
             .map(|p| {
                 let r = rng.next();
                 match p.ty {
-                    crate::PortType::Bits(1) if p.name == "rst" => u64::from(r % 13 == 0),
+                    crate::PortType::Bits(1) if p.name == "rst" => u64::from(r.is_multiple_of(13)),
                     crate::PortType::Bits(1) => u64::from(r % 7 < 3),
-                    ty if r % 5 == 0 => r & ty.mask() & 7,
+                    ty if r.is_multiple_of(5) => r & ty.mask() & 7,
                     ty => r & ty.mask(),
                 }
             })

@@ -97,6 +97,15 @@ fn flags() -> MemFlagsData {
     MemFlagsData::trusted()
 }
 
+/// Loads of memory that the function never writes: inputs (in a phase,
+/// nobody writes a slot that a component of the phase reads: evaluations
+/// read lower levels and the registered parity that ticks do not write)
+/// and the plan's tables. They may move to where their values are used,
+/// which keeps few values alive at once in a wide gate.
+fn unchanging() -> MemFlagsData {
+    MemFlagsData::trusted().with_readonly().with_can_move()
+}
+
 impl Emitter<'_> {
     fn iconst(&mut self, v: u64) -> Value {
         self.b.ins().iconst(I64, v as i64)
@@ -133,7 +142,7 @@ impl Emitter<'_> {
                 let table = self.iconst(t.as_ptr() as u64);
                 let offset = self.b.ins().ishl_imm_s(k, 3);
                 let at = self.b.ins().iadd(table, offset);
-                self.b.ins().load(I64, flags(), at, 0)
+                self.b.ins().load(I64, unchanging(), at, 0)
             }
         }
     }
@@ -203,6 +212,10 @@ impl Emitter<'_> {
 
     fn load(&mut self, (base, offset): (Value, i32)) -> Value {
         self.b.ins().load(I64, flags(), base, offset)
+    }
+
+    fn load_unchanging(&mut self, (base, offset): (Value, i32)) -> Value {
+        self.b.ins().load(I64, unchanging(), base, offset)
     }
 
     fn store(&mut self, v: Value, (base, offset): (Value, i32)) {
@@ -317,7 +330,7 @@ impl Emitter<'_> {
                 Inst::Const(_) => Some(self.column(&unit.consts[constant - 1], at)),
                 Inst::Input(i) => {
                     let at = self.slot(&unit.ins[read][i as usize], at);
-                    Some(self.load(at))
+                    Some(self.load_unchanging(at))
                 }
                 Inst::Output(o) => {
                     let at = self.slot(&unit.outs[write][o as usize], at);

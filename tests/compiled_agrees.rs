@@ -1,0 +1,292 @@
+//! The compiled engine computes exactly what the interpreter does: random
+//! circuits of `expr` components (every operator, widths 1 to 64, slices,
+//! `?:`, registers), arrays of them with per-member constants (so that they
+//! run as loops with columns), standard primitives, and a model that does
+//! not lower, mixed in the same phases. Compiled and interpreted traces
+//! must be byte-identical, with one worker and with two.
+
+mod common;
+
+use common::run_with_patterns;
+use cspsim::engine::{Codegen, RunOptions};
+use cspsim::{Interface, Io, Model, ModelInfo, PortType, Registry};
+
+/// A fixed random sequence.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// An interpreted-only model: y = rotate(a, 3) ^ 0x5a, combinational.
+struct Scramble;
+
+impl Model for Scramble {
+    fn reset(&mut self, _io: &Io<'_>) {}
+    fn eval(&mut self, io: &Io<'_>) {
+        io.set(0, io.get(0).rotate_left(3) ^ 0x5a);
+    }
+}
+
+fn registry() -> Registry {
+    let mut registry = Registry::standard();
+    registry.register(ModelInfo::new("scramble", "test model", |_, _| {
+        let ports = Interface::new()
+            .input("a", PortType::Bits(64))
+            .combinational("y", PortType::Bits(64));
+        Ok((ports, Box::new(Scramble) as Box<dyn Model>))
+    }));
+    registry
+}
+
+/// A random expression over `names` (each with its width), at most `depth` deep.
+fn expression(rng: &mut Rng, names: &[(String, u32)], depth: u32) -> String {
+    if depth == 0 || rng.below(4) == 0 {
+        return match rng.below(6) {
+            0 => format!("{}", rng.below(300)),
+            1 => format!("0x{:x}", rng.next() >> rng.below(64)),
+            2 if !names.is_empty() => {
+                let (name, width) = rng.pick(names);
+                let hi = rng.below(u64::from(*width)) as u32;
+                let lo = rng.below(u64::from(hi) + 1) as u32;
+                if hi == lo {
+                    format!("{name}[{hi}]")
+                } else {
+                    format!("{name}[{hi}:{lo}]")
+                }
+            }
+            _ if !names.is_empty() => rng.pick(names).0.clone(),
+            _ => "7".to_string(),
+        };
+    }
+    let sub = |rng: &mut Rng| expression(rng, names, depth - 1);
+    match rng.below(10) {
+        0 => format!("{}({})", rng.pick(&["~", "!", "-"]), sub(rng)),
+        1 => format!("({} ? {} : {})", sub(rng), sub(rng), sub(rng)),
+        2 => format!("clog2({})", sub(rng)),
+        3 => format!(
+            "({} + 0)[{}:{}]",
+            sub(rng),
+            40 + rng.below(24),
+            rng.below(40)
+        ),
+        _ => {
+            let op = rng.pick(&[
+                "+", "-", "*", "/", "%", "<<", ">>", "<", "<=", ">", ">=", "==", "!=", "&", "^",
+                "|", "&&", "||",
+            ]);
+            let right = if ["<<", ">>"].contains(op) && rng.below(3) > 0 {
+                format!("{}", rng.below(70))
+            } else {
+                sub(rng)
+            };
+            format!("({} {op} {right})", sub(rng))
+        }
+    }
+}
+
+/// A random circuit: sources, a chain of `expr`s with registers, an array
+/// of `expr`s with per-member constants, gates, a RAM, and the
+/// interpreted `scramble` between them.
+fn circuit(seed: u64) -> String {
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut components = Vec::new();
+    let mut nets = Vec::new();
+    let mut signals: Vec<(String, u32)> = Vec::new();
+    for k in 0..3 {
+        let width = 1 + rng.below(64) as u32;
+        let step = 1 + rng.below(1000) % ((1u64 << width.min(10)) - 1).max(1);
+        components.push(format!(
+            r#""src{k}": Component(model: "counter", params: {{"width": {width}, "step": {step}}})"#
+        ));
+        signals.push((format!("src{k}.q"), width));
+    }
+    components.push(r#""lf": Component(model: "lfsr", params: {"width": 32})"#.to_string());
+    signals.push(("lf.q".to_string(), 32));
+    for e in 0..5 {
+        let inputs: Vec<(String, u32)> = (0..1 + rng.below(3))
+            .map(|i| {
+                let (driver, width) = rng.pick(&signals).clone();
+                nets.push((driver, format!("e{e}.x{i}")));
+                (format!("x{i}"), width)
+            })
+            .collect();
+        let mut names = inputs.clone();
+        let declared: Vec<(String, u32)> = (0..rng.below(3))
+            .map(|r| (format!("r{r}"), 1 + rng.below(64) as u32))
+            .collect();
+        names.extend(declared.iter().cloned());
+        let registers: Vec<String> = declared
+            .iter()
+            .map(|(name, width)| format!("{name}: {width} = {}", expression(&mut rng, &names, 3)))
+            .collect();
+        let mut outputs = Vec::new();
+        for o in 0..1 + rng.below(3) {
+            let width = 1 + rng.below(64) as u32;
+            let text = expression(&mut rng, &names, 4);
+            outputs.push(format!("y{o}: {width} = {text}"));
+            names.push((format!("y{o}"), width));
+            signals.push((format!("e{e}.y{o}"), width));
+        }
+        let quote = |v: &[String]| {
+            v.iter()
+                .map(|s| format!("{s:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let decls: Vec<String> = inputs.iter().map(|(n, w)| format!("{n}: {w}")).collect();
+        components.push(format!(
+            r#""e{e}": Component(model: "expr", params: {{"inputs": [{}], "registers": [{}], "outputs": [{}]}})"#,
+            quote(&decls),
+            quote(&registers),
+            quote(&outputs)
+        ));
+        if e == 2 {
+            // The interpreted model, fed by the circuit and feeding it.
+            let (driver, width) = rng.pick(&signals).clone();
+            if width == 64 {
+                components.push(r#""scr": Component(model: "scramble")"#.to_string());
+                nets.push((driver, "scr.a".to_string()));
+                signals.push(("scr.y".to_string(), 64));
+            }
+        }
+    }
+    // An array whose members differ in constants: affine, and not.
+    let (driver, width) = rng.pick(&signals).clone();
+    let text = expression(&mut rng, &[("d".to_string(), width)], 3);
+    components.push(format!(
+        r#""arr": Component(model: "expr", count: 20, params: {{"inputs": ["d: {width}"], "registers": ["q: 32 = ({text}) + ${{i}} * ${{i}} + ${{3 * i}}"]}})"#
+    ));
+    nets.push((driver, "arr[*].d".to_string()));
+    signals.push(("arr[19].q".to_string(), 32));
+    let (a, wa) = rng.pick(&signals).clone();
+    components.push(format!(
+        r#""g": Component(model: "xor", params: {{"width": {wa}, "n": 3}})"#
+    ));
+    nets.push((a.clone(), "g.in[0]".to_string()));
+    nets.push(("arr[19].q".to_string(), "g.in[1]".to_string()));
+    nets.push((a, "g.in[2]".to_string()));
+    components.push(
+        r#""mem": Component(model: "ram", params: {"width": 16, "depth": 12, "init": [5, 6, 7]})"#
+            .to_string(),
+    );
+    nets.push(("src0.q".to_string(), "mem.addr".to_string()));
+    nets.push(("lf.q".to_string(), "mem.wdata".to_string()));
+    nets.push(("src1.q".to_string(), "mem.we".to_string()));
+    // Widths must agree: put a slice-free `expr` adapter in front of every
+    // input whose driver has another width.
+    let mut adapted = Vec::new();
+    let widths: std::collections::HashMap<String, u32> = signals.iter().cloned().collect();
+    for (k, (driver, reader)) in nets.into_iter().enumerate() {
+        let want = match reader.as_str() {
+            r if r.starts_with("scr.") => 64,
+            "mem.addr" => 4,
+            "mem.wdata" => 16,
+            "mem.we" => 1,
+            "g.in[1]" => wa,
+            r if r.starts_with("g.") => wa,
+            r if r.starts_with("arr[") => width,
+            r => {
+                let (comp, port) = r.split_once('.').unwrap();
+                let decl = components
+                    .iter()
+                    .find(|c| c.starts_with(&format!("\"{comp}\"")))
+                    .unwrap();
+                let at = decl.find(&format!("\"{port}: ")).unwrap() + port.len() + 3;
+                decl[at..].split('"').next().unwrap().parse().unwrap()
+            }
+        };
+        let have = widths[&driver];
+        if have == want {
+            adapted.push(format!("{driver:?}: [{reader:?}]"));
+        } else {
+            components.push(format!(
+                r#""fit{k}": Component(model: "expr", params: {{"inputs": ["v: {have}"], "outputs": ["y: {want} = v"]}})"#
+            ));
+            adapted.push(format!("{driver:?}: [\"fit{k}.v\"]"));
+            adapted.push(format!("\"fit{k}.y\": [{reader:?}]"));
+        }
+    }
+    // Several readers of one driver: merge them into one entry per driver.
+    let mut merged: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for entry in adapted {
+        let (driver, readers) = entry.split_once(": ").unwrap();
+        merged
+            .entry(driver.to_string())
+            .or_default()
+            .push(readers.trim_matches(|c| c == '[' || c == ']').to_string());
+    }
+    let nets: Vec<String> = merged
+        .into_iter()
+        .map(|(d, r)| format!("{d}: [{}]", r.join(", ")))
+        .collect();
+    format!(
+        "Circuit(name: \"random\", cycles: 60, components: {{\n{}\n}}, nets: {{\n{}\n}})",
+        components.join(",\n"),
+        nets.join(",\n")
+    )
+}
+
+#[test]
+fn random_circuits_compile_to_what_the_interpreter_computes() {
+    let registry = registry();
+    let mut compiled_components = 0;
+    for seed in 0..60 {
+        let text = circuit(seed);
+        let load = || {
+            cspsim::netlist::load_str(&text, "random.ron", None, &registry, 0)
+                .unwrap_or_else(|e| panic!("seed {seed}: {e}\n{text}"))
+        };
+        let mut traces = Vec::new();
+        for (threads, codegen) in [
+            (1, Codegen::Interpret),
+            (1, Codegen::Compiled),
+            (2, Codegen::Compiled),
+        ] {
+            let options = RunOptions {
+                threads: Some(threads),
+                codegen,
+                ..RunOptions::default()
+            };
+            let (result, vcd) = run_with_patterns(load(), &options, &["*".to_string()]);
+            let summary = result.unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+            if codegen == Codegen::Compiled {
+                let compiled = summary.compiled.expect("compiled");
+                let interpreted = text.matches("\"scramble\"").count();
+                assert_eq!(
+                    compiled.lowered + interpreted,
+                    summary.components,
+                    "seed {seed}: everything but `scramble` lowers"
+                );
+                compiled_components += compiled.lowered;
+            }
+            traces.push((threads, codegen, vcd));
+        }
+        let (_, _, reference) = &traces[0];
+        for (threads, codegen, vcd) in &traces[1..] {
+            if vcd != reference {
+                let diff = cspsim::trace::diff::compare(
+                    &cspsim::trace::read::Waveform::from_text(reference).unwrap(),
+                    &cspsim::trace::read::Waveform::from_text(vcd).unwrap(),
+                    0.0,
+                );
+                panic!("seed {seed}: {codegen} on {threads} workers differs: {diff}\n{text}");
+            }
+        }
+    }
+    assert!(
+        compiled_components > 60 * 20,
+        "arrays and chains were compiled"
+    );
+}
