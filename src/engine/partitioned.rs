@@ -73,6 +73,10 @@ struct Worker {
     steps: Vec<Step>,
     /// This worker's registered slots (of parity 0; parity 1 is `parity` further).
     registered: Range<usize>,
+    /// Those that are copied forward every cycle: all but the outputs of
+    /// compiled components that their tick sets every cycle (the others
+    /// are copied once, before cycle 0).
+    copied: Vec<Range<usize>>,
 }
 
 /// The views a group's calls get, made once per run: index with [`view`].
@@ -322,13 +326,22 @@ fn compile(
     let mut wired: Vec<Option<Wired>> = wired.into_iter().map(Some).collect();
     let mut lowered = Vec::with_capacity(pool.len());
     let mut chosen = Vec::with_capacity(pool.len());
+    let mut copied = Vec::with_capacity(pool.len());
     for w in pool.iter() {
         let mut mine = Vec::new();
         let mut groups = Vec::new();
+        // The registered slots (parity 0) that still need copying forward.
+        let mut copy: Vec<u32> = Vec::new();
         for (g, (batch, group)) in w.batches.iter().zip(&w.groups).enumerate() {
             let lowerings: Option<Vec<_>> =
                 (0..group.members.len()).map(|k| batch.lower(k)).collect();
-            let Some(lowerings) = lowerings else { continue };
+            let Some(lowerings) = lowerings else {
+                for &c in &group.members {
+                    let wires = wired[c].as_ref().expect("one group per component");
+                    copy.extend(wires.unset(|_| false));
+                }
+                continue;
+            };
             let checked = lowerings.iter().zip(&group.members).all(|(l, &c)| {
                 let wires = wired[c].as_ref().expect("one group per component");
                 crate::lower::verify::verify(l, wires.ins[0].len(), &wires.registered).is_ok()
@@ -338,7 +351,12 @@ fn compile(
                 continue;
             }
             for (lowering, &c) in lowerings.into_iter().zip(&group.members) {
+                let sets = |o: usize| {
+                    let set = |i: &crate::lower::Inst| matches!(*i, crate::lower::Inst::SetOutput(p, _) if p as usize == o);
+                    lowering.tick.insts().iter().any(set)
+                };
                 let wires = wired[c].take().expect("one group per component");
+                copy.extend(wires.unset(sets));
                 mine.push(Lowered {
                     component: c,
                     lowering,
@@ -353,13 +371,17 @@ fn compile(
         }
         lowered.push(mine);
         chosen.push(groups);
+        copied.push(ranges(copy));
     }
     let phases = pool.first().map_or(0, |w| w.steps.len());
     let native = match Native::compile(lowered, phases, &sh.slots, one_by_one) {
         Ok(native) => native,
         Err(why) => return (None, Some(format!("{why}; running interpreted"))),
     };
-    for ((w, groups), code) in pool.iter_mut().zip(chosen).zip(&native.workers) {
+    for (((w, groups), code), copied) in
+        pool.iter_mut().zip(chosen).zip(&native.workers).zip(copied)
+    {
+        w.copied = copied;
         for (step, native) in w.steps.iter_mut().zip(&code.steps) {
             step.native = *native;
             step.evals.retain(|g| !groups.contains(g));
@@ -367,6 +389,20 @@ fn compile(
         }
     }
     (Some(native), None)
+}
+
+/// `slots` as ranges of consecutive slots.
+fn ranges(mut slots: Vec<u32>) -> Vec<Range<usize>> {
+    slots.sort_unstable();
+    let mut ranges: Vec<Range<usize>> = Vec::new();
+    for s in slots {
+        let s = s as usize;
+        match ranges.last_mut() {
+            Some(r) if r.end == s => r.end = s + 1,
+            _ => ranges.push(s..s + 1),
+        }
+    }
+    ranges
 }
 
 /// One worker's run; returns the cycles completed: evaluated and traced
@@ -396,12 +432,17 @@ fn work(
         code,
         sh,
     };
+    // Every registered slot holds its value in both parities; from then on
+    // only those that a tick may leave unset need copying.
+    sh.copy_forward(&w.registered, 0);
     if sh.barrier.is_alone() {
-        return run.alone(cycles, &w.registered, lead);
+        return run.alone(cycles, &w.copied, lead);
     }
     let mut lead = lead;
     for t in 0..cycles {
-        sh.copy_forward(&w.registered, parities(t).0);
+        for range in &w.copied {
+            sh.copy_forward(range, parities(t).0);
+        }
         run.finish_cycle(t, 0, (false, false), lead.as_deref_mut());
         if let Some(completed) = sh.stop_after(t) {
             return completed;
@@ -516,7 +557,7 @@ impl Run<'_> {
     fn alone(
         &mut self,
         cycles: u64,
-        registered: &Range<usize>,
+        copied: &[Range<usize>],
         mut lead: Option<&mut Lead<'_>>,
     ) -> u64 {
         let sh = self.sh;
@@ -525,7 +566,9 @@ impl Run<'_> {
         let at = Cell::new((0, 0));
         let result = guard(|| {
             for t in 0..cycles {
-                sh.copy_forward(registered, parities(t).0);
+                for range in copied {
+                    sh.copy_forward(range, parities(t).0);
+                }
                 for phase in 0..self.steps.len() {
                     at.set((t, phase));
                     if phase == last {
@@ -587,6 +630,18 @@ struct Wired {
     constants: Vec<Option<u64>>,
     /// Whether each output is registered.
     registered: Vec<bool>,
+}
+
+impl Wired {
+    /// The slots (parity 0) of the registered outputs that `sets` says a
+    /// tick may leave unset.
+    fn unset(&self, sets: impl Fn(usize) -> bool) -> Vec<u32> {
+        let registered = self.registered.iter().enumerate().filter(|(_, r)| **r);
+        registered
+            .filter(|&(o, _)| !sets(o))
+            .map(|(o, _)| self.outs[0][o])
+            .collect()
+    }
 }
 
 /// Assign components to workers, lay out the slots, and hand out the
@@ -709,6 +764,7 @@ fn build(
             batches: Vec::new(),
             groups: Vec::new(),
             steps: vec![Step::default(); levels + 1],
+            copied: vec![registered.clone()],
             registered,
         })
         .collect();

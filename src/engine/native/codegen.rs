@@ -314,6 +314,8 @@ impl Emitter<'_> {
         let (read, write) = (self.frame.read, self.frame.write);
         let insts = unit.body.insts();
         let mut values: Vec<Option<Value>> = vec![None; insts.len()];
+        // What each output was set to in this body so far.
+        let mut set: Vec<Option<Value>> = vec![None; unit.masks.len()];
         let mut constant = 0;
         for (j, inst) in insts.iter().enumerate() {
             let is_const = matches!(inst, Inst::Const(_));
@@ -332,10 +334,23 @@ impl Emitter<'_> {
                     let at = self.slot(&unit.ins[read][i as usize], at);
                     Some(self.load_unchanging(at))
                 }
-                Inst::Output(o) => {
-                    let at = self.slot(&unit.outs[write][o as usize], at);
-                    Some(self.load(at))
-                }
+                // The value set earlier in this body, or else the one the
+                // output holds this cycle: in the parity read (which, at
+                // the clock edge, the other parity is a copy of).
+                Inst::Output(o) => Some(match set[o as usize] {
+                    Some(value) => value,
+                    None => {
+                        let at = self.slot(&unit.outs[read][o as usize], at);
+                        // Nothing writes it in a tick's function: outputs
+                        // registered in the parity read, combinational ones
+                        // only in evaluations.
+                        if write != read {
+                            self.load_unchanging(at)
+                        } else {
+                            self.load(at)
+                        }
+                    }
+                }),
                 Inst::SetOutput(o, x) => {
                     let mask = unit.masks[o as usize];
                     let value = if mask == u64::MAX {
@@ -345,6 +360,7 @@ impl Emitter<'_> {
                     };
                     let at = self.slot(&unit.outs[write][o as usize], at);
                     self.store(value, at);
+                    set[o as usize] = Some(value);
                     None
                 }
                 Inst::Load(s) => {
