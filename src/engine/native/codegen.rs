@@ -13,7 +13,7 @@
 //! or more and out-of-range array indices are handled without a trap.
 
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::types::{F64, I64};
+use cranelift_codegen::ir::types::{F64, I32, I64};
 use cranelift_codegen::ir::{AbiParam, Function, InstBuilder, MemFlagsData, Signature, Value};
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -76,13 +76,19 @@ pub(super) fn build(
     e.b.finalize(config);
 }
 
+/// Members a loop iteration runs (a loop of fewer members is not made:
+/// [`super::plan::LOOP_MIN`] is larger).
+const UNROLL: usize = 4;
+
 /// Which member the code being emitted is for.
 #[derive(Clone, Copy)]
 enum At {
     /// A member known when the code is generated.
     Member(usize),
-    /// The member of the loop iteration, this value.
-    Loop(Value),
+    /// Member `k + plus` of a loop whose iteration starts at member `k`
+    /// (this value): what depends on `k` is shared by the iteration's
+    /// members, and `plus` goes into constant offsets.
+    Loop(Value, u64),
 }
 
 struct Emitter<'a> {
@@ -111,38 +117,46 @@ impl Emitter<'_> {
         self.b.ins().iconst(I64, v as i64)
     }
 
-    /// A loop over the members of `unit`.
+    /// A loop over the members of `unit`, [`UNROLL`] members an iteration;
+    /// the members left over after the last full iteration follow it.
     fn looped(&mut self, unit: &Unit) {
+        let whole = unit.members - unit.members % UNROLL;
         let header = self.b.create_block();
         let k = self.b.append_block_param(header, I64);
         let zero = self.iconst(0);
         self.b.ins().jump(header, &[zero.into()]);
         self.b.switch_to_block(header);
-        self.body(unit, At::Loop(k));
-        let next = self.b.ins().iadd_imm_s(k, 1);
+        for plus in 0..UNROLL {
+            self.body(unit, At::Loop(k, plus as u64));
+        }
+        let next = self.b.ins().iadd_imm_s(k, UNROLL as i64);
         let more = self
             .b
             .ins()
-            .icmp_imm_s(IntCC::UnsignedLessThan, next, unit.members as i64);
+            .icmp_imm_s(IntCC::UnsignedLessThan, next, whole as i64);
         let done = self.b.create_block();
         self.b.ins().brif(more, header, &[next.into()], done, &[]);
         self.b.switch_to_block(done);
+        for k in whole..unit.members {
+            self.body(unit, At::Member(k));
+        }
     }
 
     /// The value of `column` for the member `at`.
     fn column(&mut self, column: &Column, at: At) -> Value {
         match (column, at) {
             (c, At::Member(k)) => self.iconst(c.at(k)),
-            (Column::Same(v), At::Loop(_)) => self.iconst(*v),
-            (Column::Affine { first, step }, At::Loop(k)) => {
+            (Column::Same(v), At::Loop(..)) => self.iconst(*v),
+            (Column::Affine { first, step }, At::Loop(k, plus)) => {
                 let scaled = self.b.ins().imul_imm_s(k, *step as i64);
-                self.b.ins().iadd_imm_s(scaled, *first as i64)
+                let first = first.wrapping_add(step.wrapping_mul(plus));
+                self.b.ins().iadd_imm_s(scaled, first as i64)
             }
-            (Column::Table(t), At::Loop(k)) => {
+            (Column::Table(t), At::Loop(k, plus)) => {
                 let table = self.iconst(t.as_ptr() as u64);
                 let offset = self.b.ins().ishl_imm_s(k, 3);
                 let at = self.b.ins().iadd(table, offset);
-                self.b.ins().load(I64, unchanging(), at, 0)
+                self.b.ins().load(I64, unchanging(), at, (plus * 8) as i32)
             }
         }
     }
@@ -152,13 +166,13 @@ impl Emitter<'_> {
     fn slot(&mut self, column: &Column, at: At) -> (Value, i32) {
         match (column, at) {
             (c, At::Member(k)) => self.word(self.slots, c.at(k)),
-            (Column::Same(v), At::Loop(_)) => self.word(self.slots, *v),
-            (Column::Affine { first, step }, At::Loop(k)) => {
+            (Column::Same(v), At::Loop(..)) => self.word(self.slots, *v),
+            (Column::Affine { first, step }, At::Loop(k, plus)) => {
                 let scaled = self.b.ins().imul_imm_s(k, step.wrapping_mul(8) as i64);
                 let base = self.b.ins().iadd(self.slots, scaled);
-                self.word(base, *first)
+                self.word(base, first.wrapping_add(step.wrapping_mul(plus)))
             }
-            (Column::Table(_), At::Loop(_)) => {
+            (Column::Table(_), At::Loop(..)) => {
                 let index = self.column(column, at);
                 let offset = self.b.ins().ishl_imm_s(index, 3);
                 (self.b.ins().iadd(self.slots, offset), 0)
@@ -181,10 +195,10 @@ impl Emitter<'_> {
     fn state(&mut self, first: u64, at: At) -> (Value, i32) {
         match at {
             At::Member(k) => self.word(self.arena, first + k as u64),
-            At::Loop(k) => {
+            At::Loop(k, plus) => {
                 let offset = self.b.ins().ishl_imm_s(k, 3);
                 let base = self.b.ins().iadd(self.arena, offset);
-                self.word(base, first)
+                self.word(base, first + plus)
             }
         }
     }
@@ -200,9 +214,11 @@ impl Emitter<'_> {
         let index = self.b.ins().select(inside, index, scratch);
         let start = match at {
             At::Member(k) => self.iconst(first + k as u64 * (len + 1)),
-            At::Loop(k) => {
+            At::Loop(k, plus) => {
                 let scaled = self.b.ins().imul_imm_s(k, (len + 1) as i64);
-                self.b.ins().iadd_imm_s(scaled, first as i64)
+                self.b
+                    .ins()
+                    .iadd_imm_s(scaled, (first + plus * (len + 1)) as i64)
             }
         };
         let word = self.b.ins().iadd(start, index);
@@ -353,10 +369,15 @@ impl Emitter<'_> {
                 }),
                 Inst::SetOutput(o, x) => {
                     let mask = unit.masks[o as usize];
-                    let value = if mask == u64::MAX {
-                        v(x)
-                    } else {
-                        self.b.ins().band_imm_s(v(x), mask as i64)
+                    let value = match mask {
+                        u64::MAX => v(x),
+                        // A zero-extending move, not an AND with a constant
+                        // that has no immediate form.
+                        0xFFFF_FFFF => {
+                            let low = self.b.ins().ireduce(I32, v(x));
+                            self.b.ins().uextend(I64, low)
+                        }
+                        mask => self.b.ins().band_imm_s(v(x), mask as i64),
                     };
                     let at = self.slot(&unit.outs[write][o as usize], at);
                     self.store(value, at);

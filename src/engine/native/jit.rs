@@ -103,10 +103,23 @@ impl Jit {
         ctx.func.name = UserFuncName::user(0, id.as_u32());
         let config = module.target_config();
         codegen::build(&mut ctx.func, &mut self.context, config, units, frame);
+        // `CSPSIM_DUMP_CODE=1` prints each function's machine code (to see
+        // what a model's lowering becomes).
+        let dump = std::env::var_os("CSPSIM_DUMP_CODE").is_some();
+        ctx.set_disasm(dump);
         let module = self.module();
         module
             .define_function(id, &mut ctx)
             .map_err(|e| format!("code generation failed: {e:?}"))?;
+        if let Some(code) = dump.then(|| ctx.compiled_code()).flatten() {
+            eprintln!(
+                "; function {} (parity {} -> {})\n{}",
+                id.as_u32(),
+                frame.read,
+                frame.write,
+                code.vcode.as_deref().unwrap_or("")
+            );
+        }
         module.clear_context(&mut ctx);
         self.pending.push(id);
         Ok(id)

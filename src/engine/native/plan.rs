@@ -245,8 +245,8 @@ pub(crate) fn plan(lowered: Vec<Lowered>, slots: usize, one_by_one: bool) -> Pla
             if phase == usize::MAX || group[0].body(kind).is_empty() {
                 continue;
             }
-            let unit = unit(&group, kind, (&state, &arrays), slots);
-            units.entry((phase, kind)).or_default().push(unit);
+            let made = self::units(&group, kind, (&state, &arrays), slots);
+            units.entry((phase, kind)).or_default().extend(made);
         }
         for m in &group {
             if let Some(text) = &m.lowering.failure {
@@ -294,7 +294,85 @@ fn lay_out(group: &[Lowered], arena: &mut Vec<u64>) -> (Vec<u64>, Vec<(u64, u64)
     (state, arrays)
 }
 
-/// The unit running `body` of every member of `group`.
+/// The units running `body` of every member of `group`: loops over runs of
+/// members whose every per-member quantity is affine in the member (the
+/// common case: an array wired index to index), the short runs between
+/// them member by member; or, where that would leave too many members
+/// outside loops, one loop over all with tables.
+fn units(
+    group: &[Lowered],
+    kind: Kind,
+    (state, arrays): (&[u64], &[(u64, u64)]),
+    slots: usize,
+) -> Vec<Unit> {
+    let rows: Vec<Vec<u64>> = group.iter().map(|m| quantities(m, kind)).collect();
+    let runs = affine_runs(&rows);
+    let outside: usize = runs
+        .iter()
+        .filter(|r| r.len() < LOOP_MIN)
+        .map(|r| r.len())
+        .sum();
+    let runs = if outside > LOOP_MIN.max(group.len() / 8) {
+        vec![0..group.len()]
+    } else {
+        runs
+    };
+    runs.into_iter()
+        .map(|run| {
+            let start = run.start as u64;
+            let state: Vec<u64> = state.iter().map(|&s| s + start).collect();
+            let arrays: Vec<(u64, u64)> = arrays
+                .iter()
+                .map(|&(at, len)| (at + start * (len + 1), len))
+                .collect();
+            unit(&group[run], kind, (&state, &arrays), slots)
+        })
+        .collect()
+}
+
+/// Every per-member quantity of `m`'s `kind` body, in a fixed order: its
+/// constants, input slots, output slots, and its component index.
+fn quantities(m: &Lowered, kind: Kind) -> Vec<u64> {
+    let slots = m.ins.iter().chain(&m.outs).flatten().map(|&s| u64::from(s));
+    m.body(kind)
+        .constants()
+        .chain(slots)
+        .chain([m.component as u64])
+        .collect()
+}
+
+/// Cut `rows` (one per member) into runs, greedily, in each of which every
+/// quantity is an affine function of the member.
+fn affine_runs(rows: &[Vec<u64>]) -> Vec<std::ops::Range<usize>> {
+    let mut runs = Vec::new();
+    let mut start = 0;
+    while start < rows.len() {
+        // Any two members are affine; the steps are their differences.
+        let mut end = (start + 2).min(rows.len());
+        if end - start == 2 {
+            let (a, b) = (&rows[start], &rows[start + 1]);
+            let step: Vec<u64> = a.iter().zip(b).map(|(x, y)| y.wrapping_sub(*x)).collect();
+            while end < rows.len() {
+                let k = (end - start) as u64;
+                let fits = rows[end]
+                    .iter()
+                    .zip(a)
+                    .zip(&step)
+                    .all(|((v, first), step)| *v == first.wrapping_add(step.wrapping_mul(k)));
+                if !fits {
+                    break;
+                }
+                end += 1;
+            }
+        }
+        runs.push(start..end);
+        start = end;
+    }
+    runs
+}
+
+/// The unit running `body` of every member of `group`, whose member 0's
+/// state and arrays are at `state` and `arrays`.
 fn unit(
     group: &[Lowered],
     kind: Kind,
@@ -414,6 +492,32 @@ mod tests {
         // State word 0 of member k at arena word k, holding 10 k.
         assert_eq!(u.state, vec![0]);
         assert_eq!(plan.arena[7], 70);
+    }
+
+    #[test]
+    fn a_group_is_cut_into_affine_runs_with_irregular_members_apart() {
+        // Member 0 reads elsewhere (as a chain's first stage does).
+        let mut members: Vec<Lowered> = (0..40).map(|c| adder(c, 7, 10 + c as u32)).collect();
+        members[0].ins = [vec![300, 100], vec![350, 100]];
+        let plan = plan(members, 400, false);
+        let units = &plan.units[0].1;
+        let shape: Vec<(usize, bool)> = units.iter().map(|u| (u.members, u.looped)).collect();
+        assert_eq!(shape, vec![(2, false), (38, true)]);
+        // The loop's member 0 is the group's member 2: its state and slots.
+        assert_eq!(units[1].state, vec![2]);
+        assert_eq!(units[1].ins[0][0], Column::Affine { first: 12, step: 1 });
+        assert_eq!(units[1].components, Column::Affine { first: 2, step: 1 });
+        // Wiring without any pattern: one loop over tables.
+        let members: Vec<Lowered> = (0..40)
+            .map(|c| adder(c, 7, ((c * c) % 97) as u32))
+            .collect();
+        let units = &plan_of(members).units[0].1;
+        assert_eq!(units.len(), 1);
+        assert!(matches!(units[0].ins[0][0], Column::Table(_)));
+    }
+
+    fn plan_of(members: Vec<Lowered>) -> Plan {
+        plan(members, 400, false)
     }
 
     #[test]
