@@ -313,7 +313,7 @@ fn units(
         .map(|r| r.len())
         .sum();
     let runs = if outside > LOOP_MIN.max(group.len() / 8) {
-        vec![0..group.len()]
+        std::iter::once(0..group.len()).collect()
     } else {
         runs
     };
