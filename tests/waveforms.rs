@@ -217,6 +217,19 @@ fn real_values_round_trip_through_the_vcd() {
 /// `tests/golden/` (record new ones with `CSPSIM_BLESS=1 cargo test golden`).
 #[test]
 fn golden_waveforms_of_every_example() {
+    // One golden file per name: two circuits of one name would share it.
+    let mut names: Vec<_> = common::all_circuits()
+        .iter()
+        .map(|p| p.file_stem().unwrap().to_owned())
+        .collect();
+    let count = names.len();
+    names.sort();
+    names.dedup();
+    assert_eq!(
+        names.len(),
+        count,
+        "circuits/ and circuits/bench/ share a name"
+    );
     for path in common::all_circuits() {
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
         let (result, vcd) = run_traced(common::load_path(&path), &RunOptions::default());

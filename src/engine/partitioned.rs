@@ -363,6 +363,7 @@ fn compile(
                     ins: wires.ins,
                     outs: wires.outs,
                     masks: group.wiring.masks().to_vec(),
+                    in_masks: wires.in_masks,
                     constants: wires.constants,
                     phases: group.phases,
                 });
@@ -374,7 +375,13 @@ fn compile(
         copied.push(ranges(copy));
     }
     let phases = pool.first().map_or(0, |w| w.steps.len());
-    let native = match Native::compile(lowered, phases, &sh.slots, one_by_one) {
+    // A lone worker whose every group compiles runs a cycle in one call.
+    let whole_cycle = match (&*pool, chosen.as_slice()) {
+        ([w], [groups]) => groups.len() == w.groups.len(),
+        _ => false,
+    };
+    let modes = (one_by_one, whole_cycle);
+    let native = match Native::compile(lowered, phases, &sh.slots, modes) {
         Ok(native) => native,
         Err(why) => return (None, Some(format!("{why}; running interpreted"))),
     };
@@ -436,6 +443,9 @@ fn work(
     // only those that a tick may leave unset need copying.
     sh.copy_forward(&w.registered, 0);
     if sh.barrier.is_alone() {
+        if let Some(cycle) = code.and_then(|c| c.cycle) {
+            return run.alone_compiled(cycle, cycles, &w.copied, lead);
+        }
         return run.alone(cycles, &w.copied, lead);
     }
     let mut lead = lead;
@@ -594,6 +604,46 @@ impl Run<'_> {
         sh.stop_after(t).unwrap_or(t + 1)
     }
 
+    /// The run of a worker that is alone and whose every component is
+    /// compiled into `cycle`: one call a cycle (every evaluation, then every
+    /// tick), then the trace sample (which the ticks do not change, as they
+    /// write the other parity). Compiled code cannot panic; a check that
+    /// fails does so at a clock edge, so its cycle is traced.
+    fn alone_compiled(
+        &mut self,
+        cycle: [Code; 2],
+        cycles: u64,
+        copied: &[Range<usize>],
+        mut lead: Option<&mut Lead<'_>>,
+    ) -> u64 {
+        let sh = self.sh;
+        let slots = sh.slots.as_ptr().cast::<u64>().cast_mut();
+        for t in 0..cycles {
+            let read = parities(t).0;
+            for range in copied {
+                sh.copy_forward(range, read);
+            }
+            // SAFETY: as in `native`: the code was generated for these
+            // slots, its `Native` outlives the run, and this worker is alone.
+            let status = unsafe { cycle[read].call(slots) };
+            if status != 0 {
+                let component = (status - 1) as usize;
+                let message = self.code.map_or_else(
+                    || "a compiled check failed".to_string(),
+                    |code| code.failure(component, &sh.slots, read),
+                );
+                sh.fault(t, Phase::Tick, (component, FaultKind::Failed, message));
+            }
+            if let Some(lead) = lead.as_deref_mut() {
+                lead_duties(lead, sh, t, read);
+            }
+            if status != 0 || sh.halt.load(Relaxed) <= t {
+                return t + 1;
+            }
+        }
+        cycles
+    }
+
     /// Record that the call `running` names failed in cycle `t`; whether it was a tick.
     fn fault(&self, t: u64, (kind, message): (FaultKind, String)) -> bool {
         let tick = self.running.tick.get();
@@ -630,6 +680,8 @@ struct Wired {
     constants: Vec<Option<u64>>,
     /// Whether each output is registered.
     registered: Vec<bool>,
+    /// Each input's mask.
+    in_masks: Vec<u64>,
 }
 
 impl Wired {
@@ -824,11 +876,18 @@ fn build(
         group.wiring.push([&ins[0], &ins[1]], [&outs[0], &outs[1]]);
         group.members.push(c);
         w.batches[g as usize].push(comp.behaviour);
+        let in_masks = comp
+            .interface
+            .inputs()
+            .iter()
+            .map(|i| i.ty.mask())
+            .collect();
         wired.push(Wired {
             ins,
             outs,
             constants,
             registered,
+            in_masks,
         });
     }
     let shared = Shared {

@@ -12,6 +12,8 @@
 //! the total semantics of [`crate::lower`]: divisions by 0, shifts by 64
 //! or more and out-of-range array indices are handled without a trap.
 
+use std::collections::HashMap;
+
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{F64, I32, I64};
 use cranelift_codegen::ir::{AbiParam, Function, InstBuilder, MemFlagsData, Signature, Value};
@@ -29,44 +31,55 @@ pub(super) fn signature(call_conv: CallConv) -> Signature {
     sig
 }
 
-/// Where a unit's memory is: the arena's address, and the parities the
-/// function reads inputs from and writes outputs to.
+/// How a unit's slots are read: the parities the function reads inputs
+/// from and writes outputs to.
 #[derive(Clone, Copy)]
 pub(super) struct Frame {
-    /// The address of the worker's state arena.
-    pub arena: u64,
     /// The parity of the input slots.
     pub read: usize,
     /// The parity of the output slots.
     pub write: usize,
+    /// Whether the function runs a whole cycle (every evaluation, then
+    /// every tick) rather than one phase: then combinational slots that
+    /// units read may have been written earlier in the same function.
+    pub whole_cycle: bool,
 }
 
-/// Fill `func` (with [`signature`]) with the code of `units`.
+/// Fill `func` (with [`signature`]) with the code of each part's units, in
+/// order, each part with its frame.
 pub(super) fn build(
     func: &mut Function,
     context: &mut FunctionBuilderContext,
     config: TargetFrontendConfig,
-    units: &[Unit],
-    frame: Frame,
+    arena: u64,
+    parts: &[(&[Unit], Frame)],
 ) {
     let mut b = FunctionBuilder::new(func, context);
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     let slots = b.block_params(entry)[0];
-    let arena = b.ins().iconst(I64, frame.arena as i64);
+    let arena = b.ins().iconst(I64, arena as i64);
     let mut e = Emitter {
         b,
         slots,
         arena,
-        frame,
+        frame: Frame {
+            read: 0,
+            write: 0,
+            whole_cycle: false,
+        },
+        known: HashMap::new(),
     };
-    for unit in units {
-        if unit.looped {
-            e.looped(unit);
-        } else {
-            for k in 0..unit.members {
-                e.body(unit, At::Member(k));
+    for &(units, frame) in parts {
+        e.frame = frame;
+        for unit in units {
+            if unit.looped {
+                e.looped(unit);
+            } else {
+                for k in 0..unit.members {
+                    e.body(unit, At::Member(k));
+                }
             }
         }
     }
@@ -96,6 +109,11 @@ struct Emitter<'a> {
     slots: Value,
     arena: Value,
     frame: Frame,
+    /// The value each slot holds, where code emitted before (outside any
+    /// loop) stored it: a later unit of a whole cycle uses it instead of
+    /// loading it back (a chain of combinational components passes values
+    /// in registers, not through memory).
+    known: HashMap<u64, Value>,
 }
 
 /// Loads and stores of the simulation's own memory: aligned, never trapping.
@@ -103,11 +121,12 @@ fn flags() -> MemFlagsData {
     MemFlagsData::trusted()
 }
 
-/// Loads of memory that the function never writes: inputs (in a phase,
-/// nobody writes a slot that a component of the phase reads: evaluations
-/// read lower levels and the registered parity that ticks do not write)
-/// and the plan's tables. They may move to where their values are used,
-/// which keeps few values alive at once in a wide gate.
+/// Loads of memory that the function never writes: registered outputs in
+/// the parity read (ticks write the other), inputs of a phase's function
+/// (in a phase, nobody writes a slot that a component of the phase reads:
+/// evaluations read lower levels), and the plan's tables. They may move to
+/// where their values are used, which keeps few values alive at once in a
+/// wide gate.
 fn unchanging() -> MemFlagsData {
     MemFlagsData::trusted().with_readonly().with_can_move()
 }
@@ -120,6 +139,16 @@ impl Emitter<'_> {
     /// A loop over the members of `unit`, [`UNROLL`] members an iteration;
     /// the members left over after the last full iteration follow it.
     fn looped(&mut self, unit: &Unit) {
+        // What the loop stores is no longer known.
+        let write = self.frame.write;
+        for inst in unit.body.insts() {
+            if let Inst::SetOutput(o, _) = *inst {
+                let column = &unit.outs[write][o as usize];
+                for k in 0..unit.members {
+                    self.known.remove(&column.at(k));
+                }
+            }
+        }
         let whole = unit.members - unit.members % UNROLL;
         let header = self.b.create_block();
         let k = self.b.append_block_param(header, I64);
@@ -204,14 +233,26 @@ impl Emitter<'_> {
     }
 
     /// The address of element `index` of an array (made safe: out of range,
-    /// the scratch element), and whether `index` is in range.
-    fn element(&mut self, (first, len): (u64, u64), index: Value, at: At) -> (Value, Value) {
-        let inside = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::UnsignedLessThan, index, len as i64);
-        let scratch = self.iconst(len);
-        let index = self.b.ins().select(inside, index, scratch);
+    /// the scratch element), and whether `index` is in range (`None`: it
+    /// always is, as its `bound` is below the length).
+    fn element(
+        &mut self,
+        (first, len): (u64, u64),
+        (index, bound): (Value, u64),
+        at: At,
+    ) -> (Value, Option<Value>) {
+        let inside = (bound >= len).then(|| {
+            self.b
+                .ins()
+                .icmp_imm_s(IntCC::UnsignedLessThan, index, len as i64)
+        });
+        let index = match inside {
+            Some(inside) => {
+                let scratch = self.iconst(len);
+                self.b.ins().select(inside, index, scratch)
+            }
+            None => index,
+        };
         let start = match at {
             At::Member(k) => self.iconst(first + k as u64 * (len + 1)),
             At::Loop(k, plus) => {
@@ -270,13 +311,17 @@ impl Emitter<'_> {
         self.b.ins().select(by_zero, zero, r)
     }
 
-    /// `x << y` or `x >> y`, 0 when `y` is 64 or more.
-    fn shift(&mut self, left: bool, x: Value, y: Value) -> Value {
+    /// `x << y` or `x >> y`, 0 when `y` is 64 or more (which `bound`, the
+    /// largest `y` can be, may rule out).
+    fn shift(&mut self, left: bool, x: Value, (y, bound): (Value, u64)) -> Value {
         let r = if left {
             self.b.ins().ishl(x, y)
         } else {
             self.b.ins().ushr(x, y)
         };
+        if bound < 64 {
+            return r;
+        }
         let out = self
             .b
             .ins()
@@ -300,7 +345,8 @@ impl Emitter<'_> {
         }
     }
 
-    fn binary(&mut self, op: Binary, x: Value, y: Value) -> Value {
+    /// `op` on `x` and `y`, where `y` is at most `bound`.
+    fn binary(&mut self, op: Binary, x: Value, (y, bound): (Value, u64)) -> Value {
         use Binary::*;
         match op {
             Add => self.b.ins().iadd(x, y),
@@ -312,8 +358,8 @@ impl Emitter<'_> {
             And => self.b.ins().band(x, y),
             Or => self.b.ins().bor(x, y),
             Xor => self.b.ins().bxor(x, y),
-            Shl => self.shift(true, x, y),
-            Shr => self.shift(false, x, y),
+            Shl => self.shift(true, x, (y, bound)),
+            Shr => self.shift(false, x, (y, bound)),
             Rotl => self.b.ins().rotl(x, y),
             Eq => self.compare(IntCC::Equal, x, y),
             Ne => self.compare(IntCC::NotEqual, x, y),
@@ -347,8 +393,24 @@ impl Emitter<'_> {
             let result = match *inst {
                 Inst::Const(_) => Some(self.column(&unit.consts[constant - 1], at)),
                 Inst::Input(i) => {
-                    let at = self.slot(&unit.ins[read][i as usize], at);
-                    Some(self.load_unchanging(at))
+                    let column = &unit.ins[read][i as usize];
+                    // A registered driver has a slot per parity.
+                    let registered = *column != unit.ins[1 - read][i as usize];
+                    let known = match at {
+                        At::Member(k) => self.known.get(&column.at(k)).copied(),
+                        At::Loop(..) => None,
+                    };
+                    Some(match known {
+                        Some(value) => value,
+                        None => {
+                            let at = self.slot(column, at);
+                            if registered || !self.frame.whole_cycle {
+                                self.load_unchanging(at)
+                            } else {
+                                self.load(at)
+                            }
+                        }
+                    })
                 }
                 // The value set earlier in this body, or else the one the
                 // output holds this cycle: in the parity read (which, at
@@ -356,11 +418,10 @@ impl Emitter<'_> {
                 Inst::Output(o) => Some(match set[o as usize] {
                     Some(value) => value,
                     None => {
-                        let at = self.slot(&unit.outs[read][o as usize], at);
-                        // Nothing writes it in a tick's function: outputs
-                        // registered in the parity read, combinational ones
-                        // only in evaluations.
-                        if write != read {
+                        let column = &unit.outs[read][o as usize];
+                        let registered = *column != unit.outs[1 - read][o as usize];
+                        let at = self.slot(column, at);
+                        if registered {
                             self.load_unchanging(at)
                         } else {
                             self.load(at)
@@ -370,6 +431,8 @@ impl Emitter<'_> {
                 Inst::SetOutput(o, x) => {
                     let mask = unit.masks[o as usize];
                     let value = match mask {
+                        // Nothing to mask.
+                        _ if unit.bounds[x.0 as usize] <= mask => v(x),
                         u64::MAX => v(x),
                         // A zero-extending move, not an AND with a constant
                         // that has no immediate form.
@@ -379,7 +442,11 @@ impl Emitter<'_> {
                         }
                         mask => self.b.ins().band_imm_s(v(x), mask as i64),
                     };
-                    let at = self.slot(&unit.outs[write][o as usize], at);
+                    let column = &unit.outs[write][o as usize];
+                    if let At::Member(k) = at {
+                        self.known.insert(column.at(k), value);
+                    }
+                    let at = self.slot(column, at);
                     self.store(value, at);
                     set[o as usize] = Some(value);
                     None
@@ -394,18 +461,27 @@ impl Emitter<'_> {
                     None
                 }
                 Inst::LoadAt(a, i) => {
-                    let (address, inside) = self.element(unit.arrays[a.0 as usize], v(i), at);
+                    let index = (v(i), unit.bounds[i.0 as usize]);
+                    let (address, inside) = self.element(unit.arrays[a.0 as usize], index, at);
                     let word = self.load((address, 0));
-                    let zero = self.iconst(0);
-                    Some(self.b.ins().select(inside, word, zero))
+                    Some(match inside {
+                        Some(inside) => {
+                            let zero = self.iconst(0);
+                            self.b.ins().select(inside, word, zero)
+                        }
+                        None => word,
+                    })
                 }
                 Inst::StoreAt(a, i, x) => {
-                    let (address, _) = self.element(unit.arrays[a.0 as usize], v(i), at);
+                    let index = (v(i), unit.bounds[i.0 as usize]);
+                    let (address, _) = self.element(unit.arrays[a.0 as usize], index, at);
                     self.store(v(x), (address, 0));
                     None
                 }
                 Inst::Unary(op, x) => Some(self.unary(op, v(x))),
-                Inst::Binary(op, x, y) => Some(self.binary(op, v(x), v(y))),
+                Inst::Binary(op, x, y) => {
+                    Some(self.binary(op, v(x), (v(y), unit.bounds[y.0 as usize])))
+                }
                 Inst::Select(c, x, y) => Some(self.b.ins().select(v(c), v(x), v(y))),
                 Inst::FailIf(c) => {
                     let failed = self.b.create_block();

@@ -87,9 +87,10 @@ impl Jit {
             .expect("the module lives as long as the Jit")
     }
 
-    /// Compile the code of `units` (see [`codegen::build`]); its handle,
-    /// valid once [`finalize`](Self::finalize) has run.
-    pub fn add(&mut self, units: &[Unit], frame: Frame) -> Result<FuncId, String> {
+    /// Compile the code of each part's units over the arena at `arena`
+    /// (see [`codegen::build`]); its handle, valid once
+    /// [`finalize`](Self::finalize) has run.
+    pub fn add(&mut self, arena: u64, parts: &[(&[Unit], Frame)]) -> Result<FuncId, String> {
         let module = self
             .module
             .as_mut()
@@ -102,7 +103,7 @@ impl Jit {
         ctx.func.signature = sig;
         ctx.func.name = UserFuncName::user(0, id.as_u32());
         let config = module.target_config();
-        codegen::build(&mut ctx.func, &mut self.context, config, units, frame);
+        codegen::build(&mut ctx.func, &mut self.context, config, arena, parts);
         // `CSPSIM_DUMP_CODE=1` prints each function's machine code (to see
         // what a model's lowering becomes).
         let dump = std::env::var_os("CSPSIM_DUMP_CODE").is_some();
@@ -112,13 +113,9 @@ impl Jit {
             .define_function(id, &mut ctx)
             .map_err(|e| format!("code generation failed: {e:?}"))?;
         if let Some(code) = dump.then(|| ctx.compiled_code()).flatten() {
-            eprintln!(
-                "; function {} (parity {} -> {})\n{}",
-                id.as_u32(),
-                frame.read,
-                frame.write,
-                code.vcode.as_deref().unwrap_or("")
-            );
+            let read = parts.first().map_or(0, |(_, f)| f.read);
+            let text = code.vcode.as_deref().unwrap_or("");
+            eprintln!("; function {} (reading parity {read})\n{text}", id.as_u32());
         }
         module.clear_context(&mut ctx);
         self.pending.push(id);

@@ -31,6 +31,8 @@ pub(crate) struct WorkerCode {
     /// Per phase, for evaluations and for clock edges, the code for each
     /// parity read (none where no lowered component works).
     pub steps: Vec<[Option<[Code; 2]>; 2]>,
+    /// Or a whole cycle's code, for each parity read.
+    pub cycle: Option<[Code; 2]>,
     /// How to report each check that can fail.
     failures: HashMap<usize, FailureSite>,
     /// The code's state: read and written only by the code (see [`jit`]).
@@ -84,34 +86,42 @@ impl Code {
 }
 
 impl Native {
-    /// Compile each worker's lowered components: `lowered[w]` for worker
-    /// `w`, whose schedule has `phases` phases, over `slots` slots. Shapes
-    /// are grouped into loops unless `one_by_one`. Why not, if this machine
-    /// cannot generate code.
+    /// Without a code generator there is nothing to compile.
     #[cfg(not(feature = "jit"))]
     pub fn compile(
         _lowered: Vec<Vec<Lowered>>,
         _phases: usize,
         _slots: &[Slot],
-        _one_by_one: bool,
+        _modes: (bool, bool),
     ) -> Result<Native, String> {
         Err("this cspsim is built without the `jit` feature".into())
     }
 
     /// Compile each worker's lowered components: `lowered[w]` for worker
     /// `w`, whose schedule has `phases` phases, over `slots` slots. Shapes
-    /// are grouped into loops unless `one_by_one`. Why not, if this machine
+    /// are grouped into loops unless `one_by_one`. With `whole_cycle` (one
+    /// worker, every component lowered), one function per parity runs a
+    /// whole cycle instead of one per phase. Why not, if this machine
     /// cannot generate code.
     #[cfg(feature = "jit")]
     pub fn compile(
         lowered: Vec<Vec<Lowered>>,
         phases: usize,
         slots: &[Slot],
-        one_by_one: bool,
+        (one_by_one, whole_cycle): (bool, bool),
     ) -> Result<Native, String> {
+        use codegen::Frame;
         let started = Instant::now();
         let mut jit = jit::Jit::new()?;
         let count = lowered.iter().map(Vec::len).sum();
+        let frame = |kind: Kind, read: usize| Frame {
+            read,
+            write: match kind {
+                Kind::Eval => read,
+                Kind::Tick => 1 - read,
+            },
+            whole_cycle,
+        };
         let mut pending = Vec::new();
         for members in lowered {
             let plan = plan::plan(members, slots.len(), one_by_one);
@@ -119,34 +129,41 @@ impl Native {
             // The arena's buffer does not move from here on (never resized).
             let address = arena.as_mut_ptr() as u64;
             let mut ids = Vec::new();
-            for ((phase, kind), units) in &plan.units {
-                let parities = [0, 1].map(|read| {
-                    let write = match kind {
-                        Kind::Eval => read,
-                        Kind::Tick => 1 - read,
-                    };
-                    let frame = codegen::Frame {
-                        arena: address,
-                        read,
-                        write,
-                    };
-                    jit.add(units, frame)
+            let mut cycle = None;
+            if whole_cycle {
+                // Every evaluation in level order, then every tick: a valid
+                // order for one worker (ticks read only final values and
+                // write only the other parity), whose ticks come after
+                // everything the cycle's trace shows.
+                let ordered = |kind: Kind| plan.units.iter().filter(move |((_, k), _)| *k == kind);
+                let [p0, p1] = [0, 1].map(|read| {
+                    let parts: Vec<(&[Unit], Frame)> = ordered(Kind::Eval)
+                        .chain(ordered(Kind::Tick))
+                        .map(|((_, kind), units)| (units.as_slice(), frame(*kind, read)))
+                        .collect();
+                    jit.add(address, &parts)
                 });
-                let [p0, p1] = parities;
-                ids.push((*phase, *kind, [p0?, p1?]));
+                cycle = Some([p0?, p1?]);
+            } else {
+                for ((phase, kind), units) in &plan.units {
+                    let [p0, p1] =
+                        [0, 1].map(|read| jit.add(address, &[(units, frame(*kind, read))]));
+                    ids.push((*phase, *kind, [p0?, p1?]));
+                }
             }
-            pending.push((ids, arena, plan.units, plan.failures));
+            pending.push((ids, cycle, arena, plan.units, plan.failures));
         }
         jit.finalize()?;
         let workers = pending
             .into_iter()
-            .map(|(ids, arena, units, failures)| {
+            .map(|(ids, cycle, arena, units, failures)| {
                 let mut steps = vec![[None, None]; phases];
                 for (phase, kind, [p0, p1]) in ids {
                     steps[phase][kind as usize] = Some([jit.code(p0), jit.code(p1)]);
                 }
                 WorkerCode {
                     steps,
+                    cycle: cycle.map(|[p0, p1]| [jit.code(p0), jit.code(p1)]),
                     failures,
                     _arena: arena,
                     _units: units,

@@ -33,6 +33,8 @@ pub(crate) struct Lowered {
     pub outs: [Vec<u32>; 2],
     /// Each output's mask.
     pub masks: Vec<u64>,
+    /// Each input's mask (its width).
+    pub in_masks: Vec<u64>,
     /// For each input, its value if nothing drives it (it never changes).
     pub constants: Vec<Option<u64>>,
     /// The phase of its evaluation and of its tick (`usize::MAX`: none).
@@ -120,6 +122,9 @@ pub(crate) struct Unit {
     pub body: Body,
     /// Which instructions matter: those with an effect and what they read.
     pub live: Vec<bool>,
+    /// The largest value each instruction can compute, for every member
+    /// (see [`bounds`]).
+    pub bounds: Vec<u64>,
     /// How many members.
     pub members: usize,
     /// One loop over the members, or each member's code in turn.
@@ -192,6 +197,63 @@ pub(crate) fn live(body: &Body) -> Vec<bool> {
         }
     }
     live
+}
+
+/// The largest value each instruction of `body` can compute for any of
+/// `members` members, from the constants' columns and the ports' widths:
+/// what lets the code generator drop a mask that changes nothing, a range
+/// check on an index that is always in range, or the test of a shift by 64
+/// or more that cannot happen.
+pub(crate) fn bounds(
+    body: &Body,
+    consts: &[Column],
+    members: usize,
+    (inputs, outputs): (&[u64], &[u64]),
+) -> Vec<u64> {
+    use crate::lower::{Binary::*, Unary};
+    // All ones up to the highest bit of `v`.
+    let fill = |v: u64| {
+        if v == 0 {
+            0
+        } else {
+            u64::MAX >> v.leading_zeros()
+        }
+    };
+    let mut bound: Vec<u64> = Vec::with_capacity(body.insts().len());
+    let mut constant = 0;
+    for inst in body.insts() {
+        let b = |v: crate::lower::Val| bound[v.0 as usize];
+        let value = match *inst {
+            Inst::Const(_) => {
+                constant += 1;
+                consts[constant - 1].max(members)
+            }
+            Inst::Input(i) => inputs.get(i as usize).copied().unwrap_or(u64::MAX),
+            Inst::Output(o) => outputs.get(o as usize).copied().unwrap_or(u64::MAX),
+            Inst::Unary(Unary::IsZero, _) => 1,
+            Inst::Unary(Unary::Popcount | Unary::Clz | Unary::Ctz, _) => 64,
+            Inst::Binary(Eq | Ne | Lt | Le | Gt | Ge, ..) => 1,
+            Inst::Binary(And, x, y) => b(x).min(b(y)),
+            Inst::Binary(Or | Xor, x, y) => fill(b(x) | b(y)),
+            Inst::Binary(Add, x, y) => b(x).saturating_add(b(y)),
+            Inst::Binary(Mul, x, y) => b(x).saturating_mul(b(y)),
+            Inst::Binary(MulHigh, x, y) => ((u128::from(b(x)) * u128::from(b(y))) >> 64) as u64,
+            Inst::Binary(Div | Rem, x, _) => b(x),
+            Inst::Binary(Shr, x, _) => b(x),
+            Inst::Binary(Shl, x, y) if b(y) < 64 => {
+                let shift = b(y) as u32;
+                if b(x).leading_zeros() >= shift {
+                    b(x) << shift
+                } else {
+                    u64::MAX
+                }
+            }
+            Inst::Select(_, x, y) => b(x).max(b(y)),
+            _ => u64::MAX,
+        };
+        bound.push(value);
+    }
+    bound
 }
 
 /// What members of one shape group have in common.
@@ -388,7 +450,7 @@ fn unit(
         .iter()
         .map(|m| m.body(kind).constants().collect())
         .collect();
-    let consts = (0..constants[0].len())
+    let consts: Vec<Column> = (0..constants[0].len())
         .map(|c| Column::of(&constants.iter().map(|of| of[c]).collect::<Vec<_>>()))
         .collect();
     let ports = |lists: &dyn Fn(&Lowered) -> &[Vec<u32>; 2]| -> [Vec<Column>; 2] {
@@ -403,12 +465,19 @@ fn unit(
         })
     };
     let looped = members >= LOOP_MIN;
+    let bounds = bounds(
+        group[0].body(kind),
+        &consts,
+        members,
+        (&group[0].in_masks, &group[0].masks),
+    );
     let shared = if looped {
         group[0].body(kind).shape()
     } else {
         group[0].body(kind).clone()
     };
     Unit {
+        bounds,
         live: live(&shared),
         body: shared,
         members,
@@ -457,6 +526,7 @@ mod tests {
             ins: [vec![slot, 100 + slot], vec![slot + 50, 100 + slot]],
             outs: [vec![200 + slot], vec![300 + slot]],
             masks: vec![0xff],
+            in_masks: vec![0xff, 1],
             constants: vec![None, Some(1)],
             phases: (usize::MAX, 0),
         }
@@ -518,6 +588,25 @@ mod tests {
 
     fn plan_of(members: Vec<Lowered>) -> Plan {
         plan(members, 400, false)
+    }
+
+    #[test]
+    fn bounds_follow_widths_and_constants() {
+        let mut b = Body::new();
+        let x = b.input(0); // 8 bits
+        let k = b.constant(0); // 3, 5, 7 over three members
+        let s = b.binary(Binary::Add, x, k);
+        let _m = b.binary_const(Binary::And, s, 0xf);
+        let _h = b.binary(Binary::Shr, x, k);
+        let _w = b.binary(Binary::Shl, x, k);
+        let c = b.binary(Binary::Lt, x, k);
+        let _o = b.binary(Binary::Or, x, c);
+        let consts = [Column::Affine { first: 3, step: 2 }, Column::Same(0xf)];
+        let bounds = bounds(&b, &consts, 3, (&[0xff], &[]));
+        assert_eq!(
+            bounds,
+            vec![0xff, 7, 0xff + 7, 0xf, 0xf, 0xff, 0xff << 7, 1, 0xff]
+        );
     }
 
     #[test]
