@@ -19,7 +19,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use common::{median, rate, LineCounter};
-use cspsim::engine::{self, Engine, RunOptions};
+use cspsim::engine::{self, Codegen, Engine, RunOptions};
 use cspsim::netlist::{self, LoadOptions};
 use cspsim::trace::Trace;
 use cspsim::{Circuit, Registry};
@@ -40,6 +40,7 @@ struct Setup {
     threads: Option<usize>,
     one_by_one: bool,
     tracing: Tracing,
+    codegen: Codegen,
 }
 
 struct Bench {
@@ -94,6 +95,7 @@ impl Bench {
                 threads: setup.threads,
                 cycles: Some(cycles),
                 one_by_one: setup.one_by_one,
+                codegen: setup.codegen,
                 ..RunOptions::default()
             };
             let summary = engine::run(circuit, &options, trace).expect("runs");
@@ -120,10 +122,16 @@ fn main() {
         threads,
         one_by_one,
         tracing,
+        codegen: Codegen::Compiled,
     };
     let p = Engine::Partitioned;
     let best = setup(p, Some(1), false, Tracing::Off);
+    let interpreted = Setup {
+        codegen: Codegen::Interpret,
+        ..setup(p, Some(1), false, Tracing::Off)
+    };
     let columns = [
+        interpreted,
         setup(p, Some(1), true, Tracing::Off),
         setup(p, Some(2), false, Tracing::Off),
         setup(p, None, false, Tracing::Off),
@@ -136,11 +144,11 @@ fn main() {
         "Medians of {} runs of about {} component-cycles each (1/8 of that traced, 1/400 on the threads engine, but at least 200 cycles).\n",
         bench.runs, bench.budget
     );
-    println!("| family | K | components | load | cycles/s, 1 worker | K × cycles/s | one by one | 2 workers | default workers | VCD of all | VCD lines/s | FST of all | threads engine, comp.-cycles/s | threads + VCD, cycles/s |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| family | K | components | load | cycles/s, 1 worker | K × cycles/s | interpreted | one by one | 2 workers | default workers | VCD of all | VCD lines/s | FST of all | threads engine, comp.-cycles/s | threads + VCD, cycles/s |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut rows = Vec::new();
     for (family, _, _) in peers::FAMILIES {
-        for k in SIZES {
+        for k in peers::sizes(family, &SIZES) {
             let (path, options) = peers::circuit(family, k);
             let mut loads = Vec::new();
             let mut components = 0;
@@ -157,18 +165,19 @@ fn main() {
                 .collect();
             let workers = engine::default_workers(&bench.load(&path, &options));
             println!(
-                "| {family} | {k} | {components} | {:.1} ms | {} | {} | {:.2}× | {:.2}× | {:.2}× ({workers}) | {} | {} | {} | {} | {} |",
+                "| {family} | {k} | {components} | {:.1} ms | {} | {} | {:.2}× | {:.2}× | {:.2}× | {:.2}× ({workers}) | {} | {} | {} | {} | {} |",
                 load * 1e3,
                 rate(base),
                 rate(base * k as f64),
                 base / rates[0].0,
-                rates[1].0 / base,
+                base / rates[1].0,
                 rates[2].0 / base,
-                rate(rates[3].0),
-                rate(rates[3].1),
+                rates[3].0 / base,
                 rate(rates[4].0),
-                rate(rates[5].0 * components as f64),
-                rate(rates[6].0),
+                rate(rates[4].1),
+                rate(rates[5].0),
+                rate(rates[6].0 * components as f64),
+                rate(rates[7].0),
             );
             rows.push((family, k, workers));
         }

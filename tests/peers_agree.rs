@@ -1,7 +1,7 @@
 //! The peers the benchmark compares cspsim with simulate the same circuits:
-//! the Verilog (Icarus, Verilator) and SystemC versions of the four families
-//! in `benches/peers/` end on cspsim's value of each family's result net,
-//! at K = 16 and 256. Without a peer's tools the peer is skipped, unless
+//! the Verilog (Icarus, Verilator) and SystemC versions of the families in
+//! `benches/peers/` end on cspsim's value of each family's result net, at
+//! K = 16 and 256 (the one size of a processor). Without a peer's tools the peer is skipped, unless
 //! `CSPSIM_REQUIRE_PEERS` is set, as CI does (it installs them).
 
 #[path = "../benches/peers/mod.rs"]
@@ -23,7 +23,7 @@ fn agrees(peer: Peer, sizes: &[usize]) {
     }
     let scratch = Scratch::new(&format!("test-{peer:?}"));
     for (family, _, _) in FAMILIES {
-        for &k in sizes {
+        for k in peers::sizes(family, sizes) {
             let built = peer
                 .build(family, k, &scratch.dir(peer, family, k))
                 .unwrap_or_else(|e| panic!("{e}"));

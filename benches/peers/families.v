@@ -17,6 +17,11 @@
 //   lfsrs #(K):    K 32-bit Galois LFSRs (seed i+1) and a K-input XOR.  result: x.y
 //   chain #(K):    a counter feeding K stages q <= (d + 2i+1) ^ (d << 1).  result: s[K-1].q
 //   pixels #(K):   K hit pixels (seed i), a round-robin arbiter, a hit counter.  result: hits.q
+//   expr_pixels #(K): the same with the pixel written as the expression of
+//                  circuits/bench/expr_pixels.ron (a 32-bit hash of index and
+//                  cycle, threshold, reset, hit).  result: hits.q
+//   cpu8_loop #(K): the cpu8 processor running cpu8_loop.hex, in one module
+//                  with a combinational ROM and RAM (K is ignored).  result: acc
 
 module counter #(parameter [31:0] START = 0) (input clk, input en,
                                              output reg [31:0] q /*verilator public_flat_rd*/);
@@ -132,4 +137,100 @@ module pixels #(parameter K = 16) (input clk, output [31:0] result);
         if (j < K) last = n;
     end
     counter hits (.clk(clk), .en(valid), .q(result));
+endmodule
+
+// The pixel of circuits/bench/expr_pixels.ron, expression for expression.
+module expr_pixel #(parameter [31:0] I = 0) (input clk, output reg hit);
+    reg [31:0] t;
+    reg [15:0] charge;
+    wire [31:0] mix = (t + I) * 32'h9E37_79B1;
+    wire [31:0] h = (mix ^ (mix >> 15)) * 32'h2C1B_3C6D;
+    wire [7:0] deposit = h >> 24;
+    wire [15:0] sum = charge + deposit;
+    wire fire = sum >= 1000;
+    initial begin
+        t = 0;
+        charge = 0;
+        hit = 0;
+    end
+    always @(posedge clk) begin
+        t <= t + 1;
+        charge <= fire ? 16'd0 : sum;
+        hit <= fire;
+    end
+endmodule
+
+module expr_pixels #(parameter K = 16) (input clk, output [31:0] result);
+    wire hit [0:K-1];
+    genvar i;
+    generate for (i = 0; i < K; i = i + 1) begin : pix
+        expr_pixel #(.I(i)) u (.clk(clk), .hit(hit[i]));
+    end endgenerate
+    // readout: as in `pixels`.
+    reg valid;
+    reg [31:0] owner /*verilator public_flat_rd*/;
+    integer last, n, j;
+    initial begin
+        last = K - 1;
+        valid = 0;
+        owner = 0;
+    end
+    always @(posedge clk) begin
+        n = last + 1 == K ? 0 : last + 1;
+        j = 0;
+        while (j < K && !hit[n]) begin
+            n = n + 1 == K ? 0 : n + 1;
+            j = j + 1;
+        end
+        valid <= j < K;
+        owner <= j < K ? n : 0;
+        if (j < K) last = n;
+    end
+    counter hits (.clk(clk), .en(valid), .q(result));
+endmodule
+
+// cpu8 (circuits/cpu8.ron, its ISA and control expression) running the
+// program of circuits/bench/cpu8_loop.hex, in one module.
+module cpu8_loop #(parameter K = 1) (input clk, output [31:0] result);
+    reg [7:0] pc, acc, x;
+    reg [7:0] mem [0:255];
+    reg [15:0] instr;
+    always @* case (pc)
+        8'h00: instr = 16'h1000;  8'h01: instr = 16'h30f0;  8'h02: instr = 16'h1001;
+        8'h03: instr = 16'h30f1;  8'h04: instr = 16'h100e;  8'h05: instr = 16'h30f3;
+        8'h06: instr = 16'h9000;  8'h07: instr = 16'h20f0;  8'h08: instr = 16'ha000;
+        8'h09: instr = 16'h40f1;  8'h0a: instr = 16'h30f2;  8'h0b: instr = 16'h20f1;
+        8'h0c: instr = 16'h30f0;  8'h0d: instr = 16'h20f2;  8'h0e: instr = 16'h30f1;
+        8'h0f: instr = 16'h20f3;  8'h10: instr = 16'hb0ff;  8'h11: instr = 16'h30f3;
+        8'h12: instr = 16'h8007;  8'h13: instr = 16'h6000;
+        default: instr = 16'h0000;
+    endcase
+    wire [3:0] op = instr[15:12];
+    wire [7:0] arg = instr[7:0];
+    wire use_imm = op == 1 || op == 11;
+    wire sub = op == 5;
+    wire acc_load = op == 1 || op == 2;
+    wire acc_we = op == 1 || op == 2 || op == 4 || op == 5 || op == 11;
+    wire mem_we = op == 3 || op == 10;
+    wire [7:0] addr = op == 10 ? x : arg;
+    wire [7:0] x_next = op == 9 ? arg : x + 8'd1;
+    wire x_we = op == 9 || op == 10;
+    wire taken = op == 6 || op == 7 && acc == 0 || op == 8 && acc != 0;
+    wire [7:0] pc_next = op == 0 ? pc : taken ? arg : pc + 8'd1;
+    wire [7:0] b = use_imm ? arg : mem[addr];
+    wire [7:0] y = sub ? acc - b : acc + b;
+    integer i;
+    initial begin
+        pc = 0;
+        acc = 0;
+        x = 0;
+        for (i = 0; i < 256; i = i + 1) mem[i] = 0;
+    end
+    always @(posedge clk) begin
+        pc <= pc_next;
+        if (acc_we) acc <= acc_load ? b : y;
+        if (x_we) x <= x_next;
+        if (mem_we) mem[addr] <= acc;
+    end
+    assign result = {24'd0, acc};
 endmodule

@@ -33,14 +33,25 @@ pub enum Peer {
 
 pub const PEERS: [Peer; 3] = [Peer::SystemC, Peer::Icarus, Peer::Verilator];
 
-/// The families: circuit file, size parameter, and the net whose value
-/// every simulator reports (`{last}` is K − 1).
-pub const FAMILIES: [(&str, &str, &str); 4] = [
+/// The families: circuit file, size parameter (none for a circuit of one
+/// size), and the net whose value every simulator reports (`{last}` is K − 1).
+pub const FAMILIES: [(&str, &str, &str); 6] = [
     ("counters", "k", "c[{last}].q"),
     ("lfsrs", "k", "x.y"),
     ("chain", "k", "s[{last}].q"),
     ("pixels", "w", "hits.q"),
+    ("expr_pixels", "w", "hits.q"),
+    ("cpu8_loop", "", "acc.q"),
 ];
+
+/// The sizes K a family is measured at, of those given: a family without a
+/// size parameter has one size, K = 1 (one processor).
+pub fn sizes(family: &str, sizes: &[usize]) -> Vec<usize> {
+    match FAMILIES.iter().find(|f| f.0 == family) {
+        Some((_, "", _)) => vec![1],
+        _ => sizes.to_vec(),
+    }
+}
 
 fn sources() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/peers")
@@ -238,8 +249,12 @@ pub fn circuit(family: &str, k: usize) -> (PathBuf, LoadOptions) {
     let value = if *param == "w" { k.isqrt() } else { k };
     let path =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("circuits/bench/{family}.ron"));
+    let params = match *param {
+        "" => Vec::new(),
+        name => vec![(name.to_string(), ParamValue::Int(value as i128))],
+    };
     let options = LoadOptions {
-        params: vec![(param.to_string(), ParamValue::Int(value as i128))],
+        params,
         ..LoadOptions::default()
     };
     (path, options)

@@ -103,6 +103,60 @@ SC_MODULE(HitPixel) {
     }
 };
 
+// The pixel of circuits/bench/expr_pixels.ron.
+SC_MODULE(ExprPixel) {
+    sc_in<bool> clk;
+    sc_out<bool> hit;
+    uint32_t index = 0, t = 0;
+    uint16_t charge = 0;
+    void tick() {
+        uint32_t mix = (t + index) * 0x9E3779B1u;
+        uint32_t h = (mix ^ (mix >> 15)) * 0x2C1B3C6Du;
+        uint16_t sum = (uint16_t)(charge + (h >> 24));
+        bool fire = sum >= 1000;
+        t++;
+        charge = fire ? 0 : sum;
+        hit.write(fire);
+    }
+    SC_CTOR(ExprPixel) {
+        SC_METHOD(tick);
+        sensitive << clk.pos();
+        dont_initialize();
+    }
+};
+
+// cpu8 running circuits/bench/cpu8_loop.hex, as one module.
+SC_MODULE(Cpu8) {
+    sc_in<bool> clk;
+    sc_out<uint32_t> acc_out;
+    uint8_t pc = 0, acc = 0, x = 0, mem[256] = {};
+    void tick() {
+        static const uint16_t rom[20] = {0x1000, 0x30f0, 0x1001, 0x30f1, 0x100e, 0x30f3, 0x9000,
+                                         0x20f0, 0xa000, 0x40f1, 0x30f2, 0x20f1, 0x30f0, 0x20f2,
+                                         0x30f1, 0x20f3, 0xb0ff, 0x30f3, 0x8007, 0x6000};
+        uint16_t instr = pc < 20 ? rom[pc] : 0;
+        unsigned op = instr >> 12;
+        uint8_t arg = instr & 0xff;
+        uint8_t addr = op == 10 ? x : arg;
+        uint8_t b = (op == 1 || op == 11) ? arg : mem[addr];
+        bool taken = op == 6 || (op == 7 && acc == 0) || (op == 8 && acc != 0);
+        uint8_t pc_next = op == 0 ? pc : taken ? arg : (uint8_t)(pc + 1);
+        if (op == 3 || op == 10) mem[addr] = acc;
+        if (op == 9) x = arg;
+        if (op == 10) x++;
+        if (op == 1 || op == 2) acc = b;
+        if (op == 4 || op == 11) acc += b;
+        if (op == 5) acc -= b;
+        pc = pc_next;
+        acc_out.write(acc);
+    }
+    SC_CTOR(Cpu8) {
+        SC_METHOD(tick);
+        sensitive << clk.pos();
+        dont_initialize();
+    }
+};
+
 SC_MODULE(Arbiter) {
     sc_in<bool> clk;
     sc_vector<sc_in<bool>> req;
@@ -130,7 +184,7 @@ SC_MODULE(Arbiter) {
 
 int sc_main(int argc, char** argv) {
     if (argc != 4) {
-        std::fprintf(stderr, "usage: %s counters|lfsrs|chain|pixels K CYCLES\n", argv[0]);
+        std::fprintf(stderr, "usage: %s counters|lfsrs|chain|pixels|expr_pixels|cpu8_loop K CYCLES\n", argv[0]);
         return 2;
     }
     std::string family = argv[1];
@@ -156,6 +210,8 @@ int sc_main(int argc, char** argv) {
     sc_signal<bool> valid("valid");
     sc_signal<uint32_t> owner("owner");
     Counter* hit_counter = nullptr;
+    sc_vector<ExprPixel> expr_pixels("xpix");
+    Cpu8* cpu = nullptr;
 
     if (family == "counters") {
         counters.init(k);
@@ -213,6 +269,31 @@ int sc_main(int argc, char** argv) {
         hit_counter->en(valid);
         qs.init(1);
         hit_counter->q(qs[0]);
+        result = &qs[0];
+    } else if (family == "expr_pixels") {
+        expr_pixels.init(k);
+        hits.init(k);
+        readout = new Arbiter("readout", k);
+        readout->clk(clk);
+        for (int i = 0; i < k; i++) {
+            expr_pixels[i].clk(clk);
+            expr_pixels[i].hit(hits[i]);
+            expr_pixels[i].index = i;
+            readout->req[i](hits[i]);
+        }
+        readout->valid(valid);
+        readout->owner(owner);
+        hit_counter = new Counter("hits");
+        hit_counter->clk(clk);
+        hit_counter->en(valid);
+        qs.init(1);
+        hit_counter->q(qs[0]);
+        result = &qs[0];
+    } else if (family == "cpu8_loop") {
+        cpu = new Cpu8("cpu");
+        cpu->clk(clk);
+        qs.init(1);
+        cpu->acc_out(qs[0]);
         result = &qs[0];
     } else {
         std::fprintf(stderr, "unknown family %s\n", family.c_str());
