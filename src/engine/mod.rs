@@ -212,9 +212,9 @@ pub fn run(
         }
         Engine::Threads => threads::run(circuit, cycles, options, tracer),
     }?;
-    // The cycles' time: code generation, before cycle 0, is reported apart.
-    let compile_time = outcome.compiled.map_or(Duration::ZERO, |c| c.compile_time);
-    let elapsed = started.elapsed().saturating_sub(compile_time);
+    // The cycles' time, where the engine measured it (setting up, and
+    // generating code, before cycle 0 are not part of it).
+    let elapsed = outcome.elapsed.unwrap_or_else(|| started.elapsed());
     if let Some(fault) = outcome.fault {
         let (path, model) = names[fault.component].clone();
         if fault.kind == FaultKind::Failed {
@@ -254,6 +254,8 @@ struct Outcome {
     trace: std::io::Result<()>,
     compiled: Option<Compiled>,
     note: Option<String>,
+    /// The time of the cycles alone, if the engine measured it.
+    elapsed: Option<Duration>,
 }
 
 /// Components per worker below which another worker costs more in

@@ -234,6 +234,8 @@ pub(super) fn run(
     reset(&mut pool, &shared);
     // Reset faults end the run before cycle 0; code is made only for a run.
     let reset_failed = shared.failed.load(Relaxed) != NEVER;
+    // Lowering and generating code, timed apart from the cycles.
+    let compiling = std::time::Instant::now();
     let (native, note) = match options.codegen {
         Codegen::Compiled if !reset_failed => {
             compile(&mut pool, wired, &shared, options.one_by_one)
@@ -242,13 +244,14 @@ pub(super) fn run(
     };
     let compiled = native.as_ref().map(|n| Compiled {
         lowered: n.lowered,
-        compile_time: n.compile_time,
+        compile_time: compiling.elapsed(),
     });
     let mut lead = Lead {
         tracer,
         row,
         options,
     };
+    let cycles_started = std::time::Instant::now();
     let completed = if reset_failed {
         0
     } else {
@@ -287,6 +290,7 @@ pub(super) fn run(
         cycles: completed,
         threads: workers,
         fault: shared.faults.first(),
+        elapsed: Some(cycles_started.elapsed()),
         trace: finish_trace(lead.tracer),
         compiled,
         note,

@@ -271,6 +271,7 @@ pub(super) fn run(
         trace: finish_trace(tracer),
         compiled: None,
         note: None,
+        elapsed: None,
     })
 }
 

@@ -17,7 +17,6 @@ mod jit;
 pub(crate) mod plan;
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
 
 #[cfg(feature = "jit")]
 pub(crate) use jit::Code;
@@ -62,8 +61,6 @@ pub(crate) struct Native {
     pub workers: Vec<WorkerCode>,
     /// Components lowered and compiled.
     pub lowered: usize,
-    /// Time spent planning and generating code.
-    pub compile_time: Duration,
     // Declared last: dropped after the memory above is no longer used.
     #[cfg(feature = "jit")]
     _jit: jit::Jit,
@@ -111,7 +108,6 @@ impl Native {
         (one_by_one, whole_cycle): (bool, bool),
     ) -> Result<Native, String> {
         use codegen::Frame;
-        let started = Instant::now();
         let mut jit = jit::Jit::new()?;
         let count = lowered.iter().map(Vec::len).sum();
         let frame = |kind: Kind, read: usize| Frame {
@@ -173,7 +169,6 @@ impl Native {
         Ok(Native {
             workers,
             lowered: count,
-            compile_time: started.elapsed(),
             _jit: jit,
         })
     }
