@@ -347,6 +347,39 @@ impl Body {
         })
     }
 
+    /// Replace every instruction by what `f` makes of it.
+    pub fn map_insts(&mut self, f: impl Fn(Inst) -> Inst) {
+        for inst in &mut self.insts {
+            *inst = f(*inst);
+        }
+    }
+
+    /// Whether the two bodies have one [`shape`](Self::shape), without
+    /// making it.
+    pub fn same_shape(&self, other: &Body) -> bool {
+        self.insts.len() == other.insts.len()
+            && self
+                .insts
+                .iter()
+                .zip(&other.insts)
+                .all(|(a, b)| match (a, b) {
+                    (Inst::Const(_), Inst::Const(_)) => true,
+                    (a, b) => a == b,
+                })
+    }
+
+    /// Feed the body's [`shape`](Self::shape) to `hasher`, without making it.
+    pub fn shape_hash(&self, hasher: &mut impl std::hash::Hasher) {
+        use std::hash::Hash;
+        self.insts.len().hash(hasher);
+        for inst in &self.insts {
+            match inst {
+                Inst::Const(_) => Inst::Const(0).hash(hasher),
+                other => other.hash(hasher),
+            }
+        }
+    }
+
     /// The body with every constant set to 0: bodies of one shape differ in
     /// their constants only, and can run as one loop with the constants as
     /// columns.

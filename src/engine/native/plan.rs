@@ -164,21 +164,16 @@ pub(crate) struct Plan {
     pub failures: HashMap<usize, FailureSite>,
 }
 
-/// A lowered component's body with its undriven inputs as constants, which
-/// the code generator then folds (an unconnected enable disappears).
-fn with_constant_inputs(body: &Body, constants: &[Option<u64>]) -> Body {
-    let mut out = Body::new();
-    for inst in body.insts() {
-        let inst = match *inst {
-            Inst::Input(i) => match constants.get(i as usize).copied().flatten() {
-                Some(v) => Inst::Const(v),
-                None => Inst::Input(i),
-            },
-            other => other,
-        };
-        out.push(inst);
-    }
-    out
+/// Make `body`'s reads of undriven inputs constants, which the code
+/// generator then folds (an unconnected enable disappears).
+fn fold_constant_inputs(body: &mut Body, constants: &[Option<u64>]) {
+    body.map_insts(|inst| match inst {
+        Inst::Input(i) => match constants.get(i as usize).copied().flatten() {
+            Some(v) => Inst::Const(v),
+            None => inst,
+        },
+        other => other,
+    });
 }
 
 /// Which instructions of `body` matter: those with an effect, and
@@ -256,18 +251,32 @@ pub(crate) fn bounds(
     bound
 }
 
-/// What members of one shape group have in common.
-#[derive(PartialEq, Eq, Hash)]
-struct ShapeKey {
-    eval: Body,
-    tick: Body,
-    state: usize,
-    arrays: Vec<usize>,
-    masks: Vec<u64>,
-    inputs: usize,
-    phases: (usize, usize),
-    /// The component, when every component is a unit of its own.
-    single: Option<usize>,
+/// Whether `a` and `b` can share a unit: bodies of one shape, state and
+/// arrays of one size, ports of one wiring shape and width, the same phases.
+fn same_shape(a: &Lowered, b: &Lowered) -> bool {
+    let (x, y) = (&a.lowering, &b.lowering);
+    x.eval.same_shape(&y.eval)
+        && x.tick.same_shape(&y.tick)
+        && x.state.len() == y.state.len()
+        && x.arrays.len() == y.arrays.len()
+        && x.arrays
+            .iter()
+            .zip(&y.arrays)
+            .all(|(p, q)| p.len() == q.len())
+        && a.masks == b.masks
+        && a.in_masks == b.in_masks
+        && a.phases == b.phases
+}
+
+/// A hash of what [`same_shape`] compares (part of it).
+fn shape_hash(m: &Lowered) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    m.lowering.eval.shape_hash(&mut h);
+    m.lowering.tick.shape_hash(&mut h);
+    (m.lowering.state.len(), m.lowering.arrays.len(), m.phases).hash(&mut h);
+    m.masks.hash(&mut h);
+    h.finish()
 }
 
 /// Group `lowered` (one worker's components, in index order) into units
@@ -275,27 +284,22 @@ struct ShapeKey {
 /// Every slot index must be below `slots`.
 pub(crate) fn plan(lowered: Vec<Lowered>, slots: usize, one_by_one: bool) -> Plan {
     let mut groups: Vec<Vec<Lowered>> = Vec::new();
-    let mut index: HashMap<ShapeKey, usize> = HashMap::new();
+    let mut index: HashMap<u64, Vec<usize>> = HashMap::new();
     for mut member in lowered {
-        let constants = &member.constants;
-        member.lowering.eval = with_constant_inputs(&member.lowering.eval, constants);
-        member.lowering.tick = with_constant_inputs(&member.lowering.tick, constants);
-        let l = &member.lowering;
-        let key = ShapeKey {
-            eval: l.eval.shape(),
-            tick: l.tick.shape(),
-            state: l.state.len(),
-            arrays: l.arrays.iter().map(Vec::len).collect(),
-            masks: member.masks.clone(),
-            inputs: member.ins[0].len(),
-            phases: member.phases,
-            single: one_by_one.then_some(member.component),
-        };
-        let g = *index.entry(key).or_insert_with(|| {
-            groups.push(Vec::new());
-            groups.len() - 1
-        });
-        groups[g].push(member);
+        fold_constant_inputs(&mut member.lowering.eval, &member.constants);
+        fold_constant_inputs(&mut member.lowering.tick, &member.constants);
+        let candidates = index.entry(shape_hash(&member)).or_default();
+        let found = candidates
+            .iter()
+            .copied()
+            .find(|&g| !one_by_one && same_shape(&groups[g][0], &member));
+        match found {
+            Some(g) => groups[g].push(member),
+            None => {
+                candidates.push(groups.len());
+                groups.push(vec![member]);
+            }
+        }
     }
     let mut arena = Vec::new();
     let mut units: HashMap<(usize, Kind), Vec<Unit>> = HashMap::new();
@@ -310,15 +314,9 @@ pub(crate) fn plan(lowered: Vec<Lowered>, slots: usize, one_by_one: bool) -> Pla
             let made = self::units(&group, kind, (&state, &arrays), slots);
             units.entry((phase, kind)).or_default().extend(made);
         }
-        for m in &group {
-            if let Some(text) = &m.lowering.failure {
-                failures.insert(
-                    m.component,
-                    FailureSite {
-                        text: text.clone(),
-                        ins: m.ins.clone(),
-                    },
-                );
+        for m in group {
+            if let Some(text) = m.lowering.failure {
+                failures.insert(m.component, FailureSite { text, ins: m.ins });
             }
         }
     }
@@ -367,8 +365,8 @@ fn units(
     (state, arrays): (&[u64], &[(u64, u64)]),
     slots: usize,
 ) -> Vec<Unit> {
-    let rows: Vec<Vec<u64>> = group.iter().map(|m| quantities(m, kind)).collect();
-    let runs = affine_runs(&rows);
+    let quantities = Quantities::of(group, kind);
+    let runs = quantities.affine_runs();
     let outside: usize = runs
         .iter()
         .filter(|r| r.len() < LOOP_MIN)
@@ -387,94 +385,127 @@ fn units(
                 .iter()
                 .map(|&(at, len)| (at + start * (len + 1), len))
                 .collect();
-            unit(&group[run], kind, (&state, &arrays), slots)
+            unit(group, kind, &quantities, run, (&state, &arrays), slots)
         })
         .collect()
 }
 
-/// Every per-member quantity of `m`'s `kind` body, in a fixed order: its
-/// constants, input slots, output slots, and its component index.
-fn quantities(m: &Lowered, kind: Kind) -> Vec<u64> {
-    let slots = m.ins.iter().chain(&m.outs).flatten().map(|&s| u64::from(s));
-    m.body(kind)
-        .constants()
-        .chain(slots)
-        .chain([m.component as u64])
-        .collect()
+/// Every per-member quantity of a group's `kind` bodies, quantity by
+/// quantity (each a column of one value per member): the constants, then
+/// the input slots of parity 0 and 1, the output slots of parity 0 and 1,
+/// and the component index.
+struct Quantities {
+    columns: Vec<Vec<u64>>,
+    consts: usize,
+    inputs: usize,
+    outputs: usize,
 }
 
-/// Cut `rows` (one per member) into runs, greedily, in each of which every
-/// quantity is an affine function of the member.
-fn affine_runs(rows: &[Vec<u64>]) -> Vec<std::ops::Range<usize>> {
-    let mut runs = Vec::new();
-    let mut start = 0;
-    while start < rows.len() {
-        // Any two members are affine; the steps are their differences.
-        let mut end = (start + 2).min(rows.len());
-        if end - start == 2 {
-            let (a, b) = (&rows[start], &rows[start + 1]);
-            let step: Vec<u64> = a.iter().zip(b).map(|(x, y)| y.wrapping_sub(*x)).collect();
-            while end < rows.len() {
-                let k = (end - start) as u64;
-                let fits = rows[end]
-                    .iter()
-                    .zip(a)
-                    .zip(&step)
-                    .all(|((v, first), step)| *v == first.wrapping_add(step.wrapping_mul(k)));
-                if !fits {
-                    break;
-                }
-                end += 1;
+impl Quantities {
+    fn of(group: &[Lowered], kind: Kind) -> Self {
+        let first = &group[0];
+        let consts = first.body(kind).constants().count();
+        let (inputs, outputs) = (first.ins[0].len(), first.outs[0].len());
+        let mut columns: Vec<Vec<u64>> = (0..consts + 2 * (inputs + outputs) + 1)
+            .map(|_| Vec::with_capacity(group.len()))
+            .collect();
+        for m in group {
+            let slots = m.ins.iter().chain(&m.outs).flatten().map(|&s| u64::from(s));
+            let values = m
+                .body(kind)
+                .constants()
+                .chain(slots)
+                .chain([m.component as u64]);
+            for (column, v) in columns.iter_mut().zip(values) {
+                column.push(v);
             }
         }
-        runs.push(start..end);
-        start = end;
+        Quantities {
+            columns,
+            consts,
+            inputs,
+            outputs,
+        }
     }
-    runs
+
+    /// Cut the members into runs, greedily, in each of which every
+    /// quantity is an affine function of the member.
+    fn affine_runs(&self) -> Vec<std::ops::Range<usize>> {
+        let members = self.columns.last().map_or(0, Vec::len);
+        let mut runs = Vec::new();
+        let mut start = 0;
+        while start < members {
+            // Any two members are affine; the steps are their differences.
+            let mut end = (start + 2).min(members);
+            if end - start == 2 {
+                let step = |c: &Vec<u64>| c[start + 1].wrapping_sub(c[start]);
+                let steps: Vec<u64> = self.columns.iter().map(step).collect();
+                while end < members {
+                    let k = (end - start) as u64;
+                    let fits = self
+                        .columns
+                        .iter()
+                        .zip(&steps)
+                        .all(|(c, step)| c[end] == c[start].wrapping_add(step.wrapping_mul(k)));
+                    if !fits {
+                        break;
+                    }
+                    end += 1;
+                }
+            }
+            runs.push(start..end);
+            start = end;
+        }
+        runs
+    }
+
+    /// The column of quantity `q` over the members `run`.
+    fn column(&self, q: usize, run: &std::ops::Range<usize>) -> Column {
+        Column::of(&self.columns[q][run.clone()])
+    }
 }
 
-/// The unit running `body` of every member of `group`, whose member 0's
-/// state and arrays are at `state` and `arrays`.
+/// The unit running `body` of the members `run` of `group`, whose first
+/// member's state and arrays are at `state` and `arrays`.
 fn unit(
     group: &[Lowered],
     kind: Kind,
+    quantities: &Quantities,
+    run: std::ops::Range<usize>,
     (state, arrays): (&[u64], &[(u64, u64)]),
     slots: usize,
 ) -> Unit {
-    let members = group.len();
-    let column = |f: &dyn Fn(&Lowered) -> u64| {
-        let values: Vec<u64> = group.iter().map(f).collect();
-        Column::of(&values)
+    let members = run.len();
+    let q = quantities;
+    let consts: Vec<Column> = (0..q.consts).map(|c| q.column(c, &run)).collect();
+    let ports = |first: usize, count: usize| -> Vec<Column> {
+        (first..first + count)
+            .map(|i| {
+                let c = q.column(i, &run);
+                assert!(c.max(members) < slots as u64, "a slot out of range");
+                c
+            })
+            .collect()
     };
-    let constants: Vec<Vec<u64>> = group
-        .iter()
-        .map(|m| m.body(kind).constants().collect())
-        .collect();
-    let consts: Vec<Column> = (0..constants[0].len())
-        .map(|c| Column::of(&constants.iter().map(|of| of[c]).collect::<Vec<_>>()))
-        .collect();
-    let ports = |lists: &dyn Fn(&Lowered) -> &[Vec<u32>; 2]| -> [Vec<Column>; 2] {
-        [0, 1].map(|p| {
-            (0..lists(&group[0])[p].len())
-                .map(|i| {
-                    let c = column(&|m: &Lowered| u64::from(lists(m)[p][i]));
-                    assert!(c.max(members) < slots as u64, "a slot out of range");
-                    c
-                })
-                .collect()
-        })
-    };
+    let (ni, no) = (q.inputs, q.outputs);
+    let ins = [ports(q.consts, ni), ports(q.consts + ni, ni)];
+    let outs = [
+        ports(q.consts + 2 * ni, no),
+        ports(q.consts + 2 * ni + no, no),
+    ];
+    let components = q.column(q.consts + 2 * (ni + no), &run);
     let looped = members >= LOOP_MIN;
+    let first = &group[run.start];
     let bounds = bounds(
-        group[0].body(kind),
+        first.body(kind),
         &consts,
         members,
-        (&group[0].in_masks, &group[0].masks),
+        (&first.in_masks, &first.masks),
     );
     let shared = if looped {
-        group[0].body(kind).shape()
+        first.body(kind).shape()
     } else {
-        group[0].body(kind).clone()
+        first.body(kind).clone()
     };
     Unit {
         bounds,
@@ -483,12 +514,12 @@ fn unit(
         members,
         looped,
         consts,
-        ins: ports(&|m: &Lowered| &m.ins),
-        outs: ports(&|m: &Lowered| &m.outs),
-        masks: group[0].masks.clone(),
+        ins,
+        outs,
+        masks: first.masks.clone(),
         state: state.to_vec(),
         arrays: arrays.to_vec(),
-        components: column(&|m: &Lowered| m.component as u64),
+        components,
     }
 }
 
