@@ -136,8 +136,9 @@ impl Emitter<'_> {
         self.b.ins().iconst(I64, v as i64)
     }
 
-    /// A loop over the members of `unit`, [`UNROLL`] members an iteration;
-    /// the members left over after the last full iteration follow it.
+    /// A loop over the members of `unit`, up to [`UNROLL`] members an
+    /// iteration (fewer for long bodies, whose loop overhead is small); the
+    /// members left over after the last full iteration follow it.
     fn looped(&mut self, unit: &Unit) {
         // What the loop stores is no longer known.
         let write = self.frame.write;
@@ -149,16 +150,22 @@ impl Emitter<'_> {
                 }
             }
         }
-        let whole = unit.members - unit.members % UNROLL;
+        let live = unit.live.iter().filter(|&&l| l).count();
+        let unroll = match live {
+            0..=64 => UNROLL,
+            65..=256 => 2,
+            _ => 1,
+        };
+        let whole = unit.members - unit.members % unroll;
         let header = self.b.create_block();
         let k = self.b.append_block_param(header, I64);
         let zero = self.iconst(0);
         self.b.ins().jump(header, &[zero.into()]);
         self.b.switch_to_block(header);
-        for plus in 0..UNROLL {
+        for plus in 0..unroll {
             self.body(unit, At::Loop(k, plus as u64));
         }
-        let next = self.b.ins().iadd_imm_s(k, UNROLL as i64);
+        let next = self.b.ins().iadd_imm_s(k, unroll as i64);
         let more = self
             .b
             .ins()
