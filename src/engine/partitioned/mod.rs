@@ -1,0 +1,232 @@
+//! The partitioned engine: components grouped onto a few worker threads,
+//! evaluated in dependency order over plain value slots.
+//!
+//! Every net has a slot in one shared array; a registered output has two,
+//! one per cycle parity: in cycle `t` everyone reads the copy of parity
+//! `t % 2` and clock edges write the other, so no tick sees another's new
+//! value. A cycle is a series of phases, each ended by a barrier:
+//! - phase `l < L` (one per combinational level): each worker evaluates its
+//!   components of level `l`, and ticks the clocked components whose inputs
+//!   are final by then (those reading only registered outputs, constants
+//!   and levels `< l`);
+//! - phase `L`: worker 0 samples the traced slots, then every worker ticks
+//!   the rest of its clocked components.
+//!
+//! At the start of a cycle, each worker copies its own registered slots
+//! forward to the other parity, so that a registered output a tick does not
+//! set keeps its value. So a circuit without combinational logic needs
+//! one barrier per cycle. With one worker the barriers cost nothing, no
+//! thread is started, and a whole cycle (in fact the whole run, until a
+//! fault) runs under one fault guard instead of one per phase.
+//!
+//! The engine's parts: [`layout`] (slots, workers, schedules), [`cycle`]
+//! (the cycle loops) and, here, the run: build, reset, compile, run.
+
+mod cycle;
+mod layout;
+
+use std::ops::Range;
+use std::sync::atomic::Ordering::Relaxed;
+
+use super::fault::{guard, Phase};
+use super::native::{Lowered, Native};
+use super::{finish_trace, Codegen, Compiled, Outcome, RunError, RunOptions};
+use crate::circuit::Circuit;
+use crate::trace::Tracer;
+use cycle::{work, Lead, Running};
+use layout::{build, Shared, Wired, Worker, NEVER};
+
+pub(super) fn run(
+    circuit: Circuit,
+    cycles: u64,
+    workers: usize,
+    options: &RunOptions,
+    tracer: Option<Tracer>,
+) -> Result<Outcome, RunError> {
+    let workers = workers.min(circuit.components.len().max(1));
+    let (mut pool, shared, row, wired) =
+        build(circuit, workers, options.one_by_one, tracer.as_ref());
+    reset(&mut pool, &shared);
+    // Reset faults end the run before cycle 0; code is made only for a run.
+    let reset_failed = shared.failed.load(Relaxed) != NEVER;
+    // Lowering and generating code, timed apart from the cycles.
+    let compiling = std::time::Instant::now();
+    let (native, note) = match options.codegen {
+        Codegen::Compiled if !reset_failed => {
+            compile(&mut pool, wired, &shared, options.one_by_one)
+        }
+        _ => (None, None),
+    };
+    let compiled = native.as_ref().map(|n| Compiled {
+        lowered: n.lowered,
+        compile_time: compiling.elapsed(),
+    });
+    let mut lead = Lead {
+        tracer,
+        row,
+        options,
+    };
+    let cycles_started = std::time::Instant::now();
+    let completed = if reset_failed {
+        0
+    } else {
+        let code = |w: usize| native.as_ref().map(|n| &n.workers[w]);
+        let (first, rest) = pool.split_at_mut(1);
+        std::thread::scope(|s| -> Result<u64, RunError> {
+            let mut starts = Vec::new();
+            for (w, worker) in rest.iter_mut().enumerate() {
+                let (go, wait) = crossbeam_channel::bounded::<()>(1);
+                let (shared, code) = (&shared, code(w + 1));
+                std::thread::Builder::new()
+                    .name("cspsim-worker".into())
+                    .spawn_scoped(s, move || {
+                        if wait.recv().is_ok() {
+                            work(worker, code, shared, cycles, None);
+                        }
+                    })
+                    .map_err(RunError::Spawn)?;
+                starts.push(go);
+            }
+            for go in starts {
+                let _ = go.send(());
+            }
+            Ok(work(
+                &mut first[0],
+                code(0),
+                &shared,
+                cycles,
+                Some(&mut lead),
+            ))
+        })?
+    };
+    // The code is freed only after every worker has stopped calling it.
+    drop(native);
+    Ok(Outcome {
+        cycles: completed,
+        threads: workers,
+        fault: shared.faults.first(),
+        elapsed: Some(cycles_started.elapsed()),
+        trace: finish_trace(lead.tracer),
+        compiled,
+        note,
+    })
+}
+
+/// Reset every component, worker after worker; a fault is reported as a
+/// reset fault of its component.
+fn reset(pool: &mut [Worker], sh: &Shared) {
+    let running = Running::default();
+    for w in pool {
+        let result = guard(|| {
+            for (g, (batch, group)) in w.batches.iter_mut().zip(&w.groups).enumerate() {
+                running.enter(g);
+                batch.reset(&group.wiring.io(&sh.slots, 0, 0, &running.member));
+            }
+        });
+        if let Err((kind, message)) = result {
+            sh.fault(
+                0,
+                Phase::Reset,
+                (running.component(&w.groups), kind, message),
+            );
+        }
+    }
+}
+
+/// Lower every group whose members all lower, and compile them; they leave
+/// the workers' batch schedules for native code. Without a code generator,
+/// nothing changes and the note says why.
+fn compile(
+    pool: &mut [Worker],
+    wired: Vec<Wired>,
+    sh: &Shared,
+    one_by_one: bool,
+) -> (Option<Native>, Option<String>) {
+    let mut wired: Vec<Option<Wired>> = wired.into_iter().map(Some).collect();
+    let mut lowered = Vec::with_capacity(pool.len());
+    let mut chosen = Vec::with_capacity(pool.len());
+    let mut copied = Vec::with_capacity(pool.len());
+    for w in pool.iter() {
+        let mut mine = Vec::new();
+        let mut groups = Vec::new();
+        // The registered slots (parity 0) that still need copying forward.
+        let mut copy: Vec<u32> = Vec::new();
+        for (g, (batch, group)) in w.batches.iter().zip(&w.groups).enumerate() {
+            let lowerings: Option<Vec<_>> =
+                (0..group.members.len()).map(|k| batch.lower(k)).collect();
+            let Some(lowerings) = lowerings else {
+                for &c in &group.members {
+                    let wires = wired[c].as_ref().expect("one group per component");
+                    copy.extend(wires.unset(|_| false));
+                }
+                continue;
+            };
+            let checked = lowerings.iter().zip(&group.members).all(|(l, &c)| {
+                let wires = wired[c].as_ref().expect("one group per component");
+                crate::lower::verify::verify(l, wires.ins[0].len(), &wires.registered).is_ok()
+            });
+            if !checked {
+                debug_assert!(false, "a standard lowering fails verification");
+                continue;
+            }
+            for (lowering, &c) in lowerings.into_iter().zip(&group.members) {
+                let sets = |o: usize| {
+                    let set = |i: &crate::lower::Inst| matches!(*i, crate::lower::Inst::SetOutput(p, _) if p as usize == o);
+                    lowering.tick.insts().iter().any(set)
+                };
+                let wires = wired[c].take().expect("one group per component");
+                copy.extend(wires.unset(sets));
+                mine.push(Lowered {
+                    component: c,
+                    lowering,
+                    ins: wires.ins,
+                    outs: wires.outs,
+                    masks: group.wiring.masks().to_vec(),
+                    in_masks: wires.in_masks,
+                    constants: wires.constants,
+                    phases: group.phases,
+                });
+            }
+            groups.push(g as u32);
+        }
+        lowered.push(mine);
+        chosen.push(groups);
+        copied.push(ranges(copy));
+    }
+    let phases = pool.first().map_or(0, |w| w.steps.len());
+    // A lone worker whose every group compiles runs a cycle in one call.
+    let whole_cycle = match (&*pool, chosen.as_slice()) {
+        ([w], [groups]) => groups.len() == w.groups.len(),
+        _ => false,
+    };
+    let modes = (one_by_one, whole_cycle);
+    let native = match Native::compile(lowered, phases, &sh.slots, modes) {
+        Ok(native) => native,
+        Err(why) => return (None, Some(format!("{why}; running interpreted"))),
+    };
+    for (((w, groups), code), copied) in
+        pool.iter_mut().zip(chosen).zip(&native.workers).zip(copied)
+    {
+        w.copied = copied;
+        for (step, native) in w.steps.iter_mut().zip(&code.steps) {
+            step.native = *native;
+            step.evals.retain(|g| !groups.contains(g));
+            step.ticks.retain(|g| !groups.contains(g));
+        }
+    }
+    (Some(native), None)
+}
+
+/// `slots` as ranges of consecutive slots.
+fn ranges(mut slots: Vec<u32>) -> Vec<Range<usize>> {
+    slots.sort_unstable();
+    let mut ranges: Vec<Range<usize>> = Vec::new();
+    for s in slots {
+        let s = s as usize;
+        match ranges.last_mut() {
+            Some(r) if r.end == s => r.end = s + 1,
+            _ => ranges.push(s..s + 1),
+        }
+    }
+    ranges
+}
