@@ -606,8 +606,18 @@ pub fn summary_line(name: &str, s: &RunSummary, vcd: Option<&Path>) -> String {
         .compiled
         .map(|c| format!(", {} compiled in {:.3?}", c.lowered, c.compile_time))
         .unwrap_or_default();
+    // Several workers may have found one thread faster for a while.
+    let alone = match (s.threads, s.one_thread_cycles, s.cycles) {
+        (2.., one, all) if one * 200 >= all && all > 0 => {
+            format!(
+                " (one for {:.0}% of cycles)",
+                100.0 * one as f64 / all as f64
+            )
+        }
+        _ => String::new(),
+    };
     format!(
-        "{name}: {} cycles × {} components in {:.3?}: {} cycles/s, {} component-cycles/s ({}, {} thread{}{compiled}){trace}",
+        "{name}: {} cycles × {} components in {:.3?}: {} cycles/s, {} component-cycles/s ({}, {} thread{}{alone}{compiled}){trace}",
         s.cycles,
         s.components,
         s.elapsed,

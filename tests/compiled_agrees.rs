@@ -8,7 +8,7 @@
 mod common;
 
 use common::run_with_patterns;
-use cspsim::engine::{Codegen, RunOptions};
+use cspsim::engine::{Codegen, RunOptions, Spread};
 use cspsim::{Interface, Io, Model, ModelInfo, PortType, Registry};
 
 /// A fixed random sequence.
@@ -249,14 +249,16 @@ fn random_circuits_compile_to_what_the_interpreter_computes() {
                 .unwrap_or_else(|e| panic!("seed {seed}: {e}\n{text}"))
         };
         let mut traces = Vec::new();
-        for (threads, codegen) in [
-            (1, Codegen::Interpret),
-            (1, Codegen::Compiled),
-            (2, Codegen::Compiled),
+        for (threads, codegen, spread) in [
+            (1, Codegen::Interpret, Spread::Adaptive),
+            (1, Codegen::Compiled, Spread::Adaptive),
+            (2, Codegen::Compiled, Spread::Threads),
+            (2, Codegen::Compiled, Spread::OneThread),
         ] {
             let options = RunOptions {
                 threads: Some(threads),
                 codegen,
+                spread,
                 ..RunOptions::default()
             };
             let (result, vcd) = run_with_patterns(load(), &options, &["*".to_string()]);

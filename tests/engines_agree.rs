@@ -4,17 +4,20 @@
 mod common;
 
 use common::{all_circuits, load_path, run_traced};
-use cspsim::engine::{Codegen, Engine, RunOptions};
+use cspsim::engine::{Codegen, Engine, RunOptions, Spread};
 
-fn configurations() -> Vec<(Engine, Option<usize>, Codegen)> {
+fn configurations() -> Vec<(Engine, Option<usize>, Codegen, Spread)> {
+    use Spread::{Adaptive, OneThread, Threads};
     vec![
-        (Engine::Partitioned, Some(1), Codegen::Interpret),
-        (Engine::Partitioned, Some(1), Codegen::Compiled),
-        (Engine::Partitioned, Some(2), Codegen::Compiled),
-        (Engine::Partitioned, Some(2), Codegen::Interpret),
-        (Engine::Partitioned, Some(3), Codegen::Compiled),
-        (Engine::Partitioned, None, Codegen::Compiled),
-        (Engine::Threads, None, Codegen::Compiled),
+        (Engine::Partitioned, Some(1), Codegen::Interpret, Adaptive),
+        (Engine::Partitioned, Some(1), Codegen::Compiled, Adaptive),
+        (Engine::Partitioned, Some(2), Codegen::Compiled, Threads),
+        (Engine::Partitioned, Some(2), Codegen::Interpret, Threads),
+        (Engine::Partitioned, Some(2), Codegen::Compiled, OneThread),
+        (Engine::Partitioned, Some(2), Codegen::Interpret, OneThread),
+        (Engine::Partitioned, Some(3), Codegen::Compiled, Adaptive),
+        (Engine::Partitioned, None, Codegen::Compiled, Adaptive),
+        (Engine::Threads, None, Codegen::Compiled, Adaptive),
     ]
 }
 
@@ -27,12 +30,13 @@ fn every_engine_and_thread_count_writes_the_same_vcd() {
         // Thousands of OS threads per cycle are slow in a debug build: large
         // circuits are compared over fewer cycles.
         let cycles = (load_path(&path).components.len() > 1000).then_some(40);
-        for (engine, threads, codegen) in configurations() {
+        for (engine, threads, codegen, spread) in configurations() {
             let options = RunOptions {
                 engine,
                 threads,
                 cycles,
                 codegen,
+                spread,
                 ..RunOptions::default()
             };
             let (result, vcd) = run_traced(load_path(&path), &options);
@@ -47,7 +51,7 @@ fn every_engine_and_thread_count_writes_the_same_vcd() {
                 None => reference = Some(vcd),
                 Some(r) => assert!(
                     *r == vcd,
-                    "{}: {engine} with {threads:?} threads, {codegen}, differs from the interpreted partitioned engine with 1",
+                    "{}: {engine} with {threads:?} threads ({spread:?}), {codegen}, differs from the interpreted partitioned engine with 1",
                     path.display()
                 ),
             }
@@ -59,12 +63,13 @@ fn every_engine_and_thread_count_writes_the_same_vcd() {
 fn engines_agree_over_many_cycles_with_everything_traced() {
     let path = common::circuits_dir().join("alu_datapath.ron");
     let mut outputs = Vec::new();
-    for (engine, threads, codegen) in configurations() {
+    for (engine, threads, codegen, spread) in configurations() {
         let options = RunOptions {
             engine,
             threads,
             cycles: Some(5000),
             codegen,
+            spread,
             ..RunOptions::default()
         };
         let (result, vcd) =

@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use common::{parse_vcd, run_traced};
-use cspsim::engine::{Codegen, Engine, Phase, RunError, RunOptions};
+use cspsim::engine::{Codegen, Engine, Phase, RunError, RunOptions, Spread};
 use cspsim::{params, Interface, Io, Model, ModelInfo, ParamDecl, PortType, Registry};
 
 /// A test-only model: a counter that panics when it reaches `at`, in eval
@@ -86,18 +86,23 @@ fn circuit(at: u64, in_tick: bool) -> cspsim::Circuit {
 }
 
 fn engines() -> Vec<RunOptions> {
+    use Spread::{Adaptive, OneThread, Threads};
     [
-        (Engine::Partitioned, 1, Codegen::Compiled),
-        (Engine::Partitioned, 1, Codegen::Interpret),
-        (Engine::Partitioned, 2, Codegen::Compiled),
-        (Engine::Partitioned, 2, Codegen::Interpret),
-        (Engine::Threads, 1, Codegen::Compiled),
+        (Engine::Partitioned, 1, Codegen::Compiled, Adaptive),
+        (Engine::Partitioned, 1, Codegen::Interpret, Adaptive),
+        (Engine::Partitioned, 2, Codegen::Compiled, Threads),
+        (Engine::Partitioned, 2, Codegen::Interpret, Threads),
+        (Engine::Partitioned, 2, Codegen::Compiled, OneThread),
+        (Engine::Partitioned, 2, Codegen::Interpret, OneThread),
+        (Engine::Partitioned, 2, Codegen::Compiled, Adaptive),
+        (Engine::Threads, 1, Codegen::Compiled, Adaptive),
     ]
     .into_iter()
-    .map(|(engine, threads, codegen)| RunOptions {
+    .map(|(engine, threads, codegen, spread)| RunOptions {
         engine,
         threads: Some(threads),
         codegen,
+        spread,
         ..RunOptions::default()
     })
     .collect()

@@ -35,11 +35,6 @@ impl Barrier {
         }
     }
 
-    /// Whether it is for one thread (and so costs nothing).
-    pub fn is_alone(&self) -> bool {
-        self.n == 1
-    }
-
     /// Wait until all `n` threads have called `wait` in this round. Every
     /// write made before `wait` is visible to every thread after it.
     #[inline]

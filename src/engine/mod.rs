@@ -85,6 +85,23 @@ pub struct RunOptions {
     pub one_by_one: bool,
     /// Compile what lowers, or interpret everything (partitioned engine).
     pub codegen: Codegen,
+    /// How several workers of the partitioned engine share the cores.
+    pub spread: Spread,
+}
+
+/// How the partitioned engine runs several workers' parts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Spread {
+    /// Measured as the run goes: each part on its own thread, or all on
+    /// one, whichever is faster at the time (a busy core makes threads
+    /// wait for each other; so does too little work per phase).
+    #[default]
+    Adaptive,
+    /// Always each part on its own thread.
+    Threads,
+    /// Always every part on one thread (what the tests use to hold both
+    /// ways to the same results).
+    OneThread,
 }
 
 impl RunOptions {
@@ -108,6 +125,10 @@ pub struct RunSummary {
     pub engine: Engine,
     /// Worker threads (partitioned) or component threads (threads).
     pub threads: usize,
+    /// Cycles in which the partitioned engine ran all its workers' parts on
+    /// one thread, having measured that faster then (see
+    /// [`RunOptions::threads`]).
+    pub one_thread_cycles: u64,
     /// Cycles completed (evaluated and traced).
     pub cycles: u64,
     /// Components simulated.
@@ -237,6 +258,7 @@ pub fn run(
     Ok(RunSummary {
         engine: options.engine,
         threads: outcome.threads,
+        one_thread_cycles: outcome.one_thread,
         cycles: outcome.cycles,
         components,
         elapsed,
@@ -256,6 +278,8 @@ struct Outcome {
     note: Option<String>,
     /// The time of the cycles alone, if the engine measured it.
     elapsed: Option<Duration>,
+    /// Cycles run with every partition on one thread.
+    one_thread: u64,
 }
 
 /// Components per worker below which another worker costs more in

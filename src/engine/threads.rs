@@ -272,6 +272,7 @@ pub(super) fn run(
         compiled: None,
         note: None,
         elapsed: None,
+        one_thread: 0,
     })
 }
 

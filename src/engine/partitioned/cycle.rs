@@ -57,7 +57,24 @@ pub(super) struct Lead<'a> {
     pub(super) options: &'a RunOptions,
 }
 
-/// One worker's run; returns the cycles completed: evaluated and traced
+/// The views of a worker's groups over the slots, recording the member
+/// running in `running`.
+pub(super) fn views<'a>(
+    groups: &'a [Group],
+    sh: &'a Shared,
+    running: &'a Running,
+) -> Vec<Views<'a>> {
+    groups
+        .iter()
+        .map(|g| {
+            let io = |read, write| g.wiring.io(&sh.slots, read, write, &running.member);
+            [io(0, 0), io(0, 1), io(1, 0), io(1, 1)]
+        })
+        .collect()
+}
+
+/// The run of a lone worker (several run in stretches: see
+/// [`super::stretch`]); returns the cycles completed: evaluated and traced
 /// (a cycle whose clock edge failed counts, as its values are in the trace).
 pub(super) fn work(
     w: &mut Worker,
@@ -67,14 +84,7 @@ pub(super) fn work(
     lead: Option<&mut Lead<'_>>,
 ) -> u64 {
     let running = Running::default();
-    let views: Vec<Views<'_>> = w
-        .groups
-        .iter()
-        .map(|g| {
-            let io = |read, write| g.wiring.io(&sh.slots, read, write, &running.member);
-            [io(0, 0), io(0, 1), io(1, 0), io(1, 1)]
-        })
-        .collect();
+    let views = views(&w.groups, sh, &running);
     let mut run = Run {
         batches: &mut w.batches,
         groups: &w.groups,
@@ -84,26 +94,10 @@ pub(super) fn work(
         code,
         sh,
     };
-    // Every registered slot holds its value in both parities; from then on
-    // only those that a tick may leave unset need copying.
-    sh.copy_forward(&w.registered, 0);
-    if sh.barrier.is_alone() {
-        if let Some(cycle) = code.and_then(|c| c.cycle) {
-            return run.alone_compiled(cycle, cycles, &w.copied, lead);
-        }
-        return run.alone(cycles, &w.copied, lead);
+    if let Some(cycle) = code.and_then(|c| c.cycle) {
+        return run.alone_compiled(cycle, cycles, &w.copied, lead);
     }
-    let mut lead = lead;
-    for t in 0..cycles {
-        for range in &w.copied {
-            sh.copy_forward(range, parities(t).0);
-        }
-        run.finish_cycle(t, 0, (false, false), lead.as_deref_mut());
-        if let Some(completed) = sh.stop_after(t) {
-            return completed;
-        }
-    }
-    cycles
+    run.alone(cycles, &w.copied, lead)
 }
 
 /// The parities cycle `t` reads and writes.
@@ -181,13 +175,12 @@ impl Run<'_> {
 
     /// Run phases `from..` of cycle `t`, each under its own guard and ended
     /// by a barrier; `faulted` says whether an evaluation, or a tick, of
-    /// this cycle has failed already. A failed evaluation skips the rest of
-    /// the cycle; a failed tick skips the cycle's other ticks.
+    /// this cycle has failed already (see [`phase`](Self::phase)).
     pub(super) fn finish_cycle(
         &mut self,
         t: u64,
         from: usize,
-        (mut eval_faulted, mut tick_faulted): (bool, bool),
+        mut faulted: (bool, bool),
         mut lead: Option<&mut Lead<'_>>,
     ) {
         let sh = self.sh;
@@ -198,15 +191,28 @@ impl Run<'_> {
                     lead_duties(lead, sh, t, parities(t).0);
                 }
             }
-            let (evals, ticks) = (!eval_faulted, !(eval_faulted || tick_faulted));
-            if (evals || ticks) && !self.steps[phase].is_idle() {
-                if let Err(fault) = guard(|| self.calls(phase, (evals, ticks), parities(t))) {
-                    // A faulting evaluation skips this phase's ticks too.
-                    let tick = self.fault(t, fault);
-                    (eval_faulted, tick_faulted) = (eval_faulted || !tick, true);
-                }
-            }
+            self.phase(t, phase, &mut faulted);
             sh.barrier.wait();
+        }
+    }
+
+    /// Run `phase` of cycle `t` under a guard, given whether an evaluation,
+    /// or a tick, of this cycle has failed already, and record what fails
+    /// now. A failed evaluation skips the rest of the cycle; a failed tick
+    /// skips the cycle's other ticks.
+    pub(super) fn phase(
+        &mut self,
+        t: u64,
+        phase: usize,
+        (eval_faulted, tick_faulted): &mut (bool, bool),
+    ) {
+        let (evals, ticks) = (!*eval_faulted, !(*eval_faulted || *tick_faulted));
+        if (evals || ticks) && !self.steps[phase].is_idle() {
+            if let Err(fault) = guard(|| self.calls(phase, (evals, ticks), parities(t))) {
+                // A faulting evaluation skips this phase's ticks too.
+                let tick = self.fault(t, fault);
+                (*eval_faulted, *tick_faulted) = (*eval_faulted || !tick, true);
+            }
         }
     }
 

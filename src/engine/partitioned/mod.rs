@@ -22,8 +22,10 @@
 //! The engine's parts: [`layout`] (slots, workers, schedules), [`cycle`]
 //! (the cycle loops) and, here, the run: build, reset, compile, run.
 
+mod adapt;
 mod cycle;
 mod layout;
+mod stretch;
 
 use std::ops::Range;
 use std::sync::atomic::Ordering::Relaxed;
@@ -35,6 +37,8 @@ use crate::circuit::Circuit;
 use crate::trace::Tracer;
 use cycle::{work, Lead, Running};
 use layout::{build, Shared, Wired, Worker, NEVER};
+use std::sync::Mutex;
+use stretch::{Control, Crew};
 
 pub(super) fn run(
     circuit: Circuit,
@@ -66,22 +70,39 @@ pub(super) fn run(
         row,
         options,
     };
+    // Every registered slot holds its value in both parities; from then on
+    // only those that a tick may leave unset need copying.
+    for w in &pool {
+        shared.copy_forward(&w.registered, 0);
+    }
     let cycles_started = std::time::Instant::now();
-    let completed = if reset_failed {
-        0
+    let codes: Vec<_> = (0..workers)
+        .map(|w| native.as_ref().map(|n| &n.workers[w]))
+        .collect();
+    let (completed, one_thread) = if reset_failed {
+        (0, 0)
+    } else if workers == 1 {
+        let completed = work(&mut pool[0], codes[0], &shared, cycles, Some(&mut lead));
+        (completed, completed)
     } else {
-        let code = |w: usize| native.as_ref().map(|n| &n.workers[w]);
-        let (first, rest) = pool.split_at_mut(1);
-        std::thread::scope(|s| -> Result<u64, RunError> {
+        let pool: Vec<Mutex<Worker>> = pool.into_iter().map(Mutex::new).collect();
+        let control = Control::default();
+        let crew = Crew {
+            pool: &pool,
+            codes,
+            sh: &shared,
+            control: &control,
+        };
+        std::thread::scope(|s| -> Result<(u64, u64), RunError> {
             let mut starts = Vec::new();
-            for (w, worker) in rest.iter_mut().enumerate() {
+            for w in 1..workers {
                 let (go, wait) = crossbeam_channel::bounded::<()>(1);
-                let (shared, code) = (&shared, code(w + 1));
+                let crew = &crew;
                 std::thread::Builder::new()
                     .name("cspsim-worker".into())
                     .spawn_scoped(s, move || {
                         if wait.recv().is_ok() {
-                            work(worker, code, shared, cycles, None);
+                            crew.follow(w);
                         }
                     })
                     .map_err(RunError::Spawn)?;
@@ -90,13 +111,8 @@ pub(super) fn run(
             for go in starts {
                 let _ = go.send(());
             }
-            Ok(work(
-                &mut first[0],
-                code(0),
-                &shared,
-                cycles,
-                Some(&mut lead),
-            ))
+            let (completed, adapt) = crew.lead(cycles, &mut lead);
+            Ok((completed, adapt.cycles_one.min(completed)))
         })?
     };
     // The code is freed only after every worker has stopped calling it.
@@ -106,6 +122,7 @@ pub(super) fn run(
         threads: workers,
         fault: shared.faults.first(),
         elapsed: Some(cycles_started.elapsed()),
+        one_thread,
         trace: finish_trace(lead.tracer),
         compiled,
         note,

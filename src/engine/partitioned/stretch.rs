@@ -1,0 +1,202 @@
+//! Several workers' run, in stretches of cycles (see [`super::adapt`]): in
+//! each, either every partition runs on its own thread, phase by phase
+//! between barriers, or the lead thread runs them all, one after the other
+//! in each phase, while the others wait. Stretches begin and end at a
+//! barrier, where the lead publishes the next one.
+
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering::Relaxed};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use super::adapt::{Adapt, Mode};
+use super::cycle::{lead_duties, parities, views, Lead, Run, Running};
+use super::layout::{Shared, Worker};
+use crate::engine::native::WorkerCode;
+use crate::engine::Spread;
+
+/// The stretch the lead published.
+#[derive(Default)]
+pub(super) struct Control {
+    /// 0: threads, 1: one thread, 2: the run is over.
+    mode: AtomicU8,
+    start: AtomicU64,
+    end: AtomicU64,
+}
+
+const DONE: u8 = 2;
+
+impl Control {
+    fn publish(&self, mode: Option<Mode>, (start, end): (u64, u64)) {
+        let code = match mode {
+            Some(Mode::Threads) => 0,
+            Some(Mode::One) => 1,
+            None => DONE,
+        };
+        self.mode.store(code, Relaxed);
+        self.start.store(start, Relaxed);
+        self.end.store(end, Relaxed);
+    }
+}
+
+/// A worker's share of the run: its partition, its code, and the control.
+pub(super) struct Crew<'a> {
+    pub pool: &'a [Mutex<Worker>],
+    pub codes: Vec<Option<&'a WorkerCode>>,
+    pub sh: &'a Shared,
+    pub control: &'a Control,
+}
+
+impl Crew<'_> {
+    /// The lead's run of `cycles` cycles: the cycles completed, and the
+    /// decisions taken.
+    pub fn lead(&self, cycles: u64, lead: &mut Lead<'_>) -> (u64, Adapt) {
+        let sh = self.sh;
+        let fixed = match lead.options.spread {
+            Spread::Adaptive => None,
+            Spread::Threads => Some(Mode::Threads),
+            Spread::OneThread => Some(Mode::One),
+        };
+        let mut adapt = Adapt::new(fixed);
+        let mut t = 0u64;
+        let completed = loop {
+            let (mode, length) = adapt.next();
+            let end = t.saturating_add(length).min(cycles);
+            self.control.publish(Some(mode), (t, end));
+            sh.barrier.wait();
+            let started = Instant::now();
+            let stopped = match mode {
+                Mode::Threads => self.threads(0, (t, end), Some(lead)),
+                Mode::One => self.one((t, end), lead),
+            };
+            sh.barrier.wait();
+            adapt.record(end - t, started.elapsed());
+            t = end;
+            match stopped {
+                Some(completed) => break completed,
+                None if t >= cycles => break cycles,
+                None => {}
+            }
+        };
+        self.control.publish(None, (t, t));
+        sh.barrier.wait();
+        (completed, adapt)
+    }
+
+    /// A follower's run: worker `w`'s part of every stretch on threads.
+    pub fn follow(&self, w: usize) {
+        let sh = self.sh;
+        loop {
+            sh.barrier.wait();
+            let (start, end) = (
+                self.control.start.load(Relaxed),
+                self.control.end.load(Relaxed),
+            );
+            match self.control.mode.load(Relaxed) {
+                DONE => return,
+                0 => {
+                    self.threads(w, (start, end), None);
+                }
+                _ => {}
+            }
+            sh.barrier.wait();
+        }
+    }
+
+    /// Worker `w`'s partition for the cycles `start..end`, between barriers;
+    /// the cycles completed if the run stops in them.
+    fn threads(
+        &self,
+        w: usize,
+        (start, end): (u64, u64),
+        mut lead: Option<&mut Lead<'_>>,
+    ) -> Option<u64> {
+        let sh = self.sh;
+        let mut guard = self.pool[w].lock().unwrap_or_else(|e| e.into_inner());
+        let worker = &mut *guard;
+        let running = Running::default();
+        let views = views(&worker.groups, sh, &running);
+        let mut run = Run {
+            batches: &mut worker.batches,
+            groups: &worker.groups,
+            steps: &worker.steps,
+            views: &views,
+            running: &running,
+            code: self.codes[w],
+            sh,
+        };
+        for t in start..end {
+            for range in &worker.copied {
+                sh.copy_forward(range, parities(t).0);
+            }
+            run.finish_cycle(t, 0, (false, false), lead.as_deref_mut());
+            if let Some(completed) = sh.stop_after(t) {
+                return Some(completed);
+            }
+        }
+        None
+    }
+
+    /// Every partition on this thread for the cycles `start..end`: in each
+    /// phase, each partition's part in turn (what they do in a phase is
+    /// independent, so the order changes nothing); the cycles completed if
+    /// the run stops in them.
+    fn one(&self, (start, end): (u64, u64), lead: &mut Lead<'_>) -> Option<u64> {
+        let sh = self.sh;
+        let mut guards: Vec<_> = self
+            .pool
+            .iter()
+            .map(|m| m.lock().unwrap_or_else(|e| e.into_inner()))
+            .collect();
+        let runnings: Vec<Running> = guards.iter().map(|_| Running::default()).collect();
+        let mut parts: Vec<_> = guards
+            .iter_mut()
+            .map(|g| {
+                let w = &mut **g;
+                (&mut w.batches, &w.groups, &w.steps, &w.copied)
+            })
+            .collect();
+        let copied: Vec<_> = parts.iter().map(|(.., copied)| *copied).collect();
+        let all_views: Vec<_> = parts
+            .iter()
+            .zip(&runnings)
+            .map(|((_, groups, ..), running)| views(groups, sh, running))
+            .collect();
+        let mut runs: Vec<Run<'_>> = parts
+            .iter_mut()
+            .zip(&all_views)
+            .zip(&runnings)
+            .zip(&self.codes)
+            .map(
+                |((((batches, groups, steps, _), views), running), code)| Run {
+                    batches: batches.as_mut_slice(),
+                    groups,
+                    steps,
+                    views,
+                    running,
+                    code: *code,
+                    sh,
+                },
+            )
+            .collect();
+        let phases = runs.first().map_or(0, |r| r.steps.len());
+        let mut faulted = vec![(false, false); runs.len()];
+        for t in start..end {
+            for range in copied.iter().copied().flatten() {
+                sh.copy_forward(range, parities(t).0);
+            }
+            faulted.fill((false, false));
+            for phase in 0..phases {
+                if phase == phases - 1 {
+                    lead_duties(lead, sh, t, parities(t).0);
+                }
+                for (run, faulted) in runs.iter_mut().zip(&mut faulted) {
+                    run.phase(t, phase, faulted);
+                }
+            }
+            if let Some(completed) = sh.stop_after(t) {
+                return Some(completed);
+            }
+        }
+        None
+    }
+}
