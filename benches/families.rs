@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use common::{median, rate, LineCounter};
-use cspsim::engine::{self, Codegen, Engine, RunOptions};
+use common::{median, rate, BusyCore, LineCounter};
+use cspsim::engine::{self, Codegen, Engine, RunOptions, Spread};
 use cspsim::netlist::{self, LoadOptions};
 use cspsim::trace::Trace;
 use cspsim::{Circuit, Registry};
@@ -41,6 +41,7 @@ struct Setup {
     one_by_one: bool,
     tracing: Tracing,
     codegen: Codegen,
+    spread: Spread,
 }
 
 struct Bench {
@@ -96,6 +97,7 @@ impl Bench {
                 cycles: Some(cycles),
                 one_by_one: setup.one_by_one,
                 codegen: setup.codegen,
+                spread: setup.spread,
                 ..RunOptions::default()
             };
             let summary = engine::run(circuit, &options, trace).expect("runs");
@@ -123,6 +125,7 @@ fn main() {
         one_by_one,
         tracing,
         codegen: Codegen::Compiled,
+        spread: Spread::Adaptive,
     };
     let p = Engine::Partitioned;
     let best = setup(p, Some(1), false, Tracing::Off);
@@ -130,10 +133,14 @@ fn main() {
         codegen: Codegen::Interpret,
         ..setup(p, Some(1), false, Tracing::Off)
     };
+    let two_threads = Setup {
+        spread: Spread::Threads,
+        ..setup(p, Some(2), false, Tracing::Off)
+    };
     let columns = [
         interpreted,
         setup(p, Some(1), true, Tracing::Off),
-        setup(p, Some(2), false, Tracing::Off),
+        two_threads,
         setup(p, None, false, Tracing::Off),
         setup(p, Some(1), false, Tracing::Vcd),
         setup(p, Some(1), false, Tracing::Fst),
@@ -144,8 +151,8 @@ fn main() {
         "Medians of {} runs of about {} component-cycles each (1/8 of that traced, 1/400 on the threads engine, but at least 200 cycles).\n",
         bench.runs, bench.budget
     );
-    println!("| family | K | components | load | cycles/s, 1 worker | K × cycles/s | interpreted | one by one | 2 workers | default workers | VCD of all | VCD lines/s | FST of all | threads engine, comp.-cycles/s | threads + VCD, cycles/s |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| family | K | components | load | cycles/s, 1 worker | K × cycles/s | interpreted | one by one | 2 workers | default workers | default, a core busy | VCD of all | VCD lines/s | FST of all | threads engine, comp.-cycles/s | threads + VCD, cycles/s |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut rows = Vec::new();
     for (family, _, _) in peers::FAMILIES {
         for k in peers::sizes(family, &SIZES) {
@@ -164,8 +171,16 @@ fn main() {
                 .map(|s| bench.speed(&path, &options, s))
                 .collect();
             let workers = engine::default_workers(&bench.load(&path, &options));
+            // Another process busy on one core: the default against one worker.
+            let busy = {
+                let _busy = BusyCore::start();
+                let default = setup(p, None, false, Tracing::Off);
+                let (one, _) = bench.speed(&path, &options, &best);
+                let (all, _) = bench.speed(&path, &options, &default);
+                all / one
+            };
             println!(
-                "| {family} | {k} | {components} | {:.1} ms | {} | {} | {:.2}× | {:.2}× | {:.2}× | {:.2}× ({workers}) | {} | {} | {} | {} | {} |",
+                "| {family} | {k} | {components} | {:.1} ms | {} | {} | {:.2}× | {:.2}× | {:.2}× | {:.2}× ({workers}) | {busy:.2}× | {} | {} | {} | {} | {} |",
                 load * 1e3,
                 rate(base),
                 rate(base * k as f64),

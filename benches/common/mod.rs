@@ -38,3 +38,31 @@ impl std::io::Write for LineCounter {
         Ok(())
     }
 }
+
+/// Another tenant's work on one core while it lives: a busy loop in a
+/// child process, pinned to the last core with `taskset` where there is
+/// one. Dropping it ends the child.
+pub struct BusyCore(std::process::Child);
+
+impl BusyCore {
+    pub fn start() -> Option<BusyCore> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let last = (cores - 1).to_string();
+        let pinned = std::process::Command::new("taskset")
+            .args(["-c", &last, "sh", "-c", "while :; do :; done"])
+            .spawn();
+        let child = pinned.or_else(|_| {
+            std::process::Command::new("sh")
+                .args(["-c", "while :; do :; done"])
+                .spawn()
+        });
+        child.ok().map(BusyCore)
+    }
+}
+
+impl Drop for BusyCore {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -31,9 +31,11 @@ use std::sync::Arc;
 
 use crate::model::Io;
 
+mod check;
 mod eval;
 pub mod verify;
 
+pub use check::check;
 pub use eval::Evaluation;
 
 /// The value an instruction computes: the index of that instruction in its body.
