@@ -44,6 +44,7 @@ struct Setup {
     spread: Spread,
 }
 
+#[derive(Clone)]
 struct Bench {
     registry: Registry,
     runs: usize,
@@ -171,12 +172,21 @@ fn main() {
                 .map(|s| bench.speed(&path, &options, s))
                 .collect();
             let workers = engine::default_workers(&bench.load(&path, &options));
-            // Another process busy on one core: the default against one worker.
+            // Another process busy on one core: the default against one
+            // worker, in turn, each keeping its best round (load only slows
+            // a run down).
             let busy = {
                 let _busy = BusyCore::start();
                 let default = setup(p, None, false, Tracing::Off);
-                let (one, _) = bench.speed(&path, &options, &best);
-                let (all, _) = bench.speed(&path, &options, &default);
+                let once = Bench {
+                    runs: 1,
+                    ..bench.clone()
+                };
+                let (mut one, mut all) = (0f64, 0f64);
+                for _ in 0..bench.runs {
+                    one = one.max(once.speed(&path, &options, &best).0);
+                    all = all.max(once.speed(&path, &options, &default).0);
+                }
                 all / one
             };
             println!(

@@ -91,7 +91,7 @@ mod tests {
     #[test]
     fn its_lowering_computes_what_tick_does() {
         // Both ways side by side on random inputs; the first difference fails.
-        cspsim::lower::check(&pwm_info(), &params! { "period" => 5 }, 1000).unwrap();
+        cspsim::lower::check(&pwm_info(), params! { "period" => 5 }, 1000).unwrap();
     }
 
     #[test]

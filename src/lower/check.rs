@@ -6,7 +6,7 @@
 //! ```
 //! # use cspsim::{params, Registry};
 //! let counter = Registry::standard().get("counter").unwrap().clone();
-//! cspsim::lower::check(&counter, &params! { "width" => 8, "step" => 3 }, 500).unwrap();
+//! cspsim::lower::check(&counter, params! { "width" => 8, "step" => 3 }, 500).unwrap();
 //! ```
 
 use std::sync::atomic::Ordering::Relaxed;
@@ -37,12 +37,12 @@ impl Rng {
 /// must fail in the same cycle both ways; the run ends there.
 pub fn check(
     model: &ModelInfo,
-    params: &[(String, ParamValue)],
+    params: Vec<(String, ParamValue)>,
     cycles: usize,
 ) -> Result<(), String> {
     let name = model.name;
     let (ports, mut behaviour) = model
-        .build(params, &BuildContext::new("dut"))
+        .build(&params, &BuildContext::new("dut"))
         .map_err(|e| format!("{name}: {e}"))?;
     let (n_in, n_out) = (ports.inputs().len(), ports.outputs().len());
     let masks = ports.output_masks();

@@ -7,7 +7,7 @@ use crate::{params, Registry};
 fn agree(model: &str, params: Vec<(String, ParamValue)>, cycles: usize) {
     let registry = Registry::standard();
     let info = registry.get(model).expect("a standard model");
-    if let Err(e) = crate::lower::check(info, &params, cycles) {
+    if let Err(e) = crate::lower::check(info, params.clone(), cycles) {
         panic!("{e} ({params:?})");
     }
 }

@@ -43,6 +43,8 @@ pub(super) struct Frame {
     /// every tick) rather than one phase: then combinational slots that
     /// units read may have been written earlier in the same function.
     pub whole_cycle: bool,
+    /// The address of the state arena of the worker whose units these are.
+    pub arena: u64,
 }
 
 /// Fill `func` (with [`signature`]) with the code of each part's units, in
@@ -51,7 +53,6 @@ pub(super) fn build(
     func: &mut Function,
     context: &mut FunctionBuilderContext,
     config: TargetFrontendConfig,
-    arena: u64,
     parts: &[(&[Unit], Frame)],
 ) {
     let mut b = FunctionBuilder::new(func, context);
@@ -59,7 +60,7 @@ pub(super) fn build(
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     let slots = b.block_params(entry)[0];
-    let arena = b.ins().iconst(I64, arena as i64);
+    let arena = b.ins().iconst(I64, 0);
     let mut e = Emitter {
         b,
         slots,
@@ -68,10 +69,14 @@ pub(super) fn build(
             read: 0,
             write: 0,
             whole_cycle: false,
+            arena: 0,
         },
         known: HashMap::new(),
     };
     for &(units, frame) in parts {
+        if frame.arena != e.frame.arena || e.frame.arena == 0 {
+            e.arena = e.b.ins().iconst(I64, frame.arena as i64);
+        }
         e.frame = frame;
         for unit in units {
             if unit.looped {

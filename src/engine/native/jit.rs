@@ -87,10 +87,9 @@ impl Jit {
             .expect("the module lives as long as the Jit")
     }
 
-    /// Compile the code of each part's units over the arena at `arena`
-    /// (see [`codegen::build`]); its handle, valid once
-    /// [`finalize`](Self::finalize) has run.
-    pub fn add(&mut self, arena: u64, parts: &[(&[Unit], Frame)]) -> Result<FuncId, String> {
+    /// Compile the code of each part's units (see [`codegen::build`]); its
+    /// handle, valid once [`finalize`](Self::finalize) has run.
+    pub fn add(&mut self, parts: &[(&[Unit], Frame)]) -> Result<FuncId, String> {
         let module = self
             .module
             .as_mut()
@@ -103,7 +102,7 @@ impl Jit {
         ctx.func.signature = sig;
         ctx.func.name = UserFuncName::user(0, id.as_u32());
         let config = module.target_config();
-        codegen::build(&mut ctx.func, &mut self.context, config, arena, parts);
+        codegen::build(&mut ctx.func, &mut self.context, config, parts);
         // `CSPSIM_DUMP_CODE=1` prints each function's machine code (to see
         // what a model's lowering becomes).
         let dump = std::env::var_os("CSPSIM_DUMP_CODE").is_some();

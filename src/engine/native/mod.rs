@@ -4,7 +4,8 @@
 //! calls them where it would call the components' batches; components that
 //! do not lower stay batches, called by the engine between the native
 //! functions, so generated code never calls Rust and nothing unwinds
-//! through it.
+//! through it. When every component lowers, one more function per parity
+//! runs a whole cycle of every worker's components on one thread.
 //!
 //! The pipeline: [`plan`] groups components into units and lays out their
 //! state; [`codegen`] builds each function's Cranelift IR; [`jit`] compiles
@@ -30,8 +31,6 @@ pub(crate) struct WorkerCode {
     /// Per phase, for evaluations and for clock edges, the code for each
     /// parity read (none where no lowered component works).
     pub steps: Vec<[Option<[Code; 2]>; 2]>,
-    /// Or a whole cycle's code, for each parity read.
-    pub cycle: Option<[Code; 2]>,
     /// How to report each check that can fail.
     failures: HashMap<usize, FailureSite>,
     /// The code's state: read and written only by the code (see [`jit`]).
@@ -41,6 +40,11 @@ pub(crate) struct WorkerCode {
 }
 
 impl WorkerCode {
+    /// Whether `component` has a compiled check here.
+    pub fn fails(&self, component: usize) -> bool {
+        self.failures.contains_key(&component)
+    }
+
     /// The message of `component`'s failed check in the cycle reading
     /// parity `read` of `slots`.
     pub fn failure(&self, component: usize, slots: &[Slot], read: usize) -> String {
@@ -59,6 +63,10 @@ impl WorkerCode {
 pub(crate) struct Native {
     /// Per worker.
     pub workers: Vec<WorkerCode>,
+    /// A whole cycle of every worker's components (every evaluation, in
+    /// level order, then every tick), for each parity read, where every
+    /// component lowered.
+    pub cycle: Option<[Code; 2]>,
     /// Components lowered and compiled.
     pub lowered: usize,
     // Declared last: dropped after the memory above is no longer used.
@@ -89,85 +97,99 @@ impl Native {
         _lowered: Vec<Vec<Lowered>>,
         _phases: usize,
         _slots: &[Slot],
-        _modes: (bool, bool),
+        _modes: (bool, bool, bool),
     ) -> Result<Native, String> {
         Err("this cspsim is built without the `jit` feature".into())
     }
 
     /// Compile each worker's lowered components: `lowered[w]` for worker
     /// `w`, whose schedule has `phases` phases, over `slots` slots. Shapes
-    /// are grouped into loops unless `one_by_one`. With `whole_cycle` (one
-    /// worker, every component lowered), one function per parity runs a
-    /// whole cycle instead of one per phase. Why not, if this machine
-    /// cannot generate code.
+    /// are grouped into loops unless `one_by_one`. With `whole_cycle` (every
+    /// component lowered), also [`Native::cycle`]; with `per_phase`, a
+    /// function per worker, phase and kind. Why not, if this machine cannot
+    /// generate code.
     #[cfg(feature = "jit")]
     pub fn compile(
         lowered: Vec<Vec<Lowered>>,
         phases: usize,
         slots: &[Slot],
-        (one_by_one, whole_cycle): (bool, bool),
+        (one_by_one, whole_cycle, per_phase): (bool, bool, bool),
     ) -> Result<Native, String> {
         use codegen::Frame;
         let mut jit = jit::Jit::new()?;
         let count = lowered.iter().map(Vec::len).sum();
-        let frame = |kind: Kind, read: usize| Frame {
+        let frame = |kind: Kind, read: usize, arena: u64, whole_cycle: bool| Frame {
             read,
             write: match kind {
                 Kind::Eval => read,
                 Kind::Tick => 1 - read,
             },
             whole_cycle,
+            arena,
         };
-        let mut pending = Vec::new();
-        for members in lowered {
-            let plan = plan::plan(members, slots.len(), one_by_one);
-            let mut arena = plan.arena;
-            // The arena's buffer does not move from here on (never resized).
-            let address = arena.as_mut_ptr() as u64;
-            let mut ids = Vec::new();
-            let mut cycle = None;
-            if whole_cycle {
-                // Every evaluation in level order, then every tick: a valid
-                // order for one worker (ticks read only final values and
-                // write only the other parity), whose ticks come after
-                // everything the cycle's trace shows.
-                let ordered = |kind: Kind| plan.units.iter().filter(move |((_, k), _)| *k == kind);
-                let [p0, p1] = [0, 1].map(|read| {
-                    let parts: Vec<(&[Unit], Frame)> = ordered(Kind::Eval)
-                        .chain(ordered(Kind::Tick))
-                        .map(|((_, kind), units)| (units.as_slice(), frame(*kind, read)))
-                        .collect();
-                    jit.add(address, &parts)
-                });
-                cycle = Some([p0?, p1?]);
-            } else {
-                for ((phase, kind), units) in &plan.units {
-                    let [p0, p1] =
-                        [0, 1].map(|read| jit.add(address, &[(units, frame(*kind, read))]));
-                    ids.push((*phase, *kind, [p0?, p1?]));
-                }
-            }
-            pending.push((ids, cycle, arena, plan.units, plan.failures));
-        }
-        jit.finalize()?;
-        let workers = pending
+        // Each worker's plan, with the address of its arena (whose buffer
+        // does not move from here on: it is never resized).
+        let mut plans: Vec<(plan::Plan, u64)> = lowered
             .into_iter()
-            .map(|(ids, cycle, arena, units, failures)| {
+            .map(|members| {
+                let mut plan = plan::plan(members, slots.len(), one_by_one);
+                let address = plan.arena.as_mut_ptr() as u64;
+                (plan, address)
+            })
+            .collect();
+        let mut ids = Vec::new();
+        for (plan, address) in &plans {
+            let mut mine = Vec::new();
+            for ((phase, kind), units) in plan.units.iter().filter(|_| per_phase) {
+                let [p0, p1] =
+                    [0, 1].map(|read| jit.add(&[(units, frame(*kind, read, *address, false))]));
+                mine.push((*phase, *kind, [p0?, p1?]));
+            }
+            ids.push(mine);
+        }
+        let cycle = if whole_cycle {
+            // Every evaluation in level order, then every tick: a valid
+            // order on one thread (ticks read only final values and write
+            // only the other parity), whose ticks come after everything the
+            // cycle's trace shows.
+            let [p0, p1] = [0, 1].map(|read| {
+                let mut parts: Vec<(usize, Kind, &[Unit], Frame)> = Vec::new();
+                for (plan, address) in &plans {
+                    for ((phase, kind), units) in &plan.units {
+                        let frame = frame(*kind, read, *address, true);
+                        parts.push((*phase, *kind, units.as_slice(), frame));
+                    }
+                }
+                // Kind before phase; workers in order within a phase.
+                parts.sort_by_key(|(phase, kind, ..)| (*kind, *phase));
+                let parts: Vec<(&[Unit], Frame)> =
+                    parts.into_iter().map(|(.., u, f)| (u, f)).collect();
+                jit.add(&parts)
+            });
+            Some([p0?, p1?])
+        } else {
+            None
+        };
+        jit.finalize()?;
+        let workers = plans
+            .drain(..)
+            .zip(ids)
+            .map(|((plan, _), ids)| {
                 let mut steps = vec![[None, None]; phases];
                 for (phase, kind, [p0, p1]) in ids {
                     steps[phase][kind as usize] = Some([jit.code(p0), jit.code(p1)]);
                 }
                 WorkerCode {
                     steps,
-                    cycle: cycle.map(|[p0, p1]| [jit.code(p0), jit.code(p1)]),
-                    failures,
-                    _arena: arena,
-                    _units: units,
+                    failures: plan.failures,
+                    _arena: plan.arena,
+                    _units: plan.units,
                 }
             })
             .collect();
         Ok(Native {
             workers,
+            cycle: cycle.map(|[p0, p1]| [jit.code(p0), jit.code(p1)]),
             lowered: count,
             _jit: jit,
         })

@@ -78,11 +78,20 @@ pub(super) fn views<'a>(
 /// (a cycle whose clock edge failed counts, as its values are in the trace).
 pub(super) fn work(
     w: &mut Worker,
-    code: Option<&WorkerCode>,
+    (code, cycle): (Option<&WorkerCode>, Option<[Code; 2]>),
     sh: &Shared,
     cycles: u64,
     lead: Option<&mut Lead<'_>>,
 ) -> u64 {
+    if let Some(cycle) = cycle {
+        let failure = |component, read| match code {
+            Some(code) => code.failure(component, &sh.slots, read),
+            None => "a compiled check failed".to_string(),
+        };
+        let copied: &[Range<usize>] = &w.copied;
+        return compiled_cycles(cycle, (0, cycles), &[copied], (sh, &failure), lead)
+            .unwrap_or(cycles);
+    }
     let running = Running::default();
     let views = views(&w.groups, sh, &running);
     let mut run = Run {
@@ -94,9 +103,6 @@ pub(super) fn work(
         code,
         sh,
     };
-    if let Some(cycle) = code.and_then(|c| c.cycle) {
-        return run.alone_compiled(cycle, cycles, &w.copied, lead);
-    }
     run.alone(cycles, &w.copied, lead)
 }
 
@@ -260,46 +266,6 @@ impl Run<'_> {
         sh.stop_after(t).unwrap_or(t + 1)
     }
 
-    /// The run of a worker that is alone and whose every component is
-    /// compiled into `cycle`: one call a cycle (every evaluation, then every
-    /// tick), then the trace sample (which the ticks do not change, as they
-    /// write the other parity). Compiled code cannot panic; a check that
-    /// fails does so at a clock edge, so its cycle is traced.
-    pub(super) fn alone_compiled(
-        &mut self,
-        cycle: [Code; 2],
-        cycles: u64,
-        copied: &[Range<usize>],
-        mut lead: Option<&mut Lead<'_>>,
-    ) -> u64 {
-        let sh = self.sh;
-        let slots = sh.slots.as_ptr().cast::<u64>().cast_mut();
-        for t in 0..cycles {
-            let read = parities(t).0;
-            for range in copied {
-                sh.copy_forward(range, read);
-            }
-            // SAFETY: as in `native`: the code was generated for these
-            // slots, its `Native` outlives the run, and this worker is alone.
-            let status = unsafe { cycle[read].call(slots) };
-            if status != 0 {
-                let component = (status - 1) as usize;
-                let message = self.code.map_or_else(
-                    || "a compiled check failed".to_string(),
-                    |code| code.failure(component, &sh.slots, read),
-                );
-                sh.fault(t, Phase::Tick, (component, FaultKind::Failed, message));
-            }
-            if let Some(lead) = lead.as_deref_mut() {
-                lead_duties(lead, sh, t, read);
-            }
-            if status != 0 || sh.halt.load(Relaxed) <= t {
-                return t + 1;
-            }
-        }
-        cycles
-    }
-
     /// Record that the call `running` names failed in cycle `t`; whether it was a tick.
     pub(super) fn fault(&self, t: u64, (kind, message): (FaultKind, String)) -> bool {
         let tick = self.running.tick.get();
@@ -308,6 +274,45 @@ impl Run<'_> {
         self.sh.fault(t, phase, (component, kind, message));
         tick
     }
+}
+
+/// Cycles `start..end` of a circuit whose every component is compiled into
+/// `cycle`, on one thread: one call a cycle (every evaluation, then every
+/// tick), then the trace sample (which the ticks do not change, as they
+/// write the other parity). `copied` are the registered slots to copy
+/// forward; `failure(component, parity)` says why a check failed. Compiled
+/// code cannot panic; a check that fails does so at a clock edge, so its
+/// cycle is traced. The cycles completed, if the run stops in these.
+pub(super) fn compiled_cycles(
+    cycle: [Code; 2],
+    (start, end): (u64, u64),
+    copied: &[&[Range<usize>]],
+    (sh, failure): (&Shared, &dyn Fn(usize, usize) -> String),
+    mut lead: Option<&mut Lead<'_>>,
+) -> Option<u64> {
+    let slots = sh.slots.as_ptr().cast::<u64>().cast_mut();
+    for t in start..end {
+        let read = parities(t).0;
+        for range in copied.iter().copied().flatten() {
+            sh.copy_forward(range, read);
+        }
+        // SAFETY: as in `Run::native`: the code was generated for these
+        // slots, its `Native` outlives the run, and no other thread runs
+        // any part of the circuit meanwhile.
+        let status = unsafe { cycle[read].call(slots) };
+        if status != 0 {
+            let component = (status - 1) as usize;
+            let message = failure(component, read);
+            sh.fault(t, Phase::Tick, (component, FaultKind::Failed, message));
+        }
+        if let Some(lead) = lead.as_deref_mut() {
+            lead_duties(lead, sh, t, read);
+        }
+        if status != 0 || sh.halt.load(Relaxed) <= t {
+            return Some(t + 1);
+        }
+    }
+    None
 }
 
 /// Sample the trace row (unless an evaluation failed), report progress,

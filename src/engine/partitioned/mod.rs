@@ -82,7 +82,14 @@ pub(super) fn run(
     let (completed, one_thread) = if reset_failed {
         (0, 0)
     } else if workers == 1 {
-        let completed = work(&mut pool[0], codes[0], &shared, cycles, Some(&mut lead));
+        let cycle = native.as_ref().and_then(|n| n.cycle);
+        let completed = work(
+            &mut pool[0],
+            (codes[0], cycle),
+            &shared,
+            cycles,
+            Some(&mut lead),
+        );
         (completed, completed)
     } else {
         let pool: Vec<Mutex<Worker>> = pool.into_iter().map(Mutex::new).collect();
@@ -90,6 +97,7 @@ pub(super) fn run(
         let crew = Crew {
             pool: &pool,
             codes,
+            cycle: native.as_ref().and_then(|n| n.cycle),
             sh: &shared,
             control: &control,
         };
@@ -211,12 +219,13 @@ fn compile(
         copied.push(ranges(copy));
     }
     let phases = pool.first().map_or(0, |w| w.steps.len());
-    // A lone worker whose every group compiles runs a cycle in one call.
-    let whole_cycle = match (&*pool, chosen.as_slice()) {
-        ([w], [groups]) => groups.len() == w.groups.len(),
-        _ => false,
-    };
-    let modes = (one_by_one, whole_cycle);
+    // Where every group compiles, a cycle can run in one call; several
+    // workers also need code per phase, for when they run on threads.
+    let whole_cycle = pool
+        .iter()
+        .zip(&chosen)
+        .all(|(w, groups)| groups.len() == w.groups.len());
+    let modes = (one_by_one, whole_cycle, pool.len() > 1 || !whole_cycle);
     let native = match Native::compile(lowered, phases, &sh.slots, modes) {
         Ok(native) => native,
         Err(why) => return (None, Some(format!("{why}; running interpreted"))),

@@ -9,9 +9,9 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use super::adapt::{Adapt, Mode};
-use super::cycle::{lead_duties, parities, views, Lead, Run, Running};
+use super::cycle::{compiled_cycles, lead_duties, parities, views, Lead, Run, Running};
 use super::layout::{Shared, Worker};
-use crate::engine::native::WorkerCode;
+use crate::engine::native::{Code, WorkerCode};
 use crate::engine::Spread;
 
 /// The stretch the lead published.
@@ -42,6 +42,8 @@ impl Control {
 pub(super) struct Crew<'a> {
     pub pool: &'a [Mutex<Worker>],
     pub codes: Vec<Option<&'a WorkerCode>>,
+    /// A whole cycle of every part, compiled, for one thread.
+    pub cycle: Option<[Code; 2]>,
     pub sh: &'a Shared,
     pub control: &'a Control,
 }
@@ -147,6 +149,19 @@ impl Crew<'_> {
             .iter()
             .map(|m| m.lock().unwrap_or_else(|e| e.into_inner()))
             .collect();
+        if let Some(cycle) = self.cycle {
+            // Every component compiled: a whole cycle of every part in one call.
+            let copied: Vec<&[std::ops::Range<usize>]> =
+                guards.iter().map(|g| g.copied.as_slice()).collect();
+            let failure = |component, read| {
+                let code = self.codes.iter().flatten().find(|c| c.fails(component));
+                code.map_or_else(
+                    || "a compiled check failed".to_string(),
+                    |c| c.failure(component, &sh.slots, read),
+                )
+            };
+            return compiled_cycles(cycle, (start, end), &copied, (sh, &failure), Some(lead));
+        }
         let runnings: Vec<Running> = guards.iter().map(|_| Running::default()).collect();
         let mut parts: Vec<_> = guards
             .iter_mut()
