@@ -236,6 +236,7 @@ pub fn run(
     // The cycles' time, where the engine measured it (setting up, and
     // generating code, before cycle 0 are not part of it).
     let elapsed = outcome.elapsed.unwrap_or_else(|| started.elapsed());
+    options.report_progress(outcome.cycles);
     if let Some(fault) = outcome.fault {
         let (path, model) = names[fault.component].clone();
         if fault.kind == FaultKind::Failed {
