@@ -327,7 +327,7 @@ pub(super) fn lead_duties(lead: &mut Lead<'_>, sh: &Shared, t: u64, read: usize)
     // Progress and stop requests every few cycles (from the first: a stop
     // asked before the run ends it after cycle 0): a short cycle of
     // compiled code costs less than looking at them.
-    if t % HOUSEKEEPING == 0 {
+    if t.is_multiple_of(HOUSEKEEPING) {
         lead.options.report_progress(t + 1);
         let broken = lead.tracer.as_ref().is_some_and(Tracer::is_broken);
         if broken || lead.options.stop_requested() {
