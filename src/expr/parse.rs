@@ -208,11 +208,21 @@ pub fn number(s: &str) -> Option<u64> {
     }
 }
 
+/// The deepest an expression may nest (parentheses, operators, unary
+/// chains): deeper ones are refused, so that neither parsing nor compiling
+/// can overflow the stack, however long the text.
+pub const MAX_NESTING: usize = 256;
+
 struct Parser<'a> {
     tokens: Vec<(Tok, Range<usize>)>,
     at: usize,
     text: &'a str,
+    /// Calls of the recursive parts in progress.
+    depth: usize,
 }
+
+/// A parsed subtree and how deep it is.
+type Parsed = (Node, usize);
 
 impl<'a> Parser<'a> {
     fn new(text: &'a str) -> Result<Self, ExprError> {
@@ -220,6 +230,7 @@ impl<'a> Parser<'a> {
             tokens: lex(text)?,
             at: 0,
             text,
+            depth: 0,
         })
     }
 
@@ -266,18 +277,55 @@ impl<'a> Parser<'a> {
         ExprError::new(format!("expected {what}, found {found}"), span)
     }
 
-    fn expression(&mut self, min_power: u8) -> Result<Node, ExprError> {
-        let mut lhs = self.unary()?;
+    /// The error for nesting deeper than [`MAX_NESTING`], at the current token.
+    fn too_deep(&self) -> ExprError {
+        ExprError::new(
+            format!("the expression nests too deeply (more than {MAX_NESTING} levels)"),
+            self.span(),
+        )
+        .hint("split it into several outputs or `${…}` parameters: later ones can use earlier ones")
+    }
+
+    /// `node`, whose deepest child is `child` levels deep, if it is not too deep.
+    fn nest(&self, node: Node, child: usize) -> Result<Parsed, ExprError> {
+        if child + 1 > MAX_NESTING {
+            Err(self.too_deep())
+        } else {
+            Ok((node, child + 1))
+        }
+    }
+
+    /// Run a recursive part, refusing to recurse deeper than [`MAX_NESTING`].
+    fn nested(
+        &mut self,
+        part: impl FnOnce(&mut Self) -> Result<Parsed, ExprError>,
+    ) -> Result<Parsed, ExprError> {
+        if self.depth >= MAX_NESTING {
+            return Err(self.too_deep());
+        }
+        self.depth += 1;
+        let parsed = part(self);
+        self.depth -= 1;
+        parsed
+    }
+
+    fn expression(&mut self, min_power: u8) -> Result<Parsed, ExprError> {
+        self.nested(|p| p.operators(min_power))
+    }
+
+    fn operators(&mut self, min_power: u8) -> Result<Parsed, ExprError> {
+        let (mut lhs, mut depth) = self.unary()?;
         loop {
             if let Tok::Sym("?") = self.peek() {
                 if min_power > 1 {
                     break;
                 }
                 self.bump();
-                let then = self.expression(1)?;
+                let (then, d1) = self.expression(1)?;
                 self.expect(":", "`:` of a `c ? a : b`")?;
-                let otherwise = self.expression(1)?;
-                lhs = Node::Cond(Box::new(lhs), Box::new(then), Box::new(otherwise));
+                let (otherwise, d2) = self.expression(1)?;
+                let node = Node::Cond(Box::new(lhs), Box::new(then), Box::new(otherwise));
+                (lhs, depth) = self.nest(node, depth.max(d1).max(d2))?;
                 continue;
             }
             let Some(op) = binary_op(self.peek()) else {
@@ -288,13 +336,18 @@ impl<'a> Parser<'a> {
                 break;
             }
             self.bump();
-            let rhs = self.expression(power + 1)?;
-            lhs = Node::Binary(op, Box::new(lhs), Box::new(rhs));
+            let (rhs, d) = self.expression(power + 1)?;
+            (lhs, depth) =
+                self.nest(Node::Binary(op, Box::new(lhs), Box::new(rhs)), depth.max(d))?;
         }
-        Ok(lhs)
+        Ok((lhs, depth))
     }
 
-    fn unary(&mut self) -> Result<Node, ExprError> {
+    fn unary(&mut self) -> Result<Parsed, ExprError> {
+        self.nested(Self::unary_inner)
+    }
+
+    fn unary_inner(&mut self) -> Result<Parsed, ExprError> {
         let op = match self.peek() {
             Tok::Sym("~") => Some(UnOp::Not),
             Tok::Sym("!") => Some(UnOp::LogNot),
@@ -303,9 +356,10 @@ impl<'a> Parser<'a> {
         };
         if let Some(op) = op {
             self.bump();
-            return Ok(Node::Unary(op, Box::new(self.unary()?)));
+            let (inner, d) = self.unary()?;
+            return self.nest(Node::Unary(op, Box::new(inner)), d);
         }
-        let mut node = self.primary()?;
+        let (mut node, mut depth) = self.primary()?;
         while let Tok::Sym("[") = self.peek() {
             let open = self.bump().1;
             let hi = self.bit_index()?;
@@ -318,9 +372,9 @@ impl<'a> Parser<'a> {
                         .hint("write the high bit first, as in a[7:4]"),
                 );
             }
-            node = Node::Slice(Box::new(node), hi, lo, span);
+            (node, depth) = self.nest(Node::Slice(Box::new(node), hi, lo, span), depth)?;
         }
-        Ok(node)
+        Ok((node, depth))
     }
 
     fn bit_index(&mut self) -> Result<u32, ExprError> {
@@ -335,11 +389,11 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn primary(&mut self) -> Result<Node, ExprError> {
+    fn primary(&mut self) -> Result<Parsed, ExprError> {
         match self.peek().clone() {
             Tok::Num(n) => {
                 self.bump();
-                Ok(Node::Num(n))
+                Ok((Node::Num(n), 1))
             }
             Tok::Ident(name) => {
                 let span = self.bump().1;
@@ -351,11 +405,11 @@ impl<'a> Parser<'a> {
                             ));
                     }
                     self.bump();
-                    let inner = self.expression(1)?;
+                    let (inner, d) = self.expression(1)?;
                     self.expect(")", "`)`")?;
-                    return Ok(Node::Unary(UnOp::Clog2, Box::new(inner)));
+                    return self.nest(Node::Unary(UnOp::Clog2, Box::new(inner)), d);
                 }
-                Ok(Node::Name(name, span))
+                Ok((Node::Name(name, span), 1))
             }
             Tok::Sym("(") => {
                 self.bump();
@@ -408,7 +462,7 @@ fn binary_op(tok: &Tok) -> Option<BinOp> {
 /// Parse a whole expression.
 pub fn expression(text: &str) -> Result<Node, ExprError> {
     let mut p = Parser::new(text)?;
-    let node = p.expression(1)?;
+    let (node, _) = p.expression(1)?;
     p.finish()?;
     Ok(node)
 }
@@ -478,7 +532,7 @@ pub fn declaration(text: &str, shape: Shape) -> Result<Declaration, ExprError> {
     } else {
         p.expect("=", "`=` and an expression")
             .map_err(|e| e.hint(hint()))?;
-        Some(p.expression(1)?)
+        Some(p.expression(1)?.0)
     };
     p.finish()?;
     Ok(Declaration {
@@ -613,5 +667,41 @@ mod tests {
         assert!(declaration("a: 8 = ", Shape::Definition).is_err());
         assert!(declaration("a: 8 junk", Shape::Port).is_err());
         assert!(declaration("8: a", Shape::Port).is_err());
+    }
+}
+
+#[cfg(test)]
+mod nesting_tests {
+    use super::*;
+
+    /// However long or deep the text, parsing refuses it with its place
+    /// instead of overflowing the stack.
+    #[test]
+    fn deep_and_long_expressions_are_refused_not_overflowed() {
+        let n = 100_000;
+        let texts = [
+            format!("{}a{}", "(".repeat(n), ")".repeat(n)),
+            format!("{}a", "~".repeat(n)),
+            format!("{}a", "-".repeat(n)),
+            vec!["a"; n].join(" + "),
+            vec!["a"; n].join(" * "),
+            format!("{}1", "clog2(".repeat(n)),
+            format!("a{}", "[0]".repeat(n)),
+        ];
+        for text in texts {
+            let e = expression(&text).expect_err("refused");
+            assert!(e.message.contains("nests too deeply"), "{}", e.message);
+            assert!(e.span.end <= text.len() && e.span.start > 0, "{:?}", e.span);
+        }
+        // At the limit it still parses.
+        let fine = vec!["a"; MAX_NESTING - 1].join(" + ");
+        assert!(expression(&fine).is_ok());
+        // A parenthesis is two levels: an expression and its operand.
+        let fine = format!(
+            "{}a{}",
+            "(".repeat(MAX_NESTING / 2 - 2),
+            ")".repeat(MAX_NESTING / 2 - 2)
+        );
+        assert!(expression(&fine).is_ok());
     }
 }

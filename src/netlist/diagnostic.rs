@@ -170,7 +170,12 @@ impl LoadError {
             let mut report = Report::error().with_message(&d.message);
             let file = d.file.min(self.files.len().saturating_sub(1));
             let mut notes = d.notes.clone();
+            let text = self.files.get(file).map_or("", |f| f.text.as_str());
             match &d.span {
+                Some(span) if line_of(text, span.start).len() > LONG_LINE => {
+                    let name = self.files.get(file).map_or("", |f| f.name.as_str());
+                    notes.splice(0..0, excerpt(name, text, span.clone()));
+                }
                 Some(span) => {
                     report = report.with_labels(vec![Label::primary(file, span.clone())]);
                 }
@@ -189,6 +194,44 @@ impl LoadError {
         }
         String::from_utf8_lossy(out.as_slice()).into_owned()
     }
+}
+
+/// Source lines longer than this are not shown whole: only an excerpt
+/// around the place.
+const LONG_LINE: usize = 240;
+
+/// The line of `text` holding byte `at`.
+fn line_of(text: &str, at: usize) -> &str {
+    let at = at.min(text.len());
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    &text[start..end]
+}
+
+/// Where `span` is (`file:line:column`), and the part of its long line
+/// around it with a caret under it.
+fn excerpt(name: &str, text: &str, span: std::ops::Range<usize>) -> Vec<String> {
+    let at = span.start.min(text.len());
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[..at].matches('\n').count() + 1;
+    let column = text[line_start..at].chars().count() + 1;
+    let whole = line_of(text, at);
+    let chars: Vec<char> = whole.chars().collect();
+    let from = (column - 1).saturating_sub(40);
+    let to = (column - 1 + 40).min(chars.len());
+    let shown: String = chars[from..to].iter().collect();
+    let (lead, tail) = (
+        if from > 0 { "…" } else { "" },
+        if to < chars.len() { "…" } else { "" },
+    );
+    let caret = " ".repeat(lead.chars().count() + column - 1 - from);
+    vec![
+        format!(
+            "at {name}:{line}:{column} (a line of {} characters)",
+            chars.len()
+        ),
+        format!("{lead}{shown}{tail}\n{caret}^"),
+    ]
 }
 
 impl fmt::Display for LoadError {
@@ -226,6 +269,17 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// Where in `text` a RON parse error is, as a byte range.
+/// What a RON syntax error says, written for a cspsim user.
+pub fn syntax_message(e: &ron::error::SpannedError) -> String {
+    match e.code {
+        ron::Error::ExceededRecursionLimit => {
+            "the file nests too deeply (more than 128 levels of brackets and parentheses)"
+                .to_string()
+        }
+        ref code => code.to_string(),
+    }
+}
+
 pub fn syntax_span(text: &str, e: &ron::error::SpannedError) -> Range<usize> {
     let at = offset_of(text, e.span.start.line, e.span.start.col);
     let end = offset_of(text, e.span.end.line, e.span.end.col).max(at);

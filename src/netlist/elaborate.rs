@@ -1158,6 +1158,41 @@ impl<'a> Elaborator<'a> {
                             return None;
                         }
                     };
+                    // Checked as a reader's range is: forwards, and inside the array.
+                    let len = if part_no == 0 {
+                        locals.entities[entity].elements.len()
+                    } else {
+                        self.port_array_len(locals, Some(entity), &part.name)
+                    } as u64;
+                    let problem = if backwards(a, b) {
+                        Some((
+                            format!("the range {}..{} is backwards", signed(a), signed(b)),
+                            "write [from..to] with from ≤ to; `to` is excluded".to_string(),
+                        ))
+                    } else if b > len {
+                        Some((
+                            format!("`{}[{}]` does not exist", part.name, signed(b - 1)),
+                            format!(
+                                "`{}` has {len} elements (0 to {})",
+                                part.name,
+                                len.saturating_sub(1)
+                            ),
+                        ))
+                    } else {
+                        None
+                    };
+                    if let Some((message, hint)) = problem {
+                        self.report(
+                            Diagnostic::new(
+                                ErrorKind::BadIndex,
+                                format!("range in `{}`: {message}", part.describe()),
+                            )
+                            .in_file(file)
+                            .at(span.clone())
+                            .hint(hint),
+                        );
+                        return None;
+                    }
                     let n = fresh(&names);
                     part.index = Some(Index::One(Node::Name(n.clone(), 0..0)));
                     (n, a..b)
@@ -1445,7 +1480,7 @@ impl<'a> Elaborator<'a> {
             Some(Index::All) => Ok((0..len).collect()),
             Some(Index::Range(from, to)) => {
                 let (a, b) = (eval(from)?, eval(to)?);
-                if a > b {
+                if backwards(a, b) {
                     return Err((
                         format!("the range {a}..{b} is backwards"),
                         "write [from..to] with from ≤ to; `to` is excluded".into(),
@@ -1686,4 +1721,10 @@ fn coerce(default: &ParamValue, given: ParamValue) -> Result<ParamValue, String>
             d.kind_name()
         )),
     }
+}
+
+/// Whether `a..b` goes backwards, a negative end (a wrapped value, as
+/// `0..0 - 1` gives) included.
+fn backwards(a: u64, b: u64) -> bool {
+    a > b || ((b as i64) < 0 && (a as i64) >= 0)
 }

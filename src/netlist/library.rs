@@ -12,7 +12,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use super::diagnostic::{syntax_span, Diagnostic, ErrorKind, SourceText};
+use super::diagnostic::{syntax_message, syntax_span, Diagnostic, ErrorKind, SourceText};
 use super::locate::Cursor;
 use super::schema::{self, ComponentDecl, ModelFile};
 
@@ -209,7 +209,7 @@ fn parse(
         Ok(def) => def,
         Err(e) => {
             diagnostics.push(
-                Diagnostic::new(ErrorKind::Syntax, e.code.to_string())
+                Diagnostic::new(ErrorKind::Syntax, syntax_message(&e))
                     .in_file(file)
                     .at(Some(syntax_span(&text, &e)))
                     .hint("a composite model is `Model(params: {...}, inputs: {...}, outputs: {...}, components: {...}, nets: {...})`"),

@@ -7,7 +7,9 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use super::diagnostic::{syntax_span, Diagnostic, ErrorKind, LoadError, SourceText};
+use super::diagnostic::{
+    syntax_message, syntax_span, Diagnostic, ErrorKind, LoadError, SourceText,
+};
 use super::elaborate::{Body, Elaborator};
 use super::library::locate;
 use super::locate::{quoted_after, Cursor};
@@ -142,7 +144,7 @@ pub fn elaborate_str(
         text: text.to_string(),
     };
     let parsed: CircuitFile = super::schema::parse(text).map_err(|e| {
-        let mut message = e.code.to_string();
+        let mut message = syntax_message(&e);
         let mut hint = "see the circuit format in the README (`Circuit(components: {...}, nets: {...})`)".to_string();
         if text.trim_start().starts_with("Model") {
             message = "this is a composite model, not a circuit".to_string();

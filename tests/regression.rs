@@ -1,0 +1,119 @@
+//! One test per class of fault found in cspsim and fixed: each input that
+//! once crashed, lost data or misreported is now a located error (or the
+//! right result), and stays so.
+
+use cspsim::netlist::{load_str, ErrorKind, LoadError};
+use cspsim::Registry;
+
+fn refused(text: &str) -> LoadError {
+    match load_str(text, "bad.ron", None, &Registry::standard(), 0) {
+        Ok(_) => panic!("accepted:\n{}", &text[..text.len().min(300)]),
+        Err(e) => e,
+    }
+}
+
+/// The first diagnostic's message, kind and line and column.
+fn first(text: &str) -> (String, ErrorKind, (usize, usize)) {
+    let e = refused(text);
+    let d = e.diagnostics[0].clone();
+    let at = e.line_col(&d).unwrap_or_else(|| panic!("located: {e}"));
+    (d.message, d.kind, at)
+}
+
+fn expr_circuit(expression: &str) -> String {
+    format!(
+        r#"Circuit(components: {{"e": Component(model: "expr", params: {{"inputs": ["a: 8"], "outputs": ["y: 8 = {expression}"]}})}})"#
+    )
+}
+
+/// Nesting and length once overflowed the stack in the parser and the
+/// compiler of expressions: in `expr`, `assert`, `${…}`, `count:` and net
+/// indices alike.
+#[test]
+fn deep_or_long_expressions_are_located_errors_not_stack_overflows() {
+    let n = 50_000;
+    let deep = [
+        format!("{}a{}", "(".repeat(n), ")".repeat(n)),
+        format!("{}a", "~".repeat(n)),
+        vec!["a"; n].join(" + "),
+    ];
+    for text in &deep {
+        let (message, kind, (line, column)) = first(&expr_circuit(text));
+        assert!(message.contains("nests too deeply"), "{message}");
+        assert_eq!(kind, ErrorKind::BadParameter);
+        assert_eq!(line, 1);
+        assert!(column > 80, "points into the expression: {column}");
+    }
+    let sum = vec!["1"; n].join(" + ");
+    let places = [
+        format!(
+            r#"Circuit(components: {{"c": Component(model: "counter", params: {{"step": "${{{sum}}}"}})}})"#
+        ),
+        format!(r#"Circuit(components: {{"c": Component(model: "counter", count: "{sum}")}})"#),
+        format!(
+            r#"Circuit(components: {{"c": Component(model: "counter", count: 2), "r": Component(model: "register")}}, nets: {{"c[{sum}].q": ["r.d"]}})"#
+        ),
+        format!(
+            r#"Circuit(components: {{"c": Component(model: "counter"), "a": Component(model: "assert", params: {{"inputs": ["x: 8"], "condition": "{sum}"}})}}, nets: {{"c.q": ["a.x"]}})"#
+        ),
+    ];
+    for text in &places {
+        let e = refused(text);
+        assert!(
+            e.diagnostics
+                .iter()
+                .any(|d| d.message.contains("nests too deeply")),
+            "{e}"
+        );
+    }
+}
+
+/// RON nested past the ron crate's limit: a message for a cspsim user, and
+/// an excerpt of the long line, not the whole line.
+#[test]
+fn deeply_nested_ron_is_explained_for_a_user() {
+    let text = format!(
+        r#"Circuit(components: {{"c": Component(model: "counter", params: {{"x": {}{}}})}})"#,
+        "[".repeat(5000),
+        "]".repeat(5000)
+    );
+    let e = refused(&text);
+    let message = &e.diagnostics[0].message;
+    assert!(message.contains("nests too deeply"), "{message}");
+    assert!(!message.contains("recursion_limit"), "{message}");
+    let shown = e.render(false);
+    assert!(
+        shown.len() < 2000,
+        "a short excerpt, not the line: {} bytes",
+        shown.len()
+    );
+    assert!(shown.contains("bad.ron:1:"), "{shown}");
+}
+
+/// A range in a net's driver once went unchecked: a negative end overflowed
+/// a capacity, a huge one exhausted memory.
+#[test]
+fn driver_ranges_are_checked_as_reader_ranges_are() {
+    let circuit = |driver: &str| {
+        format!(
+            r#"Circuit(components: {{"x": Component(model: "counter", count: 4), "r": Component(model: "register", count: 4), "b": Component(model: "bus", params: {{"masters": 4}})}}, nets: {{"{driver}": ["r[i].d"]}})"#
+        )
+    };
+    for (driver, says) in [
+        ("x[0..0 - 1].q", "the range 0..-1 is backwards"),
+        ("x[3..2].q", "the range 3..2 is backwards"),
+        ("x[0..100000000000].q", "`x[99999999999]` does not exist"),
+        ("x[2..5].q", "`x[4]` does not exist"),
+        ("b.gnt[0..0-1]", "the range 0..-1 is backwards"),
+        ("b.gnt[1..9]", "`gnt[8]` does not exist"),
+    ] {
+        let e = refused(&circuit(driver));
+        let d = e
+            .diagnostics
+            .iter()
+            .find(|d| d.kind == ErrorKind::BadIndex)
+            .unwrap_or_else(|| panic!("{driver}: {e}"));
+        assert!(d.message.contains(says), "{driver}: {}", d.message);
+        assert!(e.line_col(d).is_some(), "{driver}: located");
+    }
+}
