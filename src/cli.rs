@@ -53,6 +53,10 @@ struct LoadArgs {
     /// Override a circuit parameter (repeatable), e.g. `--param rows=32`.
     #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
     params: Vec<(String, ParamValue)>,
+    /// Refuse circuits of more components than this (besides the limit
+    /// this machine's memory sets).
+    #[arg(long, value_name = "N")]
+    max_components: Option<usize>,
 }
 
 /// `NAME=VALUE`, the value written as in RON (`32`, `0.5`, `true`, `"text"`);
@@ -233,6 +237,7 @@ fn load_options(args: LoadArgs, seed: u64) -> LoadOptions {
         seed,
         model_dirs: args.models,
         params: args.params,
+        max_components: args.max_components,
     }
 }
 

@@ -117,3 +117,71 @@ fn driver_ranges_are_checked_as_reader_ranges_are() {
         assert!(e.line_col(d).is_some(), "{driver}: located");
     }
 }
+
+/// Arrays too large for the machine's memory were once killed by the
+/// allocator (16 M counters, 4,096 × 4,096 composites): now refused at the
+/// declaration, before anything is built, with the size and the limit.
+#[test]
+fn circuits_too_large_for_memory_are_refused_before_they_are_built() {
+    let started = std::time::Instant::now();
+    for text in [
+        r#"Circuit(components: {"c": Component(model: "counter", count: 16777216)})"#,
+        r#"Circuit(params: {"n": 4096}, components: {"r": Component(model: "register", count: 2), "c": Component(model: "alu", count: "n * n")})"#,
+    ] {
+        let (message, kind, (line, _)) = first(text);
+        assert_eq!(kind, ErrorKind::TooLarge, "{message}");
+        assert!(
+            message.contains("of memory") && message.contains("it may use here"),
+            "{message}"
+        );
+        assert_eq!(line, 1);
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("circuits/detector64.ron");
+    let options = cspsim::netlist::LoadOptions {
+        max_components: Some(1000),
+        ..Default::default()
+    };
+    let Err(e) = cspsim::netlist::load_file_with(&path, &Registry::standard(), &options) else {
+        panic!("over the limit");
+    };
+    assert_eq!(e.diagnostics.len(), 1, "no follow-up errors: {e}");
+    assert!(
+        e.diagnostics[0]
+            .message
+            .contains("more than the limit of 1000"),
+        "{e}"
+    );
+    assert!(started.elapsed().as_secs() < 30, "refused, not built");
+}
+
+/// A chain of composites each using the next recursed once per level, and a
+/// long enough chain overflowed the stack.
+#[test]
+fn composites_nest_at_most_64_deep() {
+    let dir = std::env::temp_dir().join(format!("cspsim-nesting-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("models")).unwrap();
+    for k in 0..100 {
+        let inner = if k < 99 {
+            format!("m{}", k + 1)
+        } else {
+            "counter".into()
+        };
+        let model = format!(
+            r#"Model(outputs: {{"q": "x.q"}}, components: {{"x": Component(model: "{inner}")}})"#
+        );
+        std::fs::write(dir.join(format!("models/m{k}.ron")), model).unwrap();
+    }
+    let circuit = dir.join("c.ron");
+    std::fs::write(
+        &circuit,
+        r#"Circuit(components: {"top": Component(model: "m0")})"#,
+    )
+    .unwrap();
+    let Err(e) = cspsim::netlist::load_file(&circuit, &Registry::standard(), 0) else {
+        panic!("too deep");
+    };
+    let d = &e.diagnostics[0];
+    assert!(d.message.contains("nest more than 64 deep"), "{e}");
+    assert!(e.line_col(d).is_some());
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -50,6 +50,8 @@ pub enum ErrorKind {
     BadCompositeModel,
     /// An array size, an index, or an index range is wrong.
     BadIndex,
+    /// The circuit is too large for this machine (or the given limit).
+    TooLarge,
 }
 
 /// One problem in a circuit.

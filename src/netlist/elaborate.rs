@@ -32,6 +32,9 @@ use crate::value::PortType;
 /// The largest array a circuit may declare.
 pub const MAX_COUNT: i128 = 1 << 24;
 
+/// The deepest composite models may nest (elaboration recurses once per level).
+pub const MAX_COMPOSITE_DEPTH: usize = 64;
+
 /// A composite instance on the way down, for notes in diagnostics.
 #[derive(Clone, Debug)]
 struct Frame {
@@ -135,6 +138,8 @@ pub struct Elaborator<'a> {
     pub mentioned: HashSet<PortRef>,
     context: Rc<[Frame]>,
     active: Vec<String>,
+    /// How large the circuit may grow.
+    pub budget: super::budget::Budget,
 }
 
 impl<'a> Elaborator<'a> {
@@ -157,6 +162,7 @@ impl<'a> Elaborator<'a> {
             mentioned: HashSet::new(),
             context: Rc::from(Vec::new()),
             active: Vec::new(),
+            budget: super::budget::Budget::for_this_machine(None),
         }
     }
 
@@ -379,7 +385,25 @@ impl<'a> Elaborator<'a> {
                     .collect()
             });
         let separator = if prefix.is_empty() { "" } else { "." };
+        // An array too large for the budget is refused before it is built:
+        // from the least a component costs, or, for a composite, from what
+        // its first element cost.
+        let least = super::budget::Budget::cost(0).saturating_mul(n as u64);
+        if kind.is_none() && !self.budget.fits(least, n) {
+            self.too_large(file, &span, least, n);
+            return (None, node);
+        }
+        let before = (self.budget.used, self.budget.count);
         for k in 0..n {
+            if k == 1 {
+                let rest = (n - 1) as u64;
+                let bytes = (self.budget.used - before.0).saturating_mul(rest);
+                let count = (self.budget.count - before.1).saturating_mul(n - 1);
+                if !self.budget.fits(bytes, count) {
+                    self.too_large(file, &span, bytes, count);
+                    return (None, node);
+                }
+            }
             let path = match count {
                 Some(_) => format!("{prefix}{separator}{name}[{k}]"),
                 None => format!("{prefix}{separator}{name}"),
@@ -425,6 +449,28 @@ impl<'a> Elaborator<'a> {
             elements,
         };
         (Some(entity), node)
+    }
+
+    /// Report, once, that `bytes` more in `components` more components
+    /// exceed the budget, at the declaration `span`; elaboration stops.
+    fn too_large(
+        &mut self,
+        file: usize,
+        span: &Option<Range<usize>>,
+        bytes: u64,
+        components: usize,
+    ) {
+        if self.budget.exceeded {
+            return;
+        }
+        self.budget.exceeded = true;
+        let (message, hint) = self.budget.refusal(bytes, components);
+        self.report(
+            Diagnostic::new(ErrorKind::TooLarge, message)
+                .in_file(file)
+                .at(span.clone())
+                .hint(hint),
+        );
     }
 
     /// Where, inside the file, a parameter's value (or the part of it `inner` covers) is.
@@ -517,6 +563,9 @@ impl<'a> Elaborator<'a> {
         span: &Option<Range<usize>>,
         model_span: &Option<Range<usize>>,
     ) -> Option<usize> {
+        if self.budget.exceeded {
+            return None;
+        }
         let info = self.registry.get(model)?;
         let ctx = BuildContext {
             path: path.to_string(),
@@ -548,6 +597,14 @@ impl<'a> Elaborator<'a> {
         }
         let n_out = interface.outputs().len();
         let n_in = interface.inputs().len();
+        if !self
+            .budget
+            .fits(super::budget::Budget::cost(n_in + n_out), 1)
+        {
+            self.too_large(file, span, super::budget::Budget::cost(n_in + n_out), 1);
+            return None;
+        }
+        self.budget.take(n_in + n_out);
         self.components.push(Component {
             path: path.to_string(),
             model: info.name.to_string(),
@@ -633,6 +690,22 @@ impl<'a> Elaborator<'a> {
                 .in_file(file)
                 .at(span.clone())
                 .hint("a composite model cannot instantiate itself, directly or through others"),
+            );
+            return None;
+        }
+        if self.active.len() >= MAX_COMPOSITE_DEPTH {
+            self.report(
+                Diagnostic::new(
+                    ErrorKind::BadCompositeModel,
+                    format!(
+                        "composite models nest more than {MAX_COMPOSITE_DEPTH} deep here (`{}` inside {})",
+                        composite.name,
+                        self.active.last().map_or("", String::as_str)
+                    ),
+                )
+                .in_file(file)
+                .at(span.clone())
+                .hint("flatten the hierarchy: a composite may use another, but not in a chain this long"),
             );
             return None;
         }

@@ -32,6 +32,9 @@ pub struct LoadOptions {
     pub model_dirs: Vec<PathBuf>,
     /// Circuit parameters overriding those in the file.
     pub params: Vec<(String, ParamValue)>,
+    /// The most components the circuit may elaborate to (besides the limit
+    /// this machine's memory sets).
+    pub max_components: Option<usize>,
 }
 
 /// An elaborated circuit that may contain combinational loops (for
@@ -163,6 +166,7 @@ pub fn elaborate_str(
         .map(Path::to_path_buf);
     let mut elaborator =
         Elaborator::new(registry, options.seed, options.model_dirs.clone(), source);
+    elaborator.budget.components = options.max_components;
     let env = circuit_params(&mut elaborator, &parsed, &options.params);
     let located = locate(text, &parsed.components.0, &parsed.nets.0);
     let body = Body {
@@ -186,6 +190,12 @@ pub fn elaborate_str(
             Diagnostic::new(ErrorKind::BadComponentName, "the circuit has no components")
                 .hint("add entries to `components: { \"name\": Component(model: \"counter\") }`"),
         );
+    }
+    if elaborator.budget.exceeded {
+        // What follows from the parts never built is not worth saying.
+        elaborator
+            .diagnostics
+            .retain(|d| d.kind == ErrorKind::TooLarge);
     }
     if !elaborator.diagnostics.is_empty() {
         return Err(LoadError {

@@ -2,6 +2,7 @@
 //! hierarchy, parameter expressions) and loading with located diagnostics
 //! into a checked [`Circuit`](crate::circuit::Circuit).
 
+mod budget;
 mod diagnostic;
 mod elaborate;
 pub mod endpoint;
