@@ -185,3 +185,36 @@ fn composites_nest_at_most_64_deep() {
     assert!(e.line_col(d).is_some());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Under an address-space limit (`ulimit -v`), the threads engine once
+/// aborted about half the time ("failed to allocate an alternative
+/// stack", or failed to spawn mid-way): now its thread limit keeps within
+/// the address space left, so a
+/// run either fits or is refused (exit 2), never aborted.
+#[test]
+fn the_threads_engine_under_an_address_space_limit_fits_or_refuses() {
+    let exe = env!("CARGO_BIN_EXE_cspsim");
+    let circuit =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("circuits/bench/counters.ron");
+    for k in [200, 4096] {
+        for _ in 0..3 {
+            let script = format!(
+                "ulimit -v 1500000 && exec '{exe}' run '{}' --param k={k} --engine threads --cycles 20 -q",
+                circuit.display()
+            );
+            let out = std::process::Command::new("sh")
+                .args(["-c", &script])
+                .output()
+                .expect("sh runs");
+            let code = out.status.code();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                matches!(code, Some(0) | Some(2)),
+                "k = {k}: {code:?} {stderr}"
+            );
+            if code == Some(2) {
+                assert!(stderr.contains("use --engine partitioned"), "{stderr}");
+            }
+        }
+    }
+}

@@ -39,12 +39,36 @@ const STACK_BYTES: usize = 256 * 1024;
 /// several memory mappings (stack, guard page, allocator arena); past
 /// `vm.max_map_count` the process aborts inside the new thread rather than
 /// failing to spawn, so the limit keeps well below it.
+///
+/// Under an address-space limit (`ulimit -v`), each thread also reserves
+/// its stack and the alternate signal stack the runtime maps for it; a
+/// thread that cannot get the latter aborts the process, so the limit also
+/// keeps within the room the address space has left.
 pub fn thread_limit() -> usize {
     let read =
         |path: &str| -> Option<usize> { std::fs::read_to_string(path).ok()?.trim().parse().ok() };
     let maps = read("/proc/sys/vm/max_map_count").unwrap_or(65_530);
     let threads = read("/proc/sys/kernel/threads-max").unwrap_or(usize::MAX);
-    (maps / 5).min(threads / 2)
+    let room = address_space_room().map_or(usize::MAX, |bytes| bytes / THREAD_RESERVE);
+    (maps / 5).min(threads / 2).min(room)
+}
+
+/// The address space a thread reserves: its stack, guard pages, the
+/// alternate signal stack, and a margin for its allocations.
+const THREAD_RESERVE: usize = STACK_BYTES + (1 << 20);
+
+/// How much address space this process may still map, if it is limited.
+fn address_space_room() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max address space"))?;
+    let limit: usize = line.split_whitespace().nth(3)?.parse().ok()?;
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let size = status.lines().find(|l| l.starts_with("VmSize:"))?;
+    let used = size.split_whitespace().nth(1)?.parse::<usize>().ok()? * 1024;
+    // Keep half of what is left for everything but the threads.
+    Some(limit.saturating_sub(used) / 2)
 }
 
 /// One component as a process.
