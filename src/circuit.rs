@@ -102,6 +102,10 @@ pub struct Circuit {
     /// Components with combinational outputs, grouped by dependency level:
     /// everything in level `n` depends only on registered outputs and levels `< n`.
     pub levels: Vec<Vec<usize>>,
+    /// Every file the circuit was built from: the circuit's own, its
+    /// composite models', and those its models read (memory contents,
+    /// stimulus). No output of a run may overwrite one.
+    pub inputs: Vec<std::path::PathBuf>,
 }
 
 impl Circuit {

@@ -337,6 +337,12 @@ fn graph(registry: &Registry, path: &Path, output: Option<&Path>, options: &Load
         Ok(e) => e,
         Err(e) => return report(&e),
     };
+    if let Some(out) = output {
+        if let Err(message) = not_an_input(out, &elaborated.circuit.inputs, "the graph") {
+            eprintln!("error: {message}");
+            return EXIT_BAD_INPUT;
+        }
+    }
     let written = match output {
         Some(out) => std::fs::File::create(out).and_then(|f| {
             let mut w = BufWriter::new(f);
@@ -464,6 +470,16 @@ fn run(
     } else {
         patterns.to_vec()
     };
+    let cycles = options.cycles.unwrap_or(circuit.cycles);
+    if out.is_some() {
+        // Refused before the trace file is made.
+        let clock = &circuit.clock;
+        let (period, _) = trace::written_clock(clock.period, clock.scale, clock.unit);
+        if let Err(e) = engine::trace_fits(cycles, period) {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    }
     let trace = match out {
         None => None,
         Some((out, format)) => match open_trace(&circuit, &patterns, out, format) {
@@ -474,7 +490,6 @@ fn run(
             }
         },
     };
-    let cycles = options.cycles.unwrap_or(circuit.cycles);
     let name = circuit.name.clone();
     let progress = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
@@ -531,7 +546,7 @@ fn run(
                     }
                     EXIT_RUN_FAILED
                 }
-                RunError::TooManyThreads { .. } => EXIT_BAD_INPUT,
+                RunError::TooManyThreads { .. } | RunError::TimeOverflow { .. } => EXIT_BAD_INPUT,
                 RunError::Spawn(_) | RunError::Trace(_) => EXIT_RUN_FAILED,
             }
         }
@@ -562,6 +577,7 @@ fn open_trace(
                 .map_or("cnt", |c| c.path.as_str())
         ));
     }
+    not_an_input(out, &circuit.inputs, "the trace")?;
     let file =
         std::fs::File::create(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let trace = match format {
@@ -643,6 +659,25 @@ fn si(v: f64) -> String {
         _ => (1.0, ""),
     };
     format!("{:.3}{unit}", v / scale)
+}
+
+/// An error unless `out` is none of `inputs` (the files the circuit was
+/// built from): an output never overwrites an input.
+fn not_an_input(out: &Path, inputs: &[PathBuf], what: &str) -> Result<(), String> {
+    // A file that does not exist yet cannot be an input.
+    let Ok(target) = out.canonicalize() else {
+        return Ok(());
+    };
+    match inputs
+        .iter()
+        .find(|i| i.canonicalize().is_ok_and(|i| i == target))
+    {
+        Some(input) => Err(format!(
+            "{what} would overwrite {}, which the circuit reads; write it elsewhere",
+            input.display()
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Write `text` to standard output and flush it. A closed pipe or a full

@@ -453,6 +453,25 @@ pub struct BuildContext {
     /// The directory of the circuit file, against which relative file
     /// parameters (memory contents, stimulus) are resolved.
     pub dir: Option<std::path::PathBuf>,
+    /// The files resolved so far (see [`resolve`](Self::resolve)).
+    pub reads: FilesRead,
+}
+
+/// The files models read while a circuit is built, as they resolve them:
+/// what no output of the run may overwrite.
+#[derive(Clone, Debug, Default)]
+pub struct FilesRead(Arc<std::sync::Mutex<Vec<std::path::PathBuf>>>);
+
+impl FilesRead {
+    /// Note `path` as read.
+    pub fn note(&self, path: std::path::PathBuf) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(path);
+    }
+
+    /// The files noted.
+    pub fn paths(&self) -> Vec<std::path::PathBuf> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
 }
 
 impl BuildContext {
@@ -462,15 +481,20 @@ impl BuildContext {
             path: path.into(),
             seed: 0,
             dir: None,
+            reads: FilesRead::default(),
         }
     }
 
-    /// `file` resolved against the circuit's directory.
+    /// `file` resolved against the circuit's directory, and noted as a
+    /// file the circuit reads (so that no output overwrites it). A model
+    /// reads its files through this.
     pub fn resolve(&self, file: &str) -> std::path::PathBuf {
-        match &self.dir {
+        let path = match &self.dir {
             Some(dir) => dir.join(file),
             None => std::path::PathBuf::from(file),
-        }
+        };
+        self.reads.note(path.clone());
+        path
     }
 
     /// A seed for this component's random generator, derived from the run

@@ -218,3 +218,115 @@ fn the_threads_engine_under_an_address_space_limit_fits_or_refuses() {
         }
     }
 }
+
+fn cspsim(args: &[&str], cwd: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_cspsim"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("the binary runs")
+}
+
+/// A scratch copy of `circuits/` and `models/`, removed when dropped.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new(label: &str) -> Scratch {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = std::env::temp_dir().join(format!("cspsim-{label}-{}", std::process::id()));
+        for sub in ["circuits", "models"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+            for entry in std::fs::read_dir(root.join(sub)).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_file() {
+                    std::fs::copy(&path, dir.join(sub).join(path.file_name().unwrap())).unwrap();
+                }
+            }
+        }
+        Scratch(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// An output over an input (`--vcd c.ron`, a trace over the program the
+/// ROM reads, a graph over the circuit) once overwrote it with exit 0.
+#[test]
+fn no_output_overwrites_an_input() {
+    let scratch = Scratch::new("overwrite");
+    let dir = &scratch.0;
+    let before = |f: &str| std::fs::read(dir.join(f)).unwrap();
+    let kept = [
+        "circuits/cpu8.ron",
+        "circuits/fib.hex",
+        "models/pixel_column.ron",
+    ]
+    .map(|f| (f, before(f)));
+    for args in [
+        &["run", "circuits/cpu8.ron", "--vcd", "circuits/cpu8.ron"][..],
+        &["run", "circuits/cpu8.ron", "--vcd", "circuits/fib.hex"],
+        &[
+            "run",
+            "circuits/cpu8.ron",
+            "--fst",
+            "./circuits/../circuits/fib.hex",
+        ],
+        &[
+            "run",
+            "circuits/detector64.ron",
+            "--cycles",
+            "2",
+            "--fst",
+            "models/pixel_column.ron",
+        ],
+        &["graph", "circuits/cpu8.ron", "-o", "circuits/cpu8.ron"],
+    ] {
+        let out = cspsim(args, dir);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("which the circuit reads"),
+            "{args:?}: {stderr}"
+        );
+    }
+    for (file, bytes) in kept {
+        assert_eq!(before(file), bytes, "{file} is intact");
+    }
+}
+
+/// A period times the cycles once passed 2^64: the VCD's time went back
+/// with exit 0, and the FST died mid-run. Refused before any file is made.
+#[test]
+fn traces_whose_times_overflow_are_refused_before_they_start() {
+    let scratch = Scratch::new("overflow");
+    let dir = &scratch.0;
+    std::fs::write(
+        dir.join("slow.ron"),
+        r#"Circuit(clock: Clock(period: 1000000000000, timescale: "1ns"), components: {"c": Component(model: "counter")})"#,
+    )
+    .unwrap();
+    for format in ["--vcd", "--fst"] {
+        let out = cspsim(
+            &["run", "slow.ron", "--cycles", "100000000", format, "t.out"],
+            dir,
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("pass the largest time a trace can hold"),
+            "{stderr}"
+        );
+        assert!(!dir.join("t.out").exists(), "no trace file is made");
+    }
+    // Untraced, nothing overflows.
+    let out = cspsim(&["run", "slow.ron", "--cycles", "1000", "-q"], dir);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        cspsim::engine::trace_fits(u64::MAX / 10, 10).is_err(),
+        "the library refuses it too"
+    );
+}

@@ -200,6 +200,16 @@ pub enum RunError {
         /// Threads the machine allows.
         limit: usize,
     },
+    /// The trace's times would pass the largest a trace can hold.
+    #[error(
+        "{cycles} cycles of {period} time units each pass the largest time a trace can hold (2^64 - 1 units); run fewer cycles, or give the clock a coarser timescale"
+    )]
+    TimeOverflow {
+        /// The cycles asked for.
+        cycles: u64,
+        /// The trace's clock period, in its time units.
+        period: u64,
+    },
     /// A thread could not be started.
     #[error("could not start a thread: {0}")]
     Spawn(std::io::Error),
@@ -221,6 +231,9 @@ pub fn run(
         .collect();
     let cycles = options.cycles.unwrap_or(circuit.cycles);
     let components = circuit.components.len();
+    if let Some(trace) = &trace {
+        trace_fits(cycles, trace.plan.period)?;
+    }
     let tracer = trace
         .map(crate::trace::Tracer::spawn)
         .transpose()
@@ -267,6 +280,16 @@ pub fn run(
         compiled: outcome.compiled,
         note: outcome.note,
     })
+}
+
+/// Whether `cycles` cycles of `period` time units fit a trace: the last
+/// timestamp is at `cycles × period`, and a falling clock edge half a
+/// period later.
+pub fn trace_fits(cycles: u64, period: u64) -> Result<(), RunError> {
+    match cycles.checked_add(1).and_then(|c| c.checked_mul(period)) {
+        Some(_) => Ok(()),
+        None => Err(RunError::TimeOverflow { cycles, period }),
+    }
 }
 
 /// What an engine reports back.

@@ -140,6 +140,8 @@ pub struct Elaborator<'a> {
     active: Vec<String>,
     /// How large the circuit may grow.
     pub budget: super::budget::Budget,
+    /// The files models read.
+    pub reads: crate::model::FilesRead,
 }
 
 impl<'a> Elaborator<'a> {
@@ -163,6 +165,7 @@ impl<'a> Elaborator<'a> {
             context: Rc::from(Vec::new()),
             active: Vec::new(),
             budget: super::budget::Budget::for_this_machine(None),
+            reads: crate::model::FilesRead::default(),
         }
     }
 
@@ -571,6 +574,7 @@ impl<'a> Elaborator<'a> {
             path: path.to_string(),
             seed: self.seed,
             dir: dir.map(Path::to_path_buf),
+            reads: self.reads.clone(),
         };
         let (interface, behaviour) = match info.build(params, &ctx) {
             Ok(b) => b,

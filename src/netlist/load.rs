@@ -220,6 +220,12 @@ pub fn elaborate_str(
             components,
             hierarchy,
             levels,
+            inputs: elaborator
+                .files
+                .iter()
+                .map(|f| std::path::PathBuf::from(&f.name))
+                .chain(elaborator.reads.paths())
+                .collect(),
         },
         loops,
         input_spans: elaborator.input_spans,
