@@ -471,10 +471,10 @@ fn run(
         patterns.to_vec()
     };
     let cycles = options.cycles.unwrap_or(circuit.cycles);
+    let clock = &circuit.clock;
+    let (period, _) = trace::written_clock(clock.period, clock.scale, clock.unit);
     if out.is_some() {
         // Refused before the trace file is made.
-        let clock = &circuit.clock;
-        let (period, _) = trace::written_clock(clock.period, clock.scale, clock.unit);
         if let Err(e) = engine::trace_fits(cycles, period) {
             eprintln!("error: {e}");
             return EXIT_BAD_INPUT;
@@ -547,9 +547,47 @@ fn run(
                     EXIT_RUN_FAILED
                 }
                 RunError::TooManyThreads { .. } | RunError::TimeOverflow { .. } => EXIT_BAD_INPUT,
-                RunError::Spawn(_) | RunError::Trace(_) => EXIT_RUN_FAILED,
+                RunError::Trace(failure) => {
+                    if let Some((path, format)) = out {
+                        keep_whole_cycles(path, format, &failure.held, period);
+                    }
+                    EXIT_RUN_FAILED
+                }
+                RunError::Spawn(_) => EXIT_RUN_FAILED,
             }
         }
+    }
+}
+
+/// After a trace failed mid-run (a full disk): cut a VCD back to the last
+/// whole cycle written, and close it with that cycle's end time, so that it
+/// reads as a valid trace of those cycles; say what it holds.
+fn keep_whole_cycles(path: &Path, format: TraceFormat, held: &trace::Held, period: u64) {
+    let cut = match (format, held.bytes) {
+        (TraceFormat::Vcd, Some(bytes)) => std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|mut f| {
+                f.set_len(bytes)?;
+                use std::io::Seek;
+                f.seek(std::io::SeekFrom::End(0))?;
+                writeln!(f, "#{}", held.cycles * period)
+            })
+            .is_ok(),
+        _ => false,
+    };
+    if cut {
+        eprintln!(
+            "the trace {} holds the first {} cycles, cut at the end of the last",
+            path.display(),
+            held.cycles
+        );
+    } else {
+        eprintln!(
+            "the trace {} is incomplete: it had {} cycles when writing failed",
+            path.display(),
+            held.cycles
+        );
     }
 }
 

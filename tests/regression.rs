@@ -330,3 +330,64 @@ fn traces_whose_times_overflow_are_refused_before_they_start() {
         "the library refuses it too"
     );
 }
+
+/// A disk that fills mid-run: the error says how many cycles the trace
+/// holds, and the bytes it names end at a cycle boundary, so the file cut
+/// there (and closed with the cycle's end time, as `cspsim run` does) is a
+/// valid trace of exactly those cycles.
+#[test]
+fn a_trace_that_fails_mid_run_says_what_it_holds_up_to_a_cycle_boundary() {
+    /// Takes `room` bytes, then fails as a full disk does.
+    #[derive(Clone)]
+    struct Disk(std::sync::Arc<std::sync::Mutex<Vec<u8>>>, usize);
+    impl std::io::Write for Disk {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let mut bytes = self.0.lock().unwrap();
+            let room = self.1.saturating_sub(bytes.len());
+            if room == 0 {
+                return Err(std::io::Error::from_raw_os_error(28));
+            }
+            let n = room.min(buf.len());
+            bytes.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("circuits/detector_readout.ron");
+    let circuit = cspsim::netlist::load_file(&path, &Registry::standard(), 0).unwrap();
+    let disk = Disk(Default::default(), 300_000);
+    let patterns = circuit.trace.clone();
+    let trace = cspsim::trace::Trace::vcd(&circuit, &patterns, disk.clone()).unwrap();
+    let options = cspsim::engine::RunOptions {
+        cycles: Some(1_000_000),
+        ..Default::default()
+    };
+    let Err(cspsim::engine::RunError::Trace(failure)) =
+        cspsim::engine::run(circuit, &options, Some(trace))
+    else {
+        panic!("the disk fills");
+    };
+    assert!(failure
+        .to_string()
+        .contains(&format!("holds the first {} cycles", failure.held.cycles)));
+    let held = failure.held;
+    assert!(held.cycles > 100, "{held:?}");
+    let bytes = held.bytes.expect("a VCD can be cut") as usize;
+    let mut text = disk.0.lock().unwrap()[..bytes].to_vec();
+    text.extend_from_slice(format!("#{}\n", held.cycles * 10).as_bytes());
+    let waveform = cspsim::trace::read::Waveform::read(text.as_slice()).expect("a valid VCD");
+    assert_eq!(waveform.end, held.cycles * 10);
+    // Every held cycle is there, and nothing after it: the last changes
+    // are the last held cycle's.
+    let last = waveform
+        .signals
+        .values()
+        .flat_map(|s| s.changes.iter().map(|(t, _)| *t))
+        .max()
+        .unwrap();
+    let cycle = (held.cycles - 1) * 10;
+    assert!((cycle..cycle + 10).contains(&last), "{last}: {held:?}");
+}

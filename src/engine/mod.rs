@@ -215,7 +215,7 @@ pub enum RunError {
     Spawn(std::io::Error),
     /// The trace could not be written.
     #[error("could not write the trace: {0}")]
-    Trace(std::io::Error),
+    Trace(crate::trace::TraceFailure),
 }
 
 /// Run `circuit`, optionally tracing it.
@@ -297,7 +297,7 @@ struct Outcome {
     cycles: u64,
     threads: usize,
     fault: Option<Fault>,
-    trace: std::io::Result<()>,
+    trace: Result<(), crate::trace::TraceFailure>,
     compiled: Option<Compiled>,
     note: Option<String>,
     /// The time of the cycles alone, if the engine measured it.
@@ -320,6 +320,6 @@ pub fn default_workers(circuit: &Circuit) -> usize {
 }
 
 /// Finish a trace, if any, after a run.
-fn finish_trace(tracer: Option<crate::trace::Tracer>) -> std::io::Result<()> {
+fn finish_trace(tracer: Option<crate::trace::Tracer>) -> Result<(), crate::trace::TraceFailure> {
     tracer.map_or(Ok(()), crate::trace::Tracer::finish)
 }

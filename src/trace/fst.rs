@@ -195,6 +195,13 @@ impl TraceSink for FstWriter {
         Ok(())
     }
 
+    fn held(&self) -> super::Held {
+        super::Held {
+            cycles: self.cycle,
+            bytes: None,
+        }
+    }
+
     fn finish(&mut self) -> io::Result<()> {
         let t = self.cycle * self.period;
         if let Some(mut body) = self.body.take() {

@@ -26,6 +26,30 @@ pub trait TraceSink: Send {
     fn cycle(&mut self, values: &[u64]) -> io::Result<()>;
     /// The run is over: close the trace and flush it.
     fn finish(&mut self) -> io::Result<()>;
+    /// What is safely written so far (after an error: what the trace holds).
+    fn held(&self) -> Held {
+        Held::default()
+    }
+}
+
+/// What a trace holds once written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Held {
+    /// Whole cycles written.
+    pub cycles: u64,
+    /// The bytes of the file that hold them (a file cut there ends at a
+    /// cycle boundary), where the format allows it.
+    pub bytes: Option<u64>,
+}
+
+/// A trace that could not be written, and what it holds.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}; the trace holds the first {} cycles", held.cycles)]
+pub struct TraceFailure {
+    /// Why.
+    pub error: io::Error,
+    /// What was written before it.
+    pub held: Held,
 }
 
 /// A trace to take during a run: what to sample and where it goes.
@@ -85,7 +109,7 @@ pub struct Tracer {
     block: Block,
     full: Option<Sender<Block>>,
     empty: Receiver<Block>,
-    writer: Option<JoinHandle<io::Result<()>>>,
+    writer: Option<JoinHandle<Result<(), TraceFailure>>>,
     broken: bool,
 }
 
@@ -106,18 +130,23 @@ impl Tracer {
         let mut sink = trace.sink;
         let writer = std::thread::Builder::new()
             .name("trace-writer".into())
-            .spawn(move || -> io::Result<()> {
+            .spawn(move || -> Result<(), TraceFailure> {
+                let failed = |error, sink: &dyn TraceSink| TraceFailure {
+                    error,
+                    held: sink.held(),
+                };
                 for mut block in full_rx {
                     for r in 0..block.rows {
                         // On an error, returning drops the return channel,
                         // which tells the simulation to stop.
-                        sink.cycle(&block.values[r * width..(r + 1) * width])?;
+                        let row = &block.values[r * width..(r + 1) * width];
+                        sink.cycle(row).map_err(|e| failed(e, &*sink))?;
                     }
                     block.values.clear();
                     block.rows = 0;
                     let _ = empty_tx.try_send(block);
                 }
-                sink.finish()
+                sink.finish().map_err(|e| failed(e, &*sink))
             })?;
         Ok(Tracer {
             nets,
@@ -182,14 +211,17 @@ impl Tracer {
     }
 
     /// Send what is left, close the trace and wait for the writer.
-    pub fn finish(mut self) -> io::Result<()> {
+    pub fn finish(mut self) -> Result<(), TraceFailure> {
         if self.block.rows > 0 {
             self.send();
         }
         self.full = None;
         match self.writer.take().map(JoinHandle::join) {
             Some(Ok(result)) => result,
-            Some(Err(_)) => Err(io::Error::other("the trace writer panicked")),
+            Some(Err(_)) => Err(TraceFailure {
+                error: io::Error::other("the trace writer panicked"),
+                held: Held::default(),
+            }),
             None => Ok(()),
         }
     }

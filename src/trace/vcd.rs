@@ -13,7 +13,10 @@ use crate::value::PortType;
 
 /// Writes cycles of a [`TracePlan`] as VCD.
 pub struct VcdWriter<W: Write> {
-    out: vcd::Writer<W>,
+    out: vcd::Writer<Counting<W>>,
+    /// What is written and flushed: whole cycles, and the bytes up to the
+    /// end of the last one (what a failed write leaves valid).
+    held: super::Held,
     /// Identifier (as it ends a change line) and type of each row entry.
     row: Vec<(Tail, PortType)>,
     clock: Option<Tail>,
@@ -55,10 +58,30 @@ impl Tail {
     }
 }
 
+/// A writer that counts the bytes it passes on.
+struct Counting<W> {
+    inner: W,
+    bytes: u64,
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 impl<W: Write> VcdWriter<W> {
     /// Write the header for `plan` to `out`.
     pub fn new(out: W, plan: &TracePlan) -> io::Result<Self> {
-        let mut w = vcd::Writer::new(out);
+        let mut w = vcd::Writer::new(Counting {
+            inner: out,
+            bytes: 0,
+        });
         w.version(concat!("cspsim ", env!("CARGO_PKG_VERSION")))?;
         w.timescale(plan.timescale.0, plan.timescale.1)?;
         w.add_module(&sanitize(&plan.top))?;
@@ -112,7 +135,13 @@ impl<W: Write> VcdWriter<W> {
         }
         w.upscope()?;
         w.enddefinitions()?;
+        w.flush()?;
+        let header = w.writer().bytes;
         Ok(VcdWriter {
+            held: super::Held {
+                cycles: 0,
+                bytes: Some(header),
+            },
             out: w,
             row: row_ids
                 .iter()
@@ -171,17 +200,35 @@ impl<W: Write + Send> TraceSink for VcdWriter<W> {
         self.prev.copy_from_slice(values);
         self.cycle += 1;
         if self.text.len() >= BLOCK {
-            self.out.writer().write_all(&self.text)?;
-            self.text.clear();
+            self.write_text()?;
         }
         Ok(())
     }
 
     fn finish(&mut self) -> io::Result<()> {
+        // The final timestamp closes the last cycle.
         push_timestamp(&mut self.text, self.cycle * self.period);
-        self.out.writer().write_all(&self.text)?;
+        self.write_text()
+    }
+
+    fn held(&self) -> super::Held {
+        self.held
+    }
+}
+
+impl<W: Write> VcdWriter<W> {
+    /// Write and flush the text gathered, which ends at a cycle boundary;
+    /// what is then held.
+    fn write_text(&mut self) -> io::Result<()> {
+        let out = self.out.writer();
+        out.write_all(&self.text)?;
+        out.flush()?;
         self.text.clear();
-        self.out.flush()
+        self.held = super::Held {
+            cycles: self.cycle,
+            bytes: Some(out.bytes),
+        };
+        Ok(())
     }
 }
 
