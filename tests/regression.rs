@@ -391,3 +391,45 @@ fn a_trace_that_fails_mid_run_says_what_it_holds_up_to_a_cycle_boundary() {
     let cycle = (held.cycles - 1) * 10;
     assert!((cycle..cycle + 10).contains(&last), "{last}: {held:?}");
 }
+
+/// A circuit, model or data file that is not UTF-8 once said only "stream
+/// did not contain valid UTF-8": now it gives the line, column and byte,
+/// and a UTF-8 byte-order mark is accepted.
+#[test]
+fn files_that_are_not_utf8_say_where_and_a_byte_order_mark_is_fine() {
+    let dir = std::env::temp_dir().join(format!("cspsim-utf8-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.ron");
+    std::fs::write(&bad, b"Circuit(\n  name: \"caf\xE9\", components: {})").unwrap();
+    let Err(e) = cspsim::netlist::load_file(&bad, &Registry::standard(), 0) else {
+        panic!("refused");
+    };
+    assert!(
+        e.to_string()
+            .contains("line 2, column 13 holds the byte 0xE9"),
+        "{e}"
+    );
+    let bom = dir.join("bom.ron");
+    std::fs::write(
+        &bom,
+        b"\xEF\xBB\xBFCircuit(components: {\"c\": Component(model: \"counter\")})",
+    )
+    .unwrap();
+    assert!(cspsim::netlist::load_file(&bom, &Registry::standard(), 0).is_ok());
+    std::fs::write(dir.join("words.hex"), b"01 02\n\xFF\xFE").unwrap();
+    let rom = dir.join("rom.ron");
+    std::fs::write(
+        &rom,
+        r#"Circuit(components: {"m": Component(model: "rom", params: {"width": 8, "depth": 4, "file": "words.hex"}), "a": Component(model: "counter", params: {"width": 2})}, nets: {"a.q": ["m.addr"]})"#,
+    )
+    .unwrap();
+    let Err(e) = cspsim::netlist::load_file(&rom, &Registry::standard(), 0) else {
+        panic!("refused");
+    };
+    assert!(
+        e.to_string()
+            .contains("line 2, column 1 holds the byte 0xFF"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -190,7 +190,7 @@ fn parse(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Composite> {
     let shown = path.display().to_string();
-    let text = match std::fs::read_to_string(path) {
+    let text = match super::text::read_text(path) {
         Ok(t) => t,
         Err(e) => {
             diagnostics.push(Diagnostic::new(

@@ -108,10 +108,13 @@ pub fn elaborate_file(
     options: &LoadOptions,
 ) -> Result<Elaborated, LoadError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = super::text::read_text(path).map_err(|e| {
         LoadError::single(
             &file,
-            Diagnostic::new(ErrorKind::Io, format!("cannot read the circuit: {e}")),
+            Diagnostic::new(
+                ErrorKind::Io,
+                format!("cannot read the circuit {file}: {e}"),
+            ),
         )
     })?;
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());

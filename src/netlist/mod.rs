@@ -10,6 +10,7 @@ mod library;
 mod load;
 mod locate;
 pub mod schema;
+pub mod text;
 mod values;
 
 pub use diagnostic::{line_col, Diagnostic, ErrorKind, LoadError, SourceText};

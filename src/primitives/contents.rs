@@ -64,7 +64,7 @@ pub fn load(
 }
 
 pub(crate) fn read_file(path: &std::path::Path) -> Result<Vec<i128>, ParamError> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::netlist::text::read_text(path)
         .map_err(|e| ParamError::invalid("file", format!("cannot read {}: {e}", path.display())))?;
     if path.extension().is_some_and(|e| e == "ron") {
         let values = ron::from_str::<Vec<crate::ParamValue>>(&text)
