@@ -249,7 +249,12 @@ impl ParamDecl {
             if (min..=max).contains(&v) {
                 Ok(())
             } else {
-                Err(format!("{v} is out of range {min}..={max}"))
+                Err(format!(
+                    "{} is out of range {}..={}",
+                    int_text(v),
+                    int_text(min),
+                    int_text(max)
+                ))
             }
         };
         match (&self.kind, value) {
@@ -456,12 +461,21 @@ impl Params {
         Ok((v as u64) & crate::value::mask(width))
     }
 
-    /// A real parameter (integers are converted).
+    /// A real parameter (integers are converted). Not a number and the
+    /// infinities are refused: no standard model gives them a meaning.
     pub fn real(&self, name: &str) -> Result<f64, ParamError> {
-        match self.get(name)? {
-            ParamValue::Real(v) => Ok(*v),
-            ParamValue::Int(v) => Ok(*v as f64),
-            other => Err(Self::mismatch(name, "a real number", other)),
+        let v = match self.get(name)? {
+            ParamValue::Real(v) => *v,
+            ParamValue::Int(v) => *v as f64,
+            other => return Err(Self::mismatch(name, "a real number", other)),
+        };
+        if v.is_finite() {
+            Ok(v)
+        } else {
+            Err(ParamError::invalid(
+                name,
+                format!("is {}; give a finite number", real_text(v)),
+            ))
         }
     }
 
@@ -522,6 +536,28 @@ macro_rules! params {
     ($($name:expr => $value:expr),+ $(,)?) => {
         vec![$(($name.to_string(), $crate::ParamValue::from($value))),+]
     };
+}
+
+/// A real number for a message: as written where that is short, in
+/// exponent form where it is very large or very small (`-1e308`, not 309
+/// digits).
+pub fn real_text(v: f64) -> String {
+    let a = v.abs();
+    if v == 0.0 || !v.is_finite() || (1e-4..1e15).contains(&a) {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
+    }
+}
+
+/// An integer for a message: in full up to 20 digits (any 64-bit value), else in exponent
+/// form.
+pub fn int_text(v: i128) -> String {
+    if v.unsigned_abs() < 100_000_000_000_000_000_000 {
+        v.to_string()
+    } else {
+        real_text(v as f64)
+    }
 }
 
 #[cfg(test)]

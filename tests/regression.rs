@@ -433,3 +433,54 @@ fn files_that_are_not_utf8_say_where_and_a_byte_order_mark_is_fine() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Real parameters once took NaN and the infinities (a pixel's `leakage`),
+/// and very large values printed hundreds of digits.
+#[test]
+fn real_parameters_are_finite_and_messages_stay_short() {
+    for (param, value) in [
+        ("leakage", "NaN"),
+        ("leakage", "inf"),
+        ("noise", "-inf"),
+        ("threshold", "NaN"),
+    ] {
+        let text = format!(
+            r#"Circuit(components: {{"p": Component(model: "pixel", params: {{"{param}": {value}}})}})"#
+        );
+        let (message, kind, _) = first(&text);
+        assert_eq!(kind, ErrorKind::BadParameter, "{message}");
+        assert!(message.contains("finite"), "{param} = {value}: {message}");
+    }
+    for (param, value, says) in [("gain", "-1e308", "-1e308"), ("rate", "1e300", "1e300")] {
+        let text = format!(
+            r#"Circuit(components: {{"p": Component(model: "pixel", params: {{"{param}": {value}}})}})"#
+        );
+        let (message, ..) = first(&text);
+        assert!(message.contains(says) && message.len() < 200, "{message}");
+    }
+    assert_eq!(cspsim::params::real_text(-1e308), "-1e308");
+    assert_eq!(cspsim::params::real_text(0.25), "0.25");
+}
+
+/// A composite model with no components was reported as "the circuit has
+/// no components": now the model file and its line.
+#[test]
+fn an_empty_composite_model_is_named() {
+    let dir = std::env::temp_dir().join(format!("cspsim-empty-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("models")).unwrap();
+    std::fs::write(dir.join("models/empty.ron"), "Model(\n  components: {},\n)").unwrap();
+    let circuit = dir.join("c.ron");
+    std::fs::write(
+        &circuit,
+        r#"Circuit(components: {"e": Component(model: "empty")})"#,
+    )
+    .unwrap();
+    let Err(e) = cspsim::netlist::load_file(&circuit, &Registry::standard(), 0) else {
+        panic!("refused");
+    };
+    let d = &e.diagnostics[0];
+    assert_eq!(d.message, "composite model `empty` has no components");
+    assert_eq!(e.line_col(d), Some((2, 3)));
+    assert!(e.to_string().contains("empty.ron"), "{e}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

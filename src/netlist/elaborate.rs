@@ -697,6 +697,21 @@ impl<'a> Elaborator<'a> {
             );
             return None;
         }
+        if def.components.0.is_empty() {
+            let text = &self.files[composite.file].text;
+            let at =
+                super::locate::find_field(text, "components").map(|k| k..k + "components".len());
+            self.report(
+                Diagnostic::new(
+                    ErrorKind::BadCompositeModel,
+                    format!("composite model `{}` has no components", composite.name),
+                )
+                .in_file(composite.file)
+                .at(at)
+                .hint("a composite model is built of components: `components: { \"name\": Component(model: \"counter\") }`"),
+            );
+            return None;
+        }
         if self.active.len() >= MAX_COMPOSITE_DEPTH {
             self.report(
                 Diagnostic::new(

@@ -120,7 +120,7 @@ fn non_negative(name: &str, v: f64) -> Result<f64, ParamError> {
     } else {
         Err(ParamError::invalid(
             name,
-            format!("{v} must be finite and ≥ 0"),
+            format!("{} must be finite and ≥ 0", crate::params::real_text(v)),
         ))
     }
 }
@@ -132,7 +132,17 @@ pub fn info() -> ModelInfo {
         |p, ctx| {
             let rate = non_negative("rate", p.real("rate")?)?;
             let source = if rate > 0.0 {
-                Some(Poisson::new(rate).map_err(|e| ParamError::invalid("rate", e.to_string()))?)
+                let too_many = || {
+                    ParamError::invalid(
+                        "rate",
+                        format!(
+                            "{} photons a cycle is more than a Poisson draw can give (at most {})",
+                            crate::params::real_text(rate),
+                            crate::params::real_text(Poisson::<f64>::MAX_LAMBDA)
+                        ),
+                    )
+                };
+                Some(Poisson::new(rate).map_err(|_| too_many())?)
             } else {
                 None
             };
