@@ -484,3 +484,20 @@ fn an_empty_composite_model_is_named() {
     assert!(e.to_string().contains("empty.ron"), "{e}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A parameter mistake in every element of an array was reported for
+/// element 0 only, with no count.
+#[test]
+fn a_parameter_mistake_in_every_element_is_reported_once_with_its_count() {
+    let e = refused(
+        r#"Circuit(components: {"c": Component(model: "counter", count: 4, params: {"width": "${70 + i}"})})"#,
+    );
+    assert_eq!(e.diagnostics.len(), 1, "{e}");
+    let d = &e.diagnostics[0];
+    assert!(d.message.contains("`c[0]`"), "{}", d.message);
+    assert!(
+        d.notes.iter().any(|n| n.contains("occurs 3 more times")),
+        "{:?}",
+        d.notes
+    );
+}

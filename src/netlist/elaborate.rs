@@ -397,6 +397,7 @@ impl<'a> Elaborator<'a> {
             return (None, node);
         }
         let before = (self.budget.used, self.budget.count);
+        let mut failed = false;
         for k in 0..n {
             if k == 1 {
                 let rest = (n - 1) as u64;
@@ -442,8 +443,15 @@ impl<'a> Elaborator<'a> {
             };
             match built {
                 Some(instance) => elements.push(instance),
-                None => return (None, node),
+                // The other elements are still built, so that a mistake in
+                // every one is reported once with its count; the budget
+                // stops a runaway.
+                None if self.budget.exceeded => return (None, node),
+                None => failed = true,
             }
+        }
+        if failed {
+            return (None, node);
         }
         let entity = Entity {
             model: decl.model.clone(),
