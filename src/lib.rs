@@ -45,7 +45,7 @@ pub mod trace;
 pub mod value;
 
 pub use circuit::Circuit;
-pub use model::{BuildContext, Interface, Io, Model, ModelInfo, Timing};
+pub use model::{BuildContext, Deps, Interface, Io, Model, ModelInfo, Timing};
 pub use params::{ParamDecl, ParamError, ParamValue, Params};
 pub use registry::Registry;
 pub use testbench::{Testbench, TestbenchError};

@@ -213,7 +213,34 @@ pub enum Timing {
     /// combinational chains.
     Registered,
     /// Depends on the current values of the listed inputs (by index).
-    Combinational(Vec<usize>),
+    Combinational(Deps),
+}
+
+/// The inputs a combinational output depends on, by index. Cheap to
+/// clone: outputs that depend on the same inputs (a bus's every grant on
+/// every request) share one list, so declaring them costs its length, not
+/// its length times the outputs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deps(Arc<[usize]>);
+
+impl Deps {
+    /// Whether two lists are the same one (shared), not only equal.
+    pub fn same(&self, other: &Deps) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::ops::Deref for Deps {
+    type Target = [usize];
+    fn deref(&self) -> &[usize] {
+        &self.0
+    }
+}
+
+impl From<Vec<usize>> for Deps {
+    fn from(v: Vec<usize>) -> Self {
+        Deps(v.into())
+    }
 }
 
 /// A declared input port.
@@ -336,22 +363,23 @@ impl Interface {
 
     /// Add a combinational output depending on every input declared so far.
     pub fn combinational(self, name: impl Into<String>, ty: PortType) -> Self {
-        let deps = (0..self.inputs.len()).collect();
+        let deps: Vec<usize> = (0..self.inputs.len()).collect();
         self.combinational_on(name, ty, deps)
     }
 
-    /// Add a combinational output depending on the inputs with these indices.
+    /// Add a combinational output depending on the inputs with these
+    /// indices (a `Vec<usize>`, or a [`Deps`] shared with other outputs).
     pub fn combinational_on(
         mut self,
         name: impl Into<String>,
         ty: PortType,
-        deps: Vec<usize>,
+        deps: impl Into<Deps>,
     ) -> Self {
         self.output_names = NameIndex::default();
         self.outputs.push(OutputDecl {
             name: name.into(),
             ty,
-            timing: Timing::Combinational(deps),
+            timing: Timing::Combinational(deps.into()),
         });
         self
     }
@@ -389,17 +417,24 @@ impl Interface {
     /// The inputs that some combinational output depends on, ascending.
     pub fn combinational_inputs(&self) -> Vec<usize> {
         let mut deps: Vec<usize> = self
-            .outputs
-            .iter()
-            .filter_map(|o| match &o.timing {
-                Timing::Combinational(d) => Some(d.iter().copied()),
-                Timing::Registered => None,
-            })
-            .flatten()
+            .distinct_deps()
+            .flat_map(|d| d.iter().copied())
             .collect();
         deps.sort_unstable();
         deps.dedup();
         deps
+    }
+
+    /// The combinational outputs' dependency lists, each shared one once.
+    fn distinct_deps(&self) -> impl Iterator<Item = &Deps> {
+        let mut last: Option<&Deps> = None;
+        self.outputs.iter().filter_map(move |o| match &o.timing {
+            Timing::Combinational(d) if !last.is_some_and(|l| l.same(d)) => {
+                last = Some(d);
+                Some(d)
+            }
+            _ => None,
+        })
     }
 
     /// Index of the input called `name`.
@@ -429,8 +464,13 @@ impl Interface {
                 return Some(format!("port `{n}` is declared twice"));
             }
         }
+        let mut last: Option<&Deps> = None;
         for o in &self.outputs {
             if let Timing::Combinational(deps) = &o.timing {
+                if last.is_some_and(|l| l.same(deps)) {
+                    continue; // checked already
+                }
+                last = Some(deps);
                 if let Some(d) = deps.iter().find(|&&d| d >= self.inputs.len()) {
                     return Some(format!(
                         "output `{}` depends on input #{d}, which does not exist",

@@ -2,7 +2,7 @@
 //! priority) that grants one transaction per cycle to a slave.
 
 use crate::lower::{Binary, Lowering, Val};
-use crate::model::{Interface, Io, Model, ModelInfo};
+use crate::model::{Deps, Interface, Io, Model, ModelInfo};
 use crate::params::ParamDecl;
 use crate::value::{bits_for, PortType};
 
@@ -141,7 +141,9 @@ pub fn info() -> ModelInfo {
         for name in port_array("wdata", n) {
             ports = ports.optional_input(name, data, 0);
         }
-        let reqs: Vec<usize> = (0..n).collect();
+        // One list shared by every output that depends on the requests
+        // alone: declaring them is linear in the masters, not quadratic.
+        let reqs = Deps::from((0..n).collect::<Vec<usize>>());
         let with =
             |offset: usize| -> Vec<usize> { (0..n).chain(offset * n..(offset + 1) * n).collect() };
         for name in port_array("gnt", n) {

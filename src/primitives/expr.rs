@@ -472,7 +472,10 @@ mod tests {
             .map(|o| o.timing.clone())
             .collect();
         use crate::Timing::Combinational as C;
-        assert_eq!(deps, vec![C(vec![0]), C(vec![0, 2]), C(vec![])]);
+        assert_eq!(
+            deps,
+            vec![C(vec![0].into()), C(vec![0, 2].into()), C(vec![].into())]
+        );
     }
 
     #[test]
@@ -716,7 +719,10 @@ mod tests {
             .map(|o| (o.name.as_str(), o.timing.clone()))
             .collect();
         use crate::Timing::{Combinational as C, Registered as R};
-        assert_eq!(ports, [("q", R), ("y", C(vec![])), ("z", C(vec![0]))]);
+        assert_eq!(
+            ports,
+            [("q", R), ("y", C(vec![].into())), ("z", C(vec![0].into()))]
+        );
         assert!(tb.interface().is_clocked());
     }
 
