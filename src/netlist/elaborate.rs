@@ -1465,10 +1465,13 @@ impl<'a> Elaborator<'a> {
             Ok(list) => list,
             Err((message, hint)) => {
                 self.report(
-                    Diagnostic::new(ErrorKind::BadIndex, format!("`{text}`: {message}"))
-                        .in_file(file)
-                        .at(located(&ep.component).or_else(|| span.clone()))
-                        .hint(hint),
+                    Diagnostic::new(
+                        ErrorKind::BadIndex,
+                        format!("`{}`: {message}", super::load::shorten(text)),
+                    )
+                    .in_file(file)
+                    .at(located(&ep.component).or_else(|| span.clone()))
+                    .hint(hint),
                 );
                 return None;
             }
@@ -1497,7 +1500,7 @@ impl<'a> Elaborator<'a> {
                             self.report(
                                 Diagnostic::new(
                                     ErrorKind::BadIndex,
-                                    format!("`{text}`: {message}"),
+                                    format!("`{}`: {message}", super::load::shorten(text)),
                                 )
                                 .in_file(file)
                                 .at(located(&ep.port).or_else(|| span.clone()))

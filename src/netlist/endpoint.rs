@@ -73,7 +73,10 @@ pub fn parse(text: &str) -> Result<Endpoint, ExprError> {
     }
     let Some(dot) = dot else {
         return Err(ExprError::new(
-            format!("`{text}` is not of the form `component.port`"),
+            format!(
+                "`{}` is not of the form `component.port`",
+                super::load::shorten(text)
+            ),
             0..text.len(),
         )
         .hint("name a port as component.port, e.g. \"cnt.q\" or \"pix[i].hit\""));

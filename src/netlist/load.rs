@@ -385,7 +385,7 @@ impl Checks<'_, '_> {
                 self.report(
                     Diagnostic::new(
                         ErrorKind::BadClock,
-                        format!("`{}` is not a timescale", decl.timescale),
+                        format!("`{}` is not a timescale", shorten(&decl.timescale)),
                     )
                     .at(at)
                     .hint("write 1, 10 or 100 followed by s, ms, us, ns, ps or fs, e.g. \"1ns\""),
@@ -413,5 +413,14 @@ impl Checks<'_, '_> {
                 );
             }
         }
+    }
+}
+
+/// `text` as a message quotes it: whole if short, else its start and `…`.
+pub(crate) fn shorten(text: &str) -> String {
+    const SHOWN: usize = 60;
+    match text.char_indices().nth(SHOWN) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
     }
 }
