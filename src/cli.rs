@@ -371,7 +371,18 @@ fn graph(registry: &Registry, path: &Path, output: Option<&Path>, options: &Load
 
 fn diff(a: &Path, b: &Path, tolerance: f64) -> i32 {
     let read = |path: &Path| -> Result<trace::read::Waveform, String> {
-        let file = std::fs::File::open(path)
+        let mut file = std::fs::File::open(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        // An FST file starts with its header block, of type 0.
+        let mut first = [1u8];
+        use std::io::{Read, Seek};
+        if file.read_exact(&mut first).is_ok() && first[0] == 0 {
+            return Err(format!(
+                "{} is an FST trace; diff reads VCD: convert it with `fst2vcd {0} > trace.vcd`",
+                path.display()
+            ));
+        }
+        file.rewind()
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         trace::read::Waveform::read(std::io::BufReader::new(file))
             .map_err(|e| format!("{}: {e}", path.display()))

@@ -629,3 +629,26 @@ fn models_are_found_above_a_relative_circuit_path() {
         assert!(text(&out.stdout).contains("4419 components"));
     }
 }
+
+/// `diff` on a file that is not a VCD says so (it said "line 0: … at line
+/// 1"), and on an FST file says how to read it.
+#[test]
+fn diff_says_when_a_file_is_not_a_vcd() {
+    let out = cspsim(&["diff", "README.md", "README.md"]);
+    assert_usage_error(&out, "README.md: it is not a VCD trace");
+    assert!(!text(&out.stderr).contains("line 0"));
+    let fst = temp("not-vcd.fst");
+    let run = cspsim(&[
+        "run",
+        "circuits/counter_compare.ron",
+        "-q",
+        "--fst",
+        fst.to_str().unwrap(),
+    ]);
+    assert_eq!(run.status.code(), Some(0));
+    let out = cspsim(&["diff", fst.to_str().unwrap(), fst.to_str().unwrap()]);
+    assert_usage_error(
+        &out,
+        "is an FST trace; diff reads VCD: convert it with `fst2vcd",
+    );
+}

@@ -288,6 +288,57 @@ fn golden_checks_report_missing_files_and_the_first_difference() {
         (80, Some(8)),
         "7 resets the counter at cycle 8 instead of 10"
     );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// The comparison behind `cspsim diff` and golden checks is complete: a
+/// missing last cycle, a signal only in the golden file and a changed real
+/// each fail it.
+#[test]
+fn golden_checks_see_the_last_cycle_both_sides_signals_and_reals() {
+    use cspsim::trace::diff::check_golden;
+    let dir = std::env::temp_dir().join(format!("cspsim-golden-end-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let golden = dir.join("detector.vcd");
+    let (_, vcd) = run_traced(load("detector_readout"), &RunOptions::default());
+    std::fs::write(&golden, &vcd).unwrap();
+    check_golden(&vcd, &golden, 0.0).unwrap();
+    let fewer = RunOptions {
+        cycles: Some(399),
+        ..RunOptions::default()
+    };
+    let (_, short) = run_traced(load("detector_readout"), &fewer);
+    let e = check_golden(&short, &golden, 0.0).unwrap_err();
+    let cspsim::trace::diff::GoldenError::Mismatch { comparison, .. } = &e else {
+        panic!("{e}");
+    };
+    assert_eq!(comparison.ends, Some((3990, 4000)), "{e}");
+    // This trace has no clock signal: the times are given, not cycles.
+    assert!(
+        e.to_string()
+            .contains("the first ends at time 3990, the second at 4000"),
+        "{e}"
+    );
+    let circuit = load("detector_readout");
+    let some: Vec<String> = circuit.trace.iter().skip(1).cloned().collect();
+    let (_, fewer_signals) = common::run_with_patterns(circuit, &RunOptions::default(), &some);
+    let e = check_golden(&fewer_signals, &golden, 0.0)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("only in the second"), "{e}");
+    // A real changed in its last digits: a difference beyond the tolerance.
+    let real = vcd
+        .lines()
+        .position(|l| l.starts_with('r') && !l.starts_with("r0 "))
+        .unwrap();
+    let mut lines: Vec<String> = vcd.lines().map(str::to_string).collect();
+    let (value, id) = lines[real][1..].split_once(' ').unwrap();
+    let nudged = value.parse::<f64>().unwrap() * (1.0 + 1e-6);
+    lines[real] = format!("r{nudged} {id}");
+    let changed = lines.join("\n") + "\n";
+    assert!(check_golden(&changed, &golden, 1e-12).is_err());
+    assert!(check_golden(&changed, &golden, 1e-3).is_ok());
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]

@@ -43,12 +43,20 @@ pub struct Comparison {
     pub only_left: Vec<String>,
     /// Signals only in the second waveform.
     pub only_right: Vec<String>,
+    /// Where the two end, if not at the same time (a cycle more or less).
+    pub ends: Option<(u64, u64)>,
+    /// The clock period, if either shows one.
+    pub period: Option<u64>,
 }
 
 impl Comparison {
-    /// Whether the waveforms agree on every signal.
+    /// Whether the waveforms agree on every signal, both ways, and end at
+    /// the same time.
     pub fn is_match(&self) -> bool {
-        self.differences.is_empty() && self.only_left.is_empty() && self.only_right.is_empty()
+        self.differences.is_empty()
+            && self.only_left.is_empty()
+            && self.only_right.is_empty()
+            && self.ends.is_none()
     }
 }
 
@@ -72,6 +80,12 @@ impl fmt::Display for Comparison {
         for (side, names) in [("first", &self.only_left), ("second", &self.only_right)] {
             if !names.is_empty() {
                 writeln!(f, "only in the {side}: {}", names.join(", "))?;
+            }
+        }
+        if let Some((a, b)) = self.ends {
+            match self.period.filter(|p| *p > 0) {
+                Some(p) => writeln!(f, "the first has {} cycles, the second {}", a / p, b / p)?,
+                None => writeln!(f, "the first ends at time {a}, the second at {b}")?,
             }
         }
         Ok(())
@@ -109,6 +123,8 @@ pub fn compare(left: &Waveform, right: &Waveform, tolerance: f64) -> Comparison 
     let period = left.clock_period().or_else(|| right.clock_period());
     let mut result = Comparison {
         signals: left.signals.len(),
+        ends: (left.end != right.end).then_some((left.end, right.end)),
+        period,
         ..Comparison::default()
     };
     for (name, a) in &left.signals {
@@ -160,6 +176,25 @@ mod tests {
     }
 
     #[test]
+    fn a_cycle_more_or_less_is_a_difference() {
+        let a = Waveform::from_text(A).unwrap();
+        let short = Waveform::from_text(
+            A.strip_suffix("#25\n0!\n#30\n")
+                .unwrap()
+                .to_owned()
+                .as_str(),
+        )
+        .unwrap();
+        let c = compare(&a, &short, 0.0);
+        assert!(!c.is_match());
+        assert!(
+            c.to_string()
+                .contains("the first has 3 cycles, the second 2"),
+            "{c}"
+        );
+    }
+
+    #[test]
     fn reals_compare_within_the_tolerance() {
         let a = Waveform::from_text(A).unwrap();
         let b = Waveform::from_text(&A.replace("r1.5 #", "r1.5000001 #")).unwrap();
@@ -178,6 +213,10 @@ mod tests {
         .unwrap();
         let c = compare(&a, &b, 0.0);
         assert_eq!(c.only_left, vec!["top.r".to_string()]);
+        // Both ways: a signal only in the second is a difference too.
+        let c = compare(&b, &a, 0.0);
+        assert_eq!(c.only_right, vec!["top.r".to_string()]);
+        assert!(!c.is_match());
         assert!(
             Waveform::from_text(&A.replace("#20\n", "#2\n")).is_err(),
             "time going back"

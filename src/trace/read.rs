@@ -73,6 +73,9 @@ pub struct Waveform {
 /// Why a VCD could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
+    /// The file is not a VCD at all (its header cannot be read).
+    #[error("it is not a VCD trace ({0})")]
+    NotVcd(String),
     /// The file is not valid VCD.
     #[error("line {line}: {message}")]
     Invalid {
@@ -96,7 +99,7 @@ impl Waveform {
         let mut parser = vcd::Parser::new(input);
         let header = parser
             .parse_header()
-            .map_err(|e| invalid(0, e.to_string()))?;
+            .map_err(|e| ReadError::NotVcd(e.to_string()))?;
         let mut names: BTreeMap<vcd::IdCode, Vec<String>> = BTreeMap::new();
         let mut signals: BTreeMap<String, Signal> = BTreeMap::new();
         fn walk(
