@@ -256,7 +256,7 @@ pub enum GoldenError {
         /// The golden file.
         path: std::path::PathBuf,
         /// What differs.
-        comparison: Comparison,
+        comparison: Box<Comparison>,
     },
 }
 
@@ -296,7 +296,7 @@ pub fn check_golden(
     } else {
         Err(GoldenError::Mismatch {
             path: golden.to_path_buf(),
-            comparison,
+            comparison: Box::new(comparison),
         })
     }
 }
