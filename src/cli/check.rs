@@ -1,0 +1,134 @@
+//! `check` and `graph`: what a circuit is, in text and as a drawing.
+
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use super::output::{emit, not_an_input};
+use super::{report, EXIT_BAD_INPUT, EXIT_RUN_FAILED};
+use crate::netlist::{self, LoadOptions};
+use crate::registry::Registry;
+use crate::Circuit;
+
+pub(super) fn check(registry: &Registry, path: &Path, options: &LoadOptions) -> i32 {
+    let elaborated = match netlist::elaborate_file(path, registry, options) {
+        Ok(e) => e,
+        Err(e) => return report(&e),
+    };
+    if let Err(code) = emit(&check_report(&elaborated.circuit, &elaborated.loops)) {
+        return code;
+    }
+    match elaborated.checked() {
+        Ok(_) => 0,
+        Err(e) => report(&e),
+    }
+}
+
+/// What `check` prints: size, models, hierarchy, longest combinational
+/// path, loops.
+pub fn check_report(c: &Circuit, loops: &[crate::graph::CombLoop]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}: {} components, {} nets, {} ports",
+        c.name,
+        c.components.len(),
+        c.connected_nets(),
+        c.ports()
+    );
+    let mut by_model: std::collections::BTreeMap<&str, usize> = Default::default();
+    for comp in &c.components {
+        *by_model.entry(comp.model.as_str()).or_default() += 1;
+    }
+    let mut models: Vec<(&str, usize)> = by_model.into_iter().collect();
+    models.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let list: Vec<String> = models.iter().map(|(m, n)| format!("{n} {m}")).collect();
+    let _ = writeln!(out, "models: {}", list.join(", "));
+    if c.hierarchy
+        .iter()
+        .any(|n| !n.children.is_empty() || n.name.ends_with(']'))
+    {
+        let _ = writeln!(out, "hierarchy:");
+        hierarchy_lines(&c.hierarchy, 1, &mut out);
+    }
+    if loops.is_empty() {
+        let path = crate::graph::longest_path(&c.components, &c.levels);
+        match (c.depth(), path.is_empty()) {
+            (0, _) => {
+                let _ = writeln!(out, "no combinational logic");
+            }
+            (_, true) => {
+                let _ = writeln!(
+                    out,
+                    "longest combinational path: 1 component (no combinational output feeds another)"
+                );
+            }
+            (_, false) => {
+                let _ = writeln!(
+                    out,
+                    "longest combinational path: {} components: {}",
+                    path.len() + 1,
+                    crate::graph::describe_path(&path, &c.components)
+                );
+            }
+        }
+        let _ = writeln!(out, "no combinational loops");
+    } else {
+        let _ = writeln!(out, "{} combinational loop(s):", loops.len());
+        for (k, l) in loops.iter().enumerate() {
+            let _ = writeln!(out, "  {}: {}", k + 1, l.describe(&c.components));
+        }
+    }
+    out
+}
+
+fn hierarchy_lines(nodes: &[crate::circuit::HierarchyNode], depth: usize, out: &mut String) {
+    use std::fmt::Write as _;
+    let width = nodes.iter().map(|n| n.name.len()).max().unwrap_or(0);
+    for n in nodes {
+        let _ = writeln!(out, "{}{:width$}  {}", "  ".repeat(depth), n.name, n.model);
+        hierarchy_lines(&n.children, depth + 1, out);
+    }
+}
+
+pub(super) fn graph(
+    registry: &Registry,
+    path: &Path,
+    output: Option<&Path>,
+    options: &LoadOptions,
+) -> i32 {
+    let elaborated = match netlist::elaborate_file(path, registry, options) {
+        Ok(e) => e,
+        Err(e) => return report(&e),
+    };
+    if let Some(out) = output {
+        if let Err(message) = not_an_input(out, &elaborated.circuit.inputs, "the graph") {
+            eprintln!("error: {message}");
+            return EXIT_BAD_INPUT;
+        }
+    }
+    let written = match output {
+        Some(out) => std::fs::File::create(out).and_then(|f| {
+            let mut w = BufWriter::new(f);
+            crate::dot::write(&elaborated.circuit, &elaborated.loops, &mut w)?;
+            w.flush()
+        }),
+        None => {
+            let mut w = BufWriter::new(std::io::stdout().lock());
+            crate::dot::write(&elaborated.circuit, &elaborated.loops, &mut w)
+                .and_then(|_| w.flush())
+        }
+    };
+    if let Err(e) = written {
+        let to = output.map_or("standard output".to_string(), |p| p.display().to_string());
+        eprintln!("error: cannot write {to}: {e}");
+        return EXIT_RUN_FAILED;
+    }
+    for l in &elaborated.loops {
+        eprintln!(
+            "warning: combinational loop (drawn in red): {}",
+            l.describe(&elaborated.circuit.components)
+        );
+    }
+    0
+}

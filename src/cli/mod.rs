@@ -1,0 +1,265 @@
+//! The command line: `run`, `check`, `graph`, `diff`, `models`, `describe`. A crate with its
+//! own models calls [`main`] with its registry to get the same tool:
+//!
+//! ```no_run
+//! let mut registry = cspsim::Registry::standard();
+//! // registry.register(my_model::info());
+//! std::process::exit(cspsim::cli::main(registry));
+//! ```
+//!
+//! Exit status: 0 success, 2 bad input (circuit or usage), 1 failure during
+//! the run, 130 interrupted.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+
+use crate::engine::{Codegen, Engine, RunOptions};
+use crate::netlist::{self, LoadError, LoadOptions};
+use crate::params::ParamValue;
+use crate::registry::Registry;
+use crate::Circuit;
+
+mod check;
+mod describe;
+mod diff;
+mod output;
+mod run;
+
+pub use check::check_report;
+use output::emit;
+pub use output::flush;
+pub use run::summary_line;
+use run::TraceFormat;
+
+/// Exit status for bad input.
+pub const EXIT_BAD_INPUT: i32 = 2;
+/// Exit status for a failure during the run.
+pub const EXIT_RUN_FAILED: i32 = 1;
+/// Exit status when interrupted.
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+#[derive(Parser)]
+#[command(
+    name = "cspsim",
+    version,
+    about = "Simulate RON circuits as communicating processes; write VCD for GTKWave"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where composite models are found and which circuit parameters to override.
+#[derive(clap::Args, Clone, Default)]
+struct LoadArgs {
+    /// Look for composite models in DIR first (repeatable); `models/` beside
+    /// the circuit and in the current directory are always searched.
+    #[arg(long = "models", value_name = "DIR")]
+    models: Vec<PathBuf>,
+    /// Override a circuit parameter (repeatable), e.g. `--param rows=32`.
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    params: Vec<(String, ParamValue)>,
+    /// Refuse circuits of more components than this (besides the limit
+    /// this machine's memory sets).
+    #[arg(long, value_name = "N")]
+    max_components: Option<usize>,
+}
+
+/// `NAME=VALUE`, the value written as in RON (`32`, `0.5`, `true`, `"text"`);
+/// anything else is taken as a string.
+fn parse_param(text: &str) -> Result<(String, ParamValue), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not NAME=VALUE"))?;
+    let name = name.trim();
+    if !netlist::is_identifier(name) {
+        return Err(format!("`{name}` is not a parameter name"));
+    }
+    let value = ron::from_str::<ParamValue>(value.trim())
+        .unwrap_or_else(|_| ParamValue::Str(value.to_string()));
+    Ok((name.to_string(), value))
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a circuit, optionally writing a VCD trace.
+    Run {
+        /// The circuit file (RON).
+        circuit: PathBuf,
+        /// Cycles to run (default: the circuit's `cycles`).
+        #[arg(long)]
+        cycles: Option<u64>,
+        /// Write a VCD trace here.
+        #[arg(long, value_name = "OUT.vcd")]
+        vcd: Option<PathBuf>,
+        /// Write an FST trace here (GTKWave's compressed format; smaller and
+        /// faster to open than VCD).
+        #[arg(long, value_name = "OUT.fst", conflicts_with = "vcd")]
+        fst: Option<PathBuf>,
+        /// The engine.
+        #[arg(long, value_enum, default_value_t = Engine::Partitioned)]
+        engine: Engine,
+        /// Worker threads for the partitioned engine (default: chosen from the circuit's size and the cores).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+        threads: Option<u64>,
+        /// Signals to trace (`cnt.*`, `*.q`); repeat for more. Default: the circuit's `trace`.
+        #[arg(long, value_name = "PATTERN")]
+        trace: Vec<String>,
+        /// Seed for models with randomness.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Run components one by one, not in batches of the same model
+        /// (same results; to measure what batching gains).
+        #[arg(long)]
+        no_batch: bool,
+        /// Compile the components that lower to machine code when the run
+        /// starts, or interpret every component (same results).
+        #[arg(long, value_enum, default_value_t = Codegen::Compiled)]
+        codegen: Codegen,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Check a circuit: validation, size, hierarchy, the longest
+    /// combinational path and every combinational loop.
+    Check {
+        /// The circuit file (RON).
+        circuit: PathBuf,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Write the circuit as a Graphviz DOT graph (render with `dot -Tsvg`).
+    Graph {
+        /// The circuit file (RON).
+        circuit: PathBuf,
+        /// Write here instead of standard output.
+        #[arg(long, short, value_name = "OUT.dot")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Compare two VCD files signal by signal (exit 0 if they match, 1 if not).
+    Diff {
+        /// The first VCD.
+        a: PathBuf,
+        /// The second VCD.
+        b: PathBuf,
+        /// Relative tolerance for real values.
+        #[arg(long, default_value_t = 1e-9)]
+        tolerance: f64,
+    },
+    /// List the available models.
+    Models,
+    /// Show a model's ports, parameters and behaviour.
+    Describe {
+        /// The model's name.
+        model: String,
+    },
+}
+
+/// Run the command line with `registry` on the process's arguments; returns the exit status.
+pub fn main(registry: Registry) -> i32 {
+    main_from(registry, std::env::args_os())
+}
+
+/// Run the command line with `registry` on `args` (the first is the program name).
+pub fn main_from<I, T>(registry: Registry, args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_BAD_INPUT } else { 0 };
+        }
+    };
+    match cli.command {
+        Command::Run {
+            circuit,
+            cycles,
+            vcd,
+            fst,
+            engine,
+            threads,
+            trace,
+            seed,
+            quiet,
+            no_batch,
+            codegen,
+            load,
+        } => {
+            let options = RunOptions {
+                engine,
+                threads: threads.map(|t| t as usize),
+                cycles,
+                one_by_one: no_batch,
+                codegen,
+                ..RunOptions::default()
+            };
+            let load = load_options(load, seed);
+            run::run(
+                &registry,
+                &circuit,
+                &load,
+                options,
+                vcd.as_deref()
+                    .map(|p| (p, TraceFormat::Vcd))
+                    .or(fst.as_deref().map(|p| (p, TraceFormat::Fst))),
+                &trace,
+                quiet,
+            )
+        }
+        Command::Check { circuit, load } => {
+            check::check(&registry, &circuit, &load_options(load, 0))
+        }
+        Command::Graph {
+            circuit,
+            output,
+            load,
+        } => check::graph(
+            &registry,
+            &circuit,
+            output.as_deref(),
+            &load_options(load, 0),
+        ),
+        Command::Diff { a, b, tolerance } => diff::diff(&a, &b, tolerance),
+        Command::Models => {
+            use std::fmt::Write as _;
+            let width = registry.iter().map(|m| m.name.len()).max().unwrap_or(0);
+            let mut text = String::new();
+            for m in registry.iter() {
+                let _ = writeln!(text, "{:width$}  {}", m.name, m.summary);
+            }
+            emit(&text).err().unwrap_or(0)
+        }
+        Command::Describe { model } => describe::describe(&registry, &model),
+    }
+}
+
+fn load_options(args: LoadArgs, seed: u64) -> LoadOptions {
+    LoadOptions {
+        seed,
+        model_dirs: args.models,
+        params: args.params,
+        max_components: args.max_components,
+    }
+}
+
+pub(crate) fn report(e: &LoadError) -> i32 {
+    eprint!("{}", e.render(std::io::stderr().is_terminal()));
+    EXIT_BAD_INPUT
+}
+
+pub(crate) fn load(
+    registry: &Registry,
+    path: &Path,
+    options: &LoadOptions,
+) -> Result<Circuit, i32> {
+    netlist::load_file_with(path, registry, options).map_err(|e| report(&e))
+}

@@ -1,0 +1,263 @@
+//! `run`: load, trace, run with a progress bar, and summarise.
+
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::output::{emit, not_an_input};
+use super::{load, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_RUN_FAILED};
+use crate::engine::{self, RunError, RunOptions, RunSummary};
+use crate::netlist::LoadOptions;
+use crate::registry::Registry;
+use crate::trace::{self, Trace};
+use crate::Circuit;
+
+pub(super) fn run(
+    registry: &Registry,
+    path: &Path,
+    load_options: &LoadOptions,
+    mut options: RunOptions,
+    out: Option<(&Path, TraceFormat)>,
+    patterns: &[String],
+    quiet: bool,
+) -> i32 {
+    let vcd = out.map(|(path, _)| path);
+    let circuit = match load(registry, path, load_options) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let patterns = if patterns.is_empty() {
+        circuit.trace.clone()
+    } else {
+        patterns.to_vec()
+    };
+    let cycles = options.cycles.unwrap_or(circuit.cycles);
+    let clock = &circuit.clock;
+    let (period, _) = trace::written_clock(clock.period, clock.scale, clock.unit);
+    if out.is_some() {
+        // Refused before the trace file is made.
+        if let Err(e) = engine::trace_fits(cycles, period) {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    }
+    let trace = match out {
+        None => None,
+        Some((out, format)) => match open_trace(&circuit, &patterns, out, format) {
+            Ok(t) => Some(t),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return EXIT_BAD_INPUT;
+            }
+        },
+    };
+    let name = circuit.name.clone();
+    let progress = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let (stop, interrupted) = (Arc::clone(&stop), Arc::clone(&interrupted));
+        // Already installed when main runs twice in one process (tests); the first handler serves.
+        let _ = ctrlc::set_handler(move || {
+            interrupted.store(true, Ordering::Relaxed);
+            stop.store(true, Ordering::Relaxed);
+        });
+    }
+    options.progress = Some(Arc::clone(&progress));
+    options.stop = Some(stop);
+    let bar = (!quiet && std::io::stderr().is_terminal())
+        .then(|| progress_bar(cycles, Arc::clone(&progress)));
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !engine::in_model_call() {
+            default_hook(info);
+        }
+    }));
+    let result = engine::run(circuit, &options, trace);
+    let _ = std::panic::take_hook();
+    if let Some((bar, done, handle)) = bar {
+        done.store(true, Ordering::Relaxed);
+        let _ = handle.join();
+        bar.finish_and_clear();
+    }
+    match result {
+        Ok(summary) => {
+            if let Some(note) = &summary.note {
+                eprintln!("note: {note}");
+            }
+            if let Err(code) = emit(&format!("{}\n", summary_line(&name, &summary, vcd))) {
+                return code;
+            }
+            if interrupted.load(Ordering::Relaxed) {
+                eprintln!("interrupted after {} of {cycles} cycles; the trace holds every completed cycle", summary.cycles);
+                return EXIT_INTERRUPTED;
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            match e {
+                RunError::ComponentPanicked { completed, .. }
+                | RunError::ComponentFailed { completed, .. } => {
+                    if let Some(out) = vcd {
+                        eprintln!(
+                            "the trace {} holds the {completed} completed cycles",
+                            out.display()
+                        );
+                    }
+                    EXIT_RUN_FAILED
+                }
+                RunError::TooManyThreads { .. } | RunError::TimeOverflow { .. } => EXIT_BAD_INPUT,
+                RunError::Trace(failure) => {
+                    if let Some((path, format)) = out {
+                        keep_whole_cycles(path, format, &failure.held, period);
+                    }
+                    EXIT_RUN_FAILED
+                }
+                RunError::Spawn(_) => EXIT_RUN_FAILED,
+            }
+        }
+    }
+}
+
+/// After a trace failed mid-run (a full disk): cut a VCD back to the last
+/// whole cycle written, and close it with that cycle's end time, so that it
+/// reads as a valid trace of those cycles; say what it holds.
+fn keep_whole_cycles(path: &Path, format: TraceFormat, held: &trace::Held, period: u64) {
+    let cut = match (format, held.bytes) {
+        (TraceFormat::Vcd, Some(bytes)) => std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|mut f| {
+                f.set_len(bytes)?;
+                use std::io::Seek;
+                f.seek(std::io::SeekFrom::End(0))?;
+                writeln!(f, "#{}", held.cycles * period)
+            })
+            .is_ok(),
+        _ => false,
+    };
+    if cut {
+        eprintln!(
+            "the trace {} holds the first {} cycles, cut at the end of the last",
+            path.display(),
+            held.cycles
+        );
+    } else {
+        eprintln!(
+            "the trace {} is incomplete: it had {} cycles when writing failed",
+            path.display(),
+            held.cycles
+        );
+    }
+}
+
+/// The file format of a trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum TraceFormat {
+    Vcd,
+    Fst,
+}
+
+fn open_trace(
+    circuit: &Circuit,
+    patterns: &[String],
+    out: &Path,
+    format: TraceFormat,
+) -> Result<Trace, String> {
+    let (_, unused) = trace::select(&circuit.components, patterns);
+    if let Some(&k) = unused.first() {
+        return Err(format!(
+            "trace pattern `{}` selects no signal (signals are named component.port, e.g. `{}.*`)",
+            patterns[k],
+            circuit
+                .components
+                .first()
+                .map_or("cnt", |c| c.path.as_str())
+        ));
+    }
+    not_an_input(out, &circuit.inputs, "the trace")?;
+    let file =
+        std::fs::File::create(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let trace = match format {
+        TraceFormat::Vcd => Trace::vcd(circuit, patterns, BufWriter::with_capacity(1 << 20, file)),
+        TraceFormat::Fst => {
+            drop(file);
+            Trace::fst(circuit, patterns, out)
+        }
+    };
+    trace.map_err(|e| format!("cannot write {}: {e}", out.display()))
+}
+
+type Bar = (
+    indicatif::ProgressBar,
+    Arc<AtomicBool>,
+    std::thread::JoinHandle<()>,
+);
+
+fn progress_bar(cycles: u64, progress: Arc<AtomicU64>) -> Bar {
+    let bar = indicatif::ProgressBar::new(cycles);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {human_pos}/{human_len} cycles  {elapsed} elapsed, eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let done = Arc::new(AtomicBool::new(false));
+    let handle = {
+        let (bar, done) = (bar.clone(), Arc::clone(&done));
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                bar.set_position(progress.load(Ordering::Relaxed));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+    };
+    (bar, done, handle)
+}
+
+/// `name: 1000 cycles × 5 components in 1.2 ms: 833 k cycles/s, 4.2 M component-cycles/s (partitioned, 1 thread)`.
+pub fn summary_line(name: &str, s: &RunSummary, vcd: Option<&Path>) -> String {
+    let cps = s.cycles_per_second();
+    let trace = vcd
+        .map(|p| format!("; trace {}", p.display()))
+        .unwrap_or_default();
+    let compiled = s
+        .compiled
+        .map(|c| format!(", {} compiled in {:.3?}", c.lowered, c.compile_time))
+        .unwrap_or_default();
+    // Several workers may have found one thread faster for a while.
+    let alone = match (s.threads, s.one_thread_cycles, s.cycles) {
+        (2.., one, all) if one * 200 >= all && all > 0 => {
+            format!(
+                " (one for {:.0}% of cycles)",
+                100.0 * one as f64 / all as f64
+            )
+        }
+        _ => String::new(),
+    };
+    format!(
+        "{name}: {} cycles × {} components in {:.3?}: {} cycles/s, {} component-cycles/s ({}, {} thread{}{alone}{compiled}){trace}",
+        s.cycles,
+        s.components,
+        s.elapsed,
+        si(cps),
+        si(cps * s.components as f64),
+        s.engine,
+        s.threads,
+        if s.threads == 1 { "" } else { "s" },
+    )
+}
+
+/// `1234567.0` → `1.23 M`.
+fn si(v: f64) -> String {
+    let (scale, unit) = match v {
+        v if v >= 1e9 => (1e9, " G"),
+        v if v >= 1e6 => (1e6, " M"),
+        v if v >= 1e3 => (1e3, " k"),
+        _ => (1.0, ""),
+    };
+    format!("{:.3}{unit}", v / scale)
+}
