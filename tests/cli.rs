@@ -40,15 +40,17 @@ fn run_writes_a_vcd_and_a_summary_line() {
         vcd.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let stdout = text(&out.stdout);
+    // The summary goes to standard error: standard output is for data.
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    let summary = text(&out.stderr);
     assert!(
-        stdout.starts_with("counter_compare: 40 cycles × 3 components in "),
-        "{stdout}"
+        summary.starts_with("counter_compare: 40 cycles × 3 components in "),
+        "{summary}"
     );
     // Every component is compiled: the run did not fall back to interpreting.
     assert!(
-        stdout.contains("cycles/s") && stdout.contains("(partitioned, 1 thread, 3 compiled in "),
-        "{stdout}"
+        summary.contains("cycles/s") && summary.contains("(partitioned, 1 thread, 3 compiled in "),
+        "{summary}"
     );
     let w = common::parse_vcd(&std::fs::read_to_string(&vcd).unwrap(), 10);
     assert_eq!(w.cycles, 40);
@@ -74,8 +76,8 @@ fn run_options_change_cycles_engine_threads_and_trace() {
         v,
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("25 cycles × 9 components"));
-    assert!(text(&out.stdout).contains("(threads, 9 threads)"));
+    assert!(text(&out.stderr).contains("25 cycles × 9 components"));
+    assert!(text(&out.stderr).contains("(threads, 9 threads)"));
     let w = common::parse_vcd(&std::fs::read_to_string(&vcd).unwrap(), 10);
     assert_eq!(w.cycles, 25);
     let mut names: Vec<&String> = w.signals.keys().collect();
@@ -103,17 +105,17 @@ fn run_options_change_cycles_engine_threads_and_trace() {
     assert_eq!(out.status.code(), Some(0));
     // 60 cycles: the first 32 on two threads, the rest on one or two as
     // measured.
-    let stdout = text(&out.stdout);
+    let summary = text(&out.stderr);
     assert!(
-        stdout.contains("(partitioned, 2 threads") && stdout.contains(", 9 compiled in "),
-        "{stdout}"
+        summary.contains("(partitioned, 2 threads") && summary.contains(", 9 compiled in "),
+        "{summary}"
     );
     let out = cspsim(&["run", "circuits/alu_datapath.ron", "--codegen", "interpret"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(
-        text(&out.stdout).contains("(partitioned, 1 thread)"),
+        text(&out.stderr).contains("(partitioned, 1 thread)"),
         "{}",
-        text(&out.stdout)
+        text(&out.stderr)
     );
 }
 
@@ -569,7 +571,7 @@ fn an_unwritable_fst_file_is_a_clear_error() {
 fn an_unwritable_standard_output_is_an_error_not_a_panic() {
     let commands: [&[&str]; 5] = [
         &["check", "circuits/detector64.ron"],
-        &["run", "circuits/alu_datapath.ron", "-q"],
+        &["run", "circuits/alu_datapath.ron", "-q", "--vcd", "-"],
         &["models"],
         &["describe", "bus"],
         &["graph", "circuits/pipeline16.ron"],
@@ -651,4 +653,52 @@ fn diff_says_when_a_file_is_not_a_vcd() {
         &out,
         "is an FST trace; diff reads VCD: convert it with `fst2vcd",
     );
+}
+
+/// `-q` silences the summary; `-` reads the circuit from standard input and
+/// writes the VCD to standard output, the same trace as into a file.
+#[test]
+fn quiet_runs_and_standard_streams() {
+    let out = cspsim(&["run", "circuits/counter_compare.ron", "-q"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        out.stdout.is_empty() && out.stderr.is_empty(),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let file = temp("streams.vcd");
+    let out = cspsim(&[
+        "run",
+        "circuits/counter_compare.ron",
+        "-q",
+        "--vcd",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let circuit = std::fs::read("circuits/counter_compare.ron").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cspsim"))
+        .args(["run", "-", "--vcd", "-"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(&circuit).unwrap();
+    }
+    let out = child.wait_with_output().expect("it ends");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), std::fs::read_to_string(&file).unwrap());
+    assert!(
+        text(&out.stderr).contains("; trace on standard output"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = cspsim(&["run", "circuits/counter_compare.ron", "--fst", "-"]);
+    assert_usage_error(&out, "an FST trace needs a file");
 }

@@ -86,12 +86,12 @@ fn parse_param(text: &str) -> Result<(String, ParamValue), String> {
 enum Command {
     /// Run a circuit, optionally writing a VCD trace.
     Run {
-        /// The circuit file (RON).
+        /// The circuit file (RON); `-` reads it from standard input.
         circuit: PathBuf,
         /// Cycles to run (default: the circuit's `cycles`).
         #[arg(long)]
         cycles: Option<u64>,
-        /// Write a VCD trace here.
+        /// Write a VCD trace here; `-` writes it to standard output.
         #[arg(long, value_name = "OUT.vcd")]
         vcd: Option<PathBuf>,
         /// Write an FST trace here (GTKWave's compressed format; smaller and
@@ -110,7 +110,7 @@ enum Command {
         /// Seed for models with randomness.
         #[arg(long, default_value_t = 0)]
         seed: u64,
-        /// No progress bar.
+        /// No progress bar and no summary line (errors still go to standard error).
         #[arg(long, short)]
         quiet: bool,
         /// Run components one by one, not in batches of the same model
@@ -127,14 +127,14 @@ enum Command {
     /// Check a circuit: validation, size, hierarchy, the longest
     /// combinational path and every combinational loop.
     Check {
-        /// The circuit file (RON).
+        /// The circuit file (RON); `-` reads it from standard input.
         circuit: PathBuf,
         #[command(flatten)]
         load: LoadArgs,
     },
     /// Write the circuit as a Graphviz DOT graph (render with `dot -Tsvg`).
     Graph {
-        /// The circuit file (RON).
+        /// The circuit file (RON); `-` reads it from standard input.
         circuit: PathBuf,
         /// Write here instead of standard output.
         #[arg(long, short, value_name = "OUT.dot")]

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::output::{emit, not_an_input};
+use super::output::not_an_input;
 use super::{load, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_RUN_FAILED};
 use crate::engine::{self, RunError, RunOptions, RunSummary};
 use crate::netlist::LoadOptions;
@@ -47,9 +47,9 @@ pub(super) fn run(
         None => None,
         Some((out, format)) => match open_trace(&circuit, &patterns, out, format) {
             Ok(t) => Some(t),
-            Err(message) => {
+            Err((code, message)) => {
                 eprintln!("error: {message}");
-                return EXIT_BAD_INPUT;
+                return code;
             }
         },
     };
@@ -87,8 +87,9 @@ pub(super) fn run(
             if let Some(note) = &summary.note {
                 eprintln!("note: {note}");
             }
-            if let Err(code) = emit(&format!("{}\n", summary_line(&name, &summary, vcd))) {
-                return code;
+            // On standard error: standard output stays for data (`--vcd -`).
+            if !quiet {
+                eprintln!("{}", summary_line(&name, &summary, vcd));
             }
             if interrupted.load(Ordering::Relaxed) {
                 eprintln!("interrupted after {} of {cycles} cycles; the trace holds every completed cycle", summary.cycles);
@@ -104,14 +105,14 @@ pub(super) fn run(
                     if let Some(out) = vcd {
                         eprintln!(
                             "the trace {} holds the {completed} completed cycles",
-                            out.display()
+                            trace_name(out)
                         );
                     }
                     EXIT_RUN_FAILED
                 }
                 RunError::TooManyThreads { .. } | RunError::TimeOverflow { .. } => EXIT_BAD_INPUT,
                 RunError::Trace(failure) => {
-                    if let Some((path, format)) = out {
+                    if let Some((path, format)) = out.filter(|(path, _)| !is_stdout(path)) {
                         keep_whole_cycles(path, format, &failure.held, period);
                     }
                     EXIT_RUN_FAILED
@@ -166,21 +167,39 @@ fn open_trace(
     patterns: &[String],
     out: &Path,
     format: TraceFormat,
-) -> Result<Trace, String> {
+) -> Result<Trace, (i32, String)> {
+    let bad = |message: String| (EXIT_BAD_INPUT, message);
     let (_, unused) = trace::select(&circuit.components, patterns);
     if let Some(&k) = unused.first() {
-        return Err(format!(
+        return Err(bad(format!(
             "trace pattern `{}` selects no signal (signals are named component.port, e.g. `{}.*`)",
             patterns[k],
             circuit
                 .components
                 .first()
                 .map_or("cnt", |c| c.path.as_str())
-        ));
+        )));
     }
-    not_an_input(out, &circuit.inputs, "the trace")?;
-    let file =
-        std::fs::File::create(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    // Writing the header can fail as any write can (a full disk): exit 1.
+    let unwritable =
+        |to: &str, e: std::io::Error| (EXIT_RUN_FAILED, format!("cannot write {to}: {e}"));
+    if is_stdout(out) {
+        return match format {
+            TraceFormat::Vcd => Trace::vcd(
+                circuit,
+                patterns,
+                BufWriter::with_capacity(1 << 20, std::io::stdout()),
+            )
+            .map_err(|e| unwritable("to standard output", e)),
+            TraceFormat::Fst => Err(bad(
+                "an FST trace needs a file (it is written out of order); use `--vcd -` for standard output"
+                    .to_string(),
+            )),
+        };
+    }
+    not_an_input(out, &circuit.inputs, "the trace").map_err(bad)?;
+    let file = std::fs::File::create(out)
+        .map_err(|e| bad(format!("cannot create {}: {e}", out.display())))?;
     let trace = match format {
         TraceFormat::Vcd => Trace::vcd(circuit, patterns, BufWriter::with_capacity(1 << 20, file)),
         TraceFormat::Fst => {
@@ -188,7 +207,21 @@ fn open_trace(
             Trace::fst(circuit, patterns, out)
         }
     };
-    trace.map_err(|e| format!("cannot write {}: {e}", out.display()))
+    trace.map_err(|e| unwritable(&out.display().to_string(), e))
+}
+
+/// How a trace's destination is named in messages.
+fn trace_name(path: &Path) -> String {
+    if is_stdout(path) {
+        "on standard output".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// The path `-`: standard output.
+fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
 }
 
 type Bar = (
@@ -222,7 +255,7 @@ fn progress_bar(cycles: u64, progress: Arc<AtomicU64>) -> Bar {
 pub fn summary_line(name: &str, s: &RunSummary, vcd: Option<&Path>) -> String {
     let cps = s.cycles_per_second();
     let trace = vcd
-        .map(|p| format!("; trace {}", p.display()))
+        .map(|p| format!("; trace {}", trace_name(p)))
         .unwrap_or_default();
     let compiled = s
         .compiled

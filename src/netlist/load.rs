@@ -101,14 +101,26 @@ pub fn load_file_with(
     elaborate_file(path, registry, options)?.checked()
 }
 
-/// Load the circuit in `path`, reporting every error but combinational loops.
+/// Load the circuit in `path` (`-`: standard input, composite models and
+/// data files found from the current directory), reporting every error but
+/// combinational loops.
 pub fn elaborate_file(
     path: &Path,
     registry: &Registry,
     options: &LoadOptions,
 ) -> Result<Elaborated, LoadError> {
-    let file = path.display().to_string();
-    let text = super::text::read_text(path).map_err(|e| {
+    let from_stdin = path.as_os_str() == "-";
+    let file = if from_stdin {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    };
+    let text = if from_stdin {
+        read_stdin()
+    } else {
+        super::text::read_text(path)
+    };
+    let text = text.map_err(|e| {
         LoadError::single(
             &file,
             Diagnostic::new(
@@ -117,8 +129,20 @@ pub fn elaborate_file(
             ),
         )
     })?;
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+    let stem = (!from_stdin)
+        .then(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .flatten();
     elaborate_str(&text, &file, stem.as_deref(), registry, options)
+}
+
+/// The circuit on standard input (the path `-`), as UTF-8 text.
+fn read_stdin() -> Result<String, String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    super::text::decode(&bytes)
 }
 
 /// Load and check a circuit from `text`; `file` names it in messages and
