@@ -18,7 +18,7 @@
 //! that recording becomes a golden-waveform test.
 
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering::Relaxed;
 
 use crate::circuit::PortRef;
@@ -26,7 +26,7 @@ use crate::circuit::PortRef;
 use crate::model::{BuildContext, Interface, Io, Model, ModelInfo, Slot};
 use crate::params::{ParamError, ParamValue};
 use crate::registry::Registry;
-use crate::trace::{Scope, TracePlan, TraceSink, Var, VarSource, VcdWriter};
+use crate::trace::{gtkw, Scope, TracePlan, TraceSink, Var, VarSource, VcdWriter};
 use crate::value::PortType;
 
 /// Why a testbench call was refused.
@@ -90,6 +90,9 @@ pub struct Testbench {
     cycle: u64,
     /// A VCD being recorded: every port, sampled each cycle before the edge.
     recording: Option<Box<dyn TraceSink>>,
+    /// The GTKWave save file to write when a file recording ends: its path,
+    /// the trace's, and the trace's layout.
+    save_file: Option<(PathBuf, PathBuf, TracePlan)>,
 }
 
 impl Testbench {
@@ -148,6 +151,7 @@ impl Testbench {
             dirty: true,
             cycle: 0,
             recording: None,
+            save_file: None,
         };
         let io = Io::new(&tb.slots, &tb.ins, &tb.outs, &tb.masks);
         tb.model.reset(&io);
@@ -295,10 +299,8 @@ impl Testbench {
         }
     }
 
-    /// Record every port of this bench as VCD to `out` from now on, one
-    /// cycle per [`step`](Self::step) (the values just before the edge).
-    /// Call [`finish_vcd`](Self::finish_vcd) at the end.
-    pub fn record_vcd(&mut self, out: impl Write + Send + 'static) -> io::Result<()> {
+    /// The layout of a recording: every port, under the bench's name.
+    fn recording_plan(&self) -> TracePlan {
         let iface = &self.interface;
         let types: Vec<PortType> = iface
             .inputs()
@@ -320,7 +322,7 @@ impl Testbench {
                 source: VarSource::Row(k),
             })
             .collect();
-        let plan = TracePlan {
+        TracePlan {
             top: "testbench".into(),
             row: (0..types.len())
                 .map(|k| PortRef {
@@ -336,23 +338,46 @@ impl Testbench {
             }],
             period: 10,
             timescale: (1, vcd::TimescaleUnit::NS),
-        };
+        }
+    }
+
+    /// Record every port of this bench as VCD to `out` from now on, one
+    /// cycle per [`step`](Self::step) (the values just before the edge).
+    /// Call [`finish_vcd`](Self::finish_vcd) at the end.
+    pub fn record_vcd(&mut self, out: impl Write + Send + 'static) -> io::Result<()> {
+        let plan = self.recording_plan();
         self.recording = Some(Box::new(VcdWriter::new(out, &plan)?));
+        self.save_file = None;
         Ok(())
     }
 
-    /// Record to a new file at `path`.
+    /// Record to a new file at `path`, and when the recording ends, write
+    /// a GTKWave save file beside it (`x.vcd` → `x.gtkw`; one someone else
+    /// wrote is kept) that opens it with every port in view.
     pub fn record_vcd_file(&mut self, path: impl AsRef<Path>) -> io::Result<()> {
+        let path = path.as_ref();
         let file = std::fs::File::create(path)?;
-        self.record_vcd(io::BufWriter::new(file))
+        self.record_vcd(io::BufWriter::new(file))?;
+        let save = gtkw::beside(path);
+        if save != path && gtkw::may_write(&save) {
+            let plan = self.recording_plan();
+            let trace = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+            self.save_file = Some((save, trace, plan));
+        }
+        Ok(())
     }
 
-    /// End the recording: write the final timestamp and flush.
+    /// End the recording: write the final timestamp and flush (and the save
+    /// file of a file recording).
     pub fn finish_vcd(&mut self) -> io::Result<()> {
-        match self.recording.take() {
+        let finished = match self.recording.take() {
             Some(mut sink) => sink.finish(),
             None => Ok(()),
+        };
+        if let Some((save, trace, plan)) = self.save_file.take() {
+            std::fs::write(save, gtkw::save_file(&plan, &trace, self.cycle))?;
         }
+        finished
     }
 
     /// One clock cycle: evaluate, then the clock edge. Panics if the model

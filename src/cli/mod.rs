@@ -98,6 +98,10 @@ enum Command {
         /// faster to open than VCD).
         #[arg(long, value_name = "OUT.fst", conflicts_with = "vcd")]
         fst: Option<PathBuf>,
+        /// Write no GTKWave save file beside the trace (by default `x.vcd`
+        /// and `x.fst` get `x.gtkw`, which opens them pre-arranged).
+        #[arg(long)]
+        no_gtkw: bool,
         /// The engine.
         #[arg(long, value_enum, default_value_t = Engine::Partitioned)]
         engine: Engine,
@@ -185,6 +189,7 @@ where
             cycles,
             vcd,
             fst,
+            no_gtkw,
             engine,
             threads,
             trace,
@@ -208,11 +213,15 @@ where
                 &circuit,
                 &load,
                 options,
-                vcd.as_deref()
-                    .map(|p| (p, TraceFormat::Vcd))
-                    .or(fst.as_deref().map(|p| (p, TraceFormat::Fst))),
-                &trace,
-                quiet,
+                run::Outputs {
+                    trace: vcd
+                        .as_deref()
+                        .map(|p| (p, TraceFormat::Vcd))
+                        .or(fst.as_deref().map(|p| (p, TraceFormat::Fst))),
+                    patterns: &trace,
+                    quiet,
+                    save_file: !no_gtkw,
+                },
             )
         }
         Command::Check { circuit, load } => {

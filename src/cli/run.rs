@@ -1,7 +1,7 @@
 //! `run`: load, trace, run with a progress bar, and summarise.
 
 use std::io::{BufWriter, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,15 +14,31 @@ use crate::registry::Registry;
 use crate::trace::{self, Trace};
 use crate::Circuit;
 
+/// What a run writes besides its results.
+pub(super) struct Outputs<'a> {
+    /// The trace file and its format.
+    pub trace: Option<(&'a Path, TraceFormat)>,
+    /// Signals to trace (none: the circuit's `trace`).
+    pub patterns: &'a [String],
+    /// No progress bar, no summary line.
+    pub quiet: bool,
+    /// A GTKWave save file beside the trace.
+    pub save_file: bool,
+}
+
 pub(super) fn run(
     registry: &Registry,
     path: &Path,
     load_options: &LoadOptions,
     mut options: RunOptions,
-    out: Option<(&Path, TraceFormat)>,
-    patterns: &[String],
-    quiet: bool,
+    outputs: Outputs<'_>,
 ) -> i32 {
+    let Outputs {
+        trace: out,
+        patterns,
+        quiet,
+        save_file,
+    } = outputs;
     let vcd = out.map(|(path, _)| path);
     let circuit = match load(registry, path, load_options) {
         Ok(c) => c,
@@ -43,6 +59,16 @@ pub(super) fn run(
             return EXIT_BAD_INPUT;
         }
     }
+    let save = match out.filter(|_| save_file) {
+        Some((out, _)) => match save_file_path(out, &circuit.inputs) {
+            Ok(save) => save,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return EXIT_BAD_INPUT;
+            }
+        },
+        None => None,
+    };
     let trace = match out {
         None => None,
         Some((out, format)) => match open_trace(&circuit, &patterns, out, format) {
@@ -53,6 +79,9 @@ pub(super) fn run(
             }
         },
     };
+    if let (Some(trace), Some((out, _)), Some(save)) = (&trace, out, &save) {
+        write_save_file(save, &trace.plan, out, cycles);
+    }
     let name = circuit.name.clone();
     let progress = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
@@ -208,6 +237,40 @@ fn open_trace(
         }
     };
     trace.map_err(|e| unwritable(&out.display().to_string(), e))
+}
+
+/// Where the GTKWave save file beside the trace at `out` goes, if
+/// anywhere: never over the trace or an input; not over a save file
+/// someone arranged by hand (that one is kept, with a note).
+fn save_file_path(out: &Path, inputs: &[PathBuf]) -> Result<Option<PathBuf>, String> {
+    if is_stdout(out) {
+        return Ok(None);
+    }
+    let save = trace::gtkw::beside(out);
+    if save == out {
+        return Err(format!(
+            "the trace {} would be overwritten by its GTKWave save file; name it .vcd or .fst, or add --no-gtkw",
+            out.display()
+        ));
+    }
+    not_an_input(&save, inputs, "the GTKWave save file")?;
+    if !trace::gtkw::may_write(&save) {
+        eprintln!(
+            "note: kept {}, which cspsim did not write (--no-gtkw silences this)",
+            save.display()
+        );
+        return Ok(None);
+    }
+    Ok(Some(save))
+}
+
+/// Write the save file `save` for the trace at `out`; a failure is a
+/// warning (the trace itself is what matters).
+fn write_save_file(save: &Path, plan: &trace::TracePlan, out: &Path, cycles: u64) {
+    let dumpfile = out.canonicalize().unwrap_or_else(|_| out.to_path_buf());
+    if let Err(e) = std::fs::write(save, trace::gtkw::save_file(plan, &dumpfile, cycles)) {
+        eprintln!("warning: cannot write {}: {e}", save.display());
+    }
 }
 
 /// How a trace's destination is named in messages.

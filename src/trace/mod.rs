@@ -1,10 +1,11 @@
 //! Tracing: which signals are recorded ([`select`], [`TracePlan`]), the
 //! writers that record them ([`VcdWriter`]), and the [`Tracer`] that moves
 //! sampled rows to a writer thread so that formatting and I/O stay off the
-//! simulation threads.
+//! simulation threads; [`gtkw`] save files that open a trace pre-arranged.
 
 pub mod diff;
 mod fst;
+pub mod gtkw;
 mod plan;
 pub mod read;
 mod select;
