@@ -9,11 +9,26 @@ use crate::netlist::{self, LoadOptions};
 use crate::registry::Registry;
 use crate::Circuit;
 
-pub(super) fn check(registry: &Registry, path: &Path, options: &LoadOptions) -> i32 {
+pub(super) fn check(registry: &Registry, path: &Path, options: &LoadOptions, json: bool) -> i32 {
     let elaborated = match netlist::elaborate_file(path, registry, options) {
         Ok(e) => e,
+        Err(e) if json => {
+            return emit(&super::json::check_failure(&e))
+                .err()
+                .unwrap_or(EXIT_BAD_INPUT)
+        }
         Err(e) => return report(&e),
     };
+    if json {
+        let partial = super::json::check_report(&elaborated);
+        let checked = elaborated.checked().err();
+        let text = super::json::with_diagnostics(partial, checked.as_ref());
+        return match (emit(&text), checked) {
+            (Err(code), _) => code,
+            (Ok(()), Some(_)) => EXIT_BAD_INPUT,
+            (Ok(()), None) => 0,
+        };
+    }
     if let Err(code) = emit(&check_report(&elaborated.circuit, &elaborated.loops)) {
         return code;
     }

@@ -24,6 +24,7 @@ use crate::Circuit;
 mod check;
 mod describe;
 mod diff;
+mod json;
 mod output;
 mod run;
 
@@ -117,6 +118,10 @@ enum Command {
         /// No progress bar and no summary line (errors still go to standard error).
         #[arg(long, short)]
         quiet: bool,
+        /// Print the summary, each traced signal's final value and any
+        /// failure as JSON on standard output (see docs/json.md).
+        #[arg(long)]
+        json: bool,
         /// Run components one by one, not in batches of the same model
         /// (same results; to measure what batching gains).
         #[arg(long)]
@@ -133,6 +138,9 @@ enum Command {
     Check {
         /// The circuit file (RON); `-` reads it from standard input.
         circuit: PathBuf,
+        /// Print the report as JSON (see docs/json.md).
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         load: LoadArgs,
     },
@@ -195,6 +203,7 @@ where
             trace,
             seed,
             quiet,
+            json,
             no_batch,
             codegen,
             load,
@@ -220,13 +229,16 @@ where
                         .or(fst.as_deref().map(|p| (p, TraceFormat::Fst))),
                     patterns: &trace,
                     quiet,
+                    json,
                     save_file: !no_gtkw,
                 },
             )
         }
-        Command::Check { circuit, load } => {
-            check::check(&registry, &circuit, &load_options(load, 0))
-        }
+        Command::Check {
+            circuit,
+            json,
+            load,
+        } => check::check(&registry, &circuit, &load_options(load, 0), json),
         Command::Graph {
             circuit,
             output,

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::output::not_an_input;
+use super::output::{emit, not_an_input};
 use super::{load, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_RUN_FAILED};
 use crate::engine::{self, RunError, RunOptions, RunSummary};
 use crate::netlist::LoadOptions;
@@ -22,6 +22,8 @@ pub(super) struct Outputs<'a> {
     pub patterns: &'a [String],
     /// No progress bar, no summary line.
     pub quiet: bool,
+    /// The report as JSON on standard output.
+    pub json: bool,
     /// A GTKWave save file beside the trace.
     pub save_file: bool,
 }
@@ -37,9 +39,16 @@ pub(super) fn run(
         trace: out,
         patterns,
         quiet,
+        json,
         save_file,
     } = outputs;
     let vcd = out.map(|(path, _)| path);
+    if json && vcd.is_some_and(is_stdout) {
+        eprintln!(
+            "error: --json and --vcd - both write to standard output; write the trace to a file"
+        );
+        return EXIT_BAD_INPUT;
+    }
     let circuit = match load(registry, path, load_options) {
         Ok(c) => c,
         Err(code) => return code,
@@ -82,6 +91,23 @@ pub(super) fn run(
     if let (Some(trace), Some((out, _)), Some(save)) = (&trace, out, &save) {
         write_save_file(save, &trace.plan, out, cycles);
     }
+    // `--json` keeps the last row of the traced signals, with or without a file.
+    let (trace, last) = match (trace, json) {
+        (Some(trace), true) => {
+            let (trace, last) = trace.keeping_last();
+            (Some(trace), Some(last))
+        }
+        (None, true) => {
+            if let Err(message) = check_patterns(&circuit, &patterns) {
+                eprintln!("error: {message}");
+                return EXIT_BAD_INPUT;
+            }
+            let (trace, last) = Trace::last_only(&circuit, &patterns);
+            (Some(trace), Some(last))
+        }
+        (trace, false) => (trace, None),
+    };
+    let plan = last.as_ref().and(trace.as_ref()).map(|t| t.plan.clone());
     let name = circuit.name.clone();
     let progress = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
@@ -111,6 +137,32 @@ pub(super) fn run(
         let _ = handle.join();
         bar.finish_and_clear();
     }
+    let interrupted = interrupted.load(Ordering::Relaxed);
+    let mut code = conclude(&result, interrupted, cycles, quiet, (&name, out, period));
+    if let (Some(last), Some(plan)) = (last, plan) {
+        let report = super::json::run_report(super::json::RunEnd {
+            circuit: &name,
+            result: &result,
+            interrupted,
+            trace: vcd,
+            signals: last.values(&plan),
+        });
+        if let Err(failed) = emit(&report) {
+            code = code.max(failed);
+        }
+    }
+    code
+}
+
+/// Say how the run ended, on standard error; the exit status.
+fn conclude(
+    result: &Result<RunSummary, RunError>,
+    interrupted: bool,
+    cycles: u64,
+    quiet: bool,
+    (name, out, period): (&str, Option<(&Path, TraceFormat)>, u64),
+) -> i32 {
+    let vcd = out.map(|(path, _)| path);
     match result {
         Ok(summary) => {
             if let Some(note) = &summary.note {
@@ -118,9 +170,9 @@ pub(super) fn run(
             }
             // On standard error: standard output stays for data (`--vcd -`).
             if !quiet {
-                eprintln!("{}", summary_line(&name, &summary, vcd));
+                eprintln!("{}", summary_line(name, summary, vcd));
             }
-            if interrupted.load(Ordering::Relaxed) {
+            if interrupted {
                 eprintln!("interrupted after {} of {cycles} cycles; the trace holds every completed cycle", summary.cycles);
                 return EXIT_INTERRUPTED;
             }
@@ -198,17 +250,7 @@ fn open_trace(
     format: TraceFormat,
 ) -> Result<Trace, (i32, String)> {
     let bad = |message: String| (EXIT_BAD_INPUT, message);
-    let (_, unused) = trace::select(&circuit.components, patterns);
-    if let Some(&k) = unused.first() {
-        return Err(bad(format!(
-            "trace pattern `{}` selects no signal (signals are named component.port, e.g. `{}.*`)",
-            patterns[k],
-            circuit
-                .components
-                .first()
-                .map_or("cnt", |c| c.path.as_str())
-        )));
-    }
+    check_patterns(circuit, patterns).map_err(bad)?;
     // Writing the header can fail as any write can (a full disk): exit 1.
     let unwritable =
         |to: &str, e: std::io::Error| (EXIT_RUN_FAILED, format!("cannot write {to}: {e}"));
@@ -270,6 +312,22 @@ fn write_save_file(save: &Path, plan: &trace::TracePlan, out: &Path, cycles: u64
     let dumpfile = out.canonicalize().unwrap_or_else(|_| out.to_path_buf());
     if let Err(e) = std::fs::write(save, trace::gtkw::save_file(plan, &dumpfile, cycles)) {
         eprintln!("warning: cannot write {}: {e}", save.display());
+    }
+}
+
+/// An error unless every pattern selects some signal of `circuit`.
+fn check_patterns(circuit: &Circuit, patterns: &[String]) -> Result<(), String> {
+    let (_, unused) = trace::select(&circuit.components, patterns);
+    match unused.first() {
+        Some(&k) => Err(format!(
+            "trace pattern `{}` selects no signal (signals are named component.port, e.g. `{}.*`)",
+            patterns[k],
+            circuit
+                .components
+                .first()
+                .map_or("cnt", |c| c.path.as_str())
+        )),
+        None => Ok(()),
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod diff;
 mod fst;
 pub mod gtkw;
+mod last;
 mod plan;
 pub mod read;
 mod select;
@@ -18,6 +19,7 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 
 pub use self::fst::FstWriter;
 pub use self::vcd::VcdWriter;
+pub use last::{FinalValue, LastRow};
 pub use plan::{written_clock, Scope, TracePlan, Var, VarSource};
 pub use select::{select, Port, Selection};
 

@@ -1,0 +1,234 @@
+//! `--json`: what `run` and `check` report, as data for scripts. The
+//! schemas are documented in `docs/json.md`; each report carries
+//! `"schema": 1`, raised when a field changes meaning or goes away.
+
+use std::path::Path;
+
+use serde_json::{json, Map, Value};
+
+use crate::circuit::HierarchyNode;
+use crate::engine::{RunError, RunSummary};
+use crate::netlist::{Elaborated, LoadError};
+use crate::trace::FinalValue;
+
+/// The version of the reports' layout.
+const SCHEMA: u32 = 1;
+
+/// How a run ended, for [`run_report`].
+pub(super) struct RunEnd<'a> {
+    pub circuit: &'a str,
+    pub result: &'a Result<RunSummary, RunError>,
+    pub interrupted: bool,
+    pub trace: Option<&'a Path>,
+    pub signals: Vec<(String, FinalValue)>,
+}
+
+/// `run --json`: the summary, every traced signal's value in the last
+/// completed cycle, and a failure as data.
+pub(super) fn run_report(end: RunEnd<'_>) -> String {
+    let mut report = Map::new();
+    report.insert("schema".into(), json!(SCHEMA));
+    report.insert("circuit".into(), json!(end.circuit));
+    let status = match (end.result, end.interrupted) {
+        (Ok(_), true) => "interrupted",
+        (Ok(_), false) => "completed",
+        (Err(_), _) => "failed",
+    };
+    report.insert("status".into(), json!(status));
+    if let Ok(s) = end.result {
+        report.insert("cycles".into(), json!(s.cycles));
+        report.insert("components".into(), json!(s.components));
+        report.insert("engine".into(), json!(s.engine.to_string()));
+        report.insert("threads".into(), json!(s.threads));
+        report.insert("one_thread_cycles".into(), json!(s.one_thread_cycles));
+        report.insert("seconds".into(), json!(s.elapsed.as_secs_f64()));
+        report.insert("cycles_per_second".into(), json!(s.cycles_per_second()));
+        report.insert(
+            "compiled".into(),
+            match s.compiled {
+                Some(c) => json!({
+                    "components": c.lowered,
+                    "seconds": c.compile_time.as_secs_f64(),
+                }),
+                None => Value::Null,
+            },
+        );
+    }
+    report.insert(
+        "trace".into(),
+        end.trace
+            .map_or(Value::Null, |p| json!(p.display().to_string())),
+    );
+    let mut signals = Map::new();
+    for (name, value) in end.signals {
+        let value = match value {
+            FinalValue::Bits(v) => json!(v),
+            // JSON has no NaN or infinities: those are strings.
+            FinalValue::Real(x) if x.is_finite() => json!(x),
+            FinalValue::Real(x) => json!(x.to_string()),
+        };
+        signals.insert(name, value);
+    }
+    report.insert("signals".into(), Value::Object(signals));
+    report.insert(
+        "failure".into(),
+        match end.result {
+            Err(e) => failure(e),
+            Ok(_) => Value::Null,
+        },
+    );
+    to_text(&Value::Object(report))
+}
+
+fn failure(e: &RunError) -> Value {
+    let mut failure = json!({ "message": e.to_string() });
+    match e {
+        RunError::ComponentPanicked {
+            path,
+            model,
+            fault,
+            completed,
+        } => {
+            failure["kind"] = json!("panic");
+            failure["component"] = json!(path);
+            failure["model"] = json!(model);
+            failure["phase"] = json!(fault.phase.to_string());
+            failure["cycle"] = json!(fault.cycle);
+            failure["reason"] = json!(fault.message);
+            failure["completed_cycles"] = json!(completed);
+        }
+        RunError::ComponentFailed {
+            path,
+            model,
+            cycle,
+            message,
+            completed,
+        } => {
+            failure["kind"] = json!("failed");
+            failure["component"] = json!(path);
+            failure["model"] = json!(model);
+            failure["cycle"] = json!(cycle);
+            failure["reason"] = json!(message);
+            failure["completed_cycles"] = json!(completed);
+        }
+        RunError::Trace(f) => {
+            failure["kind"] = json!("trace");
+            failure["completed_cycles"] = json!(f.held.cycles);
+        }
+        RunError::TooManyThreads { .. } | RunError::TimeOverflow { .. } => {
+            failure["kind"] = json!("refused");
+        }
+        RunError::Spawn(_) => failure["kind"] = json!("spawn"),
+    }
+    failure
+}
+
+/// `check --json` of a circuit that elaborated: sizes, models, hierarchy,
+/// the longest combinational path and the loops; [`with_diagnostics`]
+/// completes it with the final check's (the loops, located).
+pub(super) fn check_report(elaborated: &Elaborated) -> Value {
+    let c = &elaborated.circuit;
+    let mut models: Vec<(&str, usize)> = Vec::new();
+    for comp in &c.components {
+        match models.iter_mut().find(|(m, _)| *m == comp.model) {
+            Some((_, n)) => *n += 1,
+            None => models.push((&comp.model, 1)),
+        }
+    }
+    models.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let path = if elaborated.loops.is_empty() {
+        crate::graph::longest_path(&c.components, &c.levels)
+    } else {
+        Vec::new()
+    };
+    let longest: Vec<String> = if path.is_empty() {
+        Vec::new()
+    } else {
+        crate::graph::describe_path(&path, &c.components)
+            .split(" -> ")
+            .map(str::to_string)
+            .collect()
+    };
+    let loops: Vec<Vec<String>> = elaborated
+        .loops
+        .iter()
+        .map(|l| {
+            l.describe(&c.components)
+                .split(" -> ")
+                .map(str::to_string)
+                .collect()
+        })
+        .collect();
+    json!({
+        "schema": SCHEMA,
+        "ok": true,
+        "circuit": c.name,
+        "components": c.components.len(),
+        "nets": c.connected_nets(),
+        "ports": c.ports(),
+        "levels": c.depth(),
+        "models": models.iter().map(|(m, n)| json!({"model": m, "count": n})).collect::<Vec<_>>(),
+        "hierarchy": hierarchy(&c.hierarchy),
+        "longest_path": longest,
+        "loops": loops,
+        "diagnostics": [],
+    })
+}
+
+/// `report` with the diagnostics of the final check, if it failed.
+pub(super) fn with_diagnostics(mut report: Value, checked: Option<&LoadError>) -> String {
+    if let Some(e) = checked {
+        report["ok"] = json!(false);
+        report["diagnostics"] = json!(diagnostics(e));
+    }
+    to_text(&report)
+}
+
+/// `check --json` of a circuit that did not elaborate: its diagnostics.
+pub(super) fn check_failure(e: &LoadError) -> String {
+    to_text(&json!({
+        "schema": SCHEMA,
+        "ok": false,
+        "circuit": Value::Null,
+        "diagnostics": diagnostics(e),
+    }))
+}
+
+fn diagnostics(e: &LoadError) -> Vec<Value> {
+    e.diagnostics
+        .iter()
+        .map(|d| {
+            let (file, line, column) = match e.position(d) {
+                Some((file, line, column)) => (json!(file), json!(line), json!(column)),
+                None => (
+                    e.files.get(d.file).map_or(Value::Null, |f| json!(f.name)),
+                    Value::Null,
+                    Value::Null,
+                ),
+            };
+            json!({
+                "severity": "error",
+                "kind": format!("{:?}", d.kind),
+                "message": d.message,
+                "file": file,
+                "line": line,
+                "column": column,
+                "hint": d.hint,
+                "notes": d.notes,
+            })
+        })
+        .collect()
+}
+
+fn hierarchy(nodes: &[HierarchyNode]) -> Vec<Value> {
+    nodes
+        .iter()
+        .map(|n| json!({"name": n.name, "model": n.model, "children": hierarchy(&n.children)}))
+        .collect()
+}
+
+fn to_text(value: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into());
+    text.push('\n');
+    text
+}

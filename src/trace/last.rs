@@ -1,0 +1,128 @@
+//! The last cycle's values of a trace's signals, kept beside (or instead
+//! of) a trace file: what `run --json` reports as each signal's final
+//! value.
+
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use super::plan::{TracePlan, VarSource};
+use super::{Trace, TraceSink};
+use crate::value::PortType;
+
+/// A traced signal's value at the end of a run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FinalValue {
+    /// A `Bits` signal.
+    Bits(u64),
+    /// A `Real` signal.
+    Real(f64),
+}
+
+/// Where the last row goes when the run is over.
+#[derive(Clone, Default)]
+pub struct LastRow(Arc<Mutex<Option<Vec<u64>>>>);
+
+impl LastRow {
+    /// Every signal of `plan` with its value in the last row recorded, in
+    /// trace order (`top.path.port`); empty if no cycle was recorded.
+    pub fn values(&self, plan: &TracePlan) -> Vec<(String, FinalValue)> {
+        let guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(row) = guard.as_ref() else {
+            return Vec::new();
+        };
+        let mut values = Vec::new();
+        for scope in &plan.scopes {
+            for var in &scope.vars {
+                let bits = match var.source {
+                    VarSource::Row(k) => row.get(k).copied().unwrap_or(0),
+                    VarSource::Constant(v) => v,
+                };
+                let value = match var.ty {
+                    PortType::Real => FinalValue::Real(f64::from_bits(bits)),
+                    PortType::Bits(_) => FinalValue::Bits(bits),
+                };
+                values.push((format!("{}.{}.{}", plan.top, scope.path, var.name), value));
+            }
+        }
+        values
+    }
+}
+
+/// A sink that keeps the last row and passes every row on to `inner`.
+struct KeepLast {
+    inner: Option<Box<dyn TraceSink>>,
+    row: Vec<u64>,
+    recorded: bool,
+    out: LastRow,
+}
+
+impl TraceSink for KeepLast {
+    fn cycle(&mut self, values: &[u64]) -> io::Result<()> {
+        self.row.clear();
+        self.row.extend_from_slice(values);
+        self.recorded = true;
+        match &mut self.inner {
+            Some(inner) => inner.cycle(values),
+            None => Ok(()),
+        }
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        match &mut self.inner {
+            Some(inner) => inner.finish(),
+            None => Ok(()),
+        }
+    }
+
+    fn held(&self) -> super::Held {
+        self.inner.as_ref().map(|i| i.held()).unwrap_or_default()
+    }
+}
+
+impl Drop for KeepLast {
+    // However the run ends (a fault, a full disk), what was recorded is kept.
+    fn drop(&mut self) {
+        if self.recorded {
+            let mut out = self.out.0.lock().unwrap_or_else(|e| e.into_inner());
+            *out = Some(std::mem::take(&mut self.row));
+        }
+    }
+}
+
+impl Trace {
+    /// This trace, also keeping its last row for [`LastRow::values`].
+    pub fn keeping_last(self) -> (Self, LastRow) {
+        let out = LastRow::default();
+        let sink = KeepLast {
+            inner: Some(self.sink),
+            row: Vec::new(),
+            recorded: false,
+            out: out.clone(),
+        };
+        (
+            Trace {
+                plan: self.plan,
+                sink: Box::new(sink),
+            },
+            out,
+        )
+    }
+
+    /// No file: only the last row of the signals `patterns` select.
+    pub fn last_only(circuit: &crate::Circuit, patterns: &[String]) -> (Self, LastRow) {
+        let out = LastRow::default();
+        let sink = KeepLast {
+            inner: None,
+            row: Vec::new(),
+            recorded: false,
+            out: out.clone(),
+        };
+        (
+            Trace {
+                plan: TracePlan::new(circuit, patterns),
+                sink: Box::new(sink),
+            },
+            out,
+        )
+    }
+}
