@@ -639,19 +639,137 @@ fn diff_says_when_a_file_is_not_a_vcd() {
     let out = cspsim(&["diff", "README.md", "README.md"]);
     assert_usage_error(&out, "README.md: it is not a VCD trace");
     assert!(!text(&out.stderr).contains("line 0"));
-    let fst = temp("not-vcd.fst");
+    // A file that starts as an FST but is not one.
+    let broken = temp("broken.fst");
+    std::fs::write(&broken, b"\0 not an FST").unwrap();
+    let out = cspsim(&["diff", broken.to_str().unwrap(), broken.to_str().unwrap()]);
+    assert_usage_error(&out, "it is not a valid FST trace");
+}
+
+/// `diff` reads FST (through wellen) as well as VCD: every example's FST
+/// trace matches its VCD trace, port arrays and all.
+#[test]
+fn diff_reads_fst_traces() {
+    for circuit in [
+        "logic_gates",
+        "detector_readout",
+        "alu_datapath",
+        "pipeline16",
+    ] {
+        let path = format!("circuits/{circuit}.ron");
+        let (vcd, fst) = (
+            temp(&format!("{circuit}.vcd")),
+            temp(&format!("{circuit}.fst")),
+        );
+        for (flag, out) in [("--vcd", &vcd), ("--fst", &fst)] {
+            let run = cspsim(&["run", &path, "-q", "--no-gtkw", flag, out.to_str().unwrap()]);
+            assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+        }
+        let out = cspsim(&["diff", vcd.to_str().unwrap(), fst.to_str().unwrap()]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{circuit}: {}",
+            text(&out.stdout)
+        );
+        assert!(
+            text(&out.stdout).starts_with("waveforms match"),
+            "{}",
+            text(&out.stdout)
+        );
+    }
+    // And a difference in an FST is found.
+    let (a, b) = (temp("short.fst"), temp("long.fst"));
+    for (out, cycles) in [(&a, "30"), (&b, "40")] {
+        let run = cspsim(&[
+            "run",
+            "circuits/counter_compare.ron",
+            "-q",
+            "--cycles",
+            cycles,
+            "--fst",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(run.status.code(), Some(0));
+    }
+    let out = cspsim(&["diff", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("the first has 30 cycles, the second 40"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+/// `--map` renames and `--scope` selects, so that a trace with another
+/// top scope and extra signals (as another simulator's testbench writes
+/// it) lines up with cspsim's.
+#[test]
+fn diff_maps_names_and_selects_scopes() {
+    let ours = temp("ours.vcd");
     let run = cspsim(&[
         "run",
         "circuits/counter_compare.ron",
         "-q",
-        "--fst",
-        fst.to_str().unwrap(),
+        "--no-gtkw",
+        "--vcd",
+        ours.to_str().unwrap(),
     ]);
     assert_eq!(run.status.code(), Some(0));
-    let out = cspsim(&["diff", fst.to_str().unwrap(), fst.to_str().unwrap()]);
+    let text_of = std::fs::read_to_string(&ours).unwrap();
+    let theirs = temp("theirs.vcd");
+    std::fs::write(
+        &theirs,
+        text_of.replace(
+            "$scope module counter_compare $end",
+            "$scope module tb $end\n$var wire 1 ~ stimulus_done $end",
+        ),
+    )
+    .unwrap();
+    let (o, t) = (ours.to_str().unwrap(), theirs.to_str().unwrap());
+    let out = cspsim(&["diff", o, t]);
+    assert_eq!(out.status.code(), Some(1), "different names differ");
+    let out = cspsim(&[
+        "diff",
+        o,
+        t,
+        "--map",
+        r"^tb\.=counter_compare.",
+        "--scope",
+        "counter_compare.cnt",
+        "--scope",
+        "counter_compare.hit",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("waveforms match (6 signals)"),
+        "{}",
+        text(&out.stdout)
+    );
+    // The extra signal is outside the scopes; without them it is a difference.
+    let out = cspsim(&["diff", o, t, "--map", r"^tb\.=counter_compare."]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("counter_compare.stimulus_done"),
+        "{}",
+        text(&out.stdout)
+    );
+    // Bad rules are usage errors.
     assert_usage_error(
-        &out,
-        "is an FST trace; diff reads VCD: convert it with `fst2vcd",
+        &cspsim(&["diff", o, t, "--map", "(=x"]),
+        "not a regular expression",
+    );
+    assert_usage_error(
+        &cspsim(&["diff", o, t, "--map", "nothing"]),
+        "is not REGEX=REPLACEMENT",
+    );
+    assert_usage_error(
+        &cspsim(&["diff", o, t, "--map", r"\.(a|b)$=.x"]),
+        "makes both",
+    );
+    assert_usage_error(
+        &cspsim(&["diff", o, t, "--scope", "nowhere"]),
+        "no signal of either trace",
     );
 }
 

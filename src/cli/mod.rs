@@ -154,15 +154,24 @@ enum Command {
         #[command(flatten)]
         load: LoadArgs,
     },
-    /// Compare two VCD files signal by signal (exit 0 if they match, 1 if not).
+    /// Compare two traces (VCD or FST) signal by signal (exit 0 if they match, 1 if not).
     Diff {
-        /// The first VCD.
+        /// The first trace.
         a: PathBuf,
-        /// The second VCD.
+        /// The second trace.
         b: PathBuf,
         /// Relative tolerance for real values.
         #[arg(long, default_value_t = 1e-9)]
         tolerance: f64,
+        /// Rename signals in both traces before comparing (repeatable, in
+        /// order): `--map '^tb\.dut\.=top.'` (a regex, and its
+        /// replacement, which may use `$1`).
+        #[arg(long = "map", value_name = "REGEX=REPLACEMENT")]
+        maps: Vec<String>,
+        /// Compare only the signals in this scope, after renaming
+        /// (repeatable), e.g. `--scope top`.
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
     },
     /// List the available models.
     Models,
@@ -249,7 +258,13 @@ where
             output.as_deref(),
             &load_options(load, 0),
         ),
-        Command::Diff { a, b, tolerance } => diff::diff(&a, &b, tolerance),
+        Command::Diff {
+            a,
+            b,
+            tolerance,
+            maps,
+            scopes,
+        } => diff::diff(&a, &b, tolerance, &diff::Selection { maps, scopes }),
         Command::Models => {
             use std::fmt::Write as _;
             let width = registry.iter().map(|m| m.name.len()).max().unwrap_or(0);

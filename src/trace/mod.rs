@@ -9,6 +9,7 @@ pub mod gtkw;
 mod last;
 mod plan;
 pub mod read;
+pub mod read_fst;
 mod select;
 mod vcd;
 

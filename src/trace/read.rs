@@ -76,6 +76,12 @@ pub enum ReadError {
     /// The file is not a VCD at all (its header cannot be read).
     #[error("it is not a VCD trace ({0})")]
     NotVcd(String),
+    /// The file could not be read.
+    #[error("{0}")]
+    Io(String),
+    /// The file starts as an FST trace but cannot be read as one.
+    #[error("it is not a valid FST trace ({0})")]
+    NotFst(String),
     /// The file is not valid VCD.
     #[error("line {line}: {message}")]
     Invalid {
