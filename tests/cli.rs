@@ -820,3 +820,43 @@ fn quiet_runs_and_standard_streams() {
     let out = cspsim(&["run", "circuits/counter_compare.ron", "--fst", "-"]);
     assert_usage_error(&out, "an FST trace needs a file");
 }
+
+/// The small inconsistencies a user noticed: plurals, a run of no cycles,
+/// the range of `dead_time`, ports of a model with required parameters.
+#[test]
+fn summaries_and_descriptions_say_what_is_true() {
+    let out = cspsim(&["run", "circuits/counter_compare.ron", "--cycles", "0"]);
+    let summary = text(&out.stderr);
+    assert!(
+        summary.contains("0 cycles × 3 components in ") && summary.contains(": no cycles run ("),
+        "{summary}"
+    );
+    let out = cspsim(&["run", "circuits/counter_compare.ron", "--cycles", "1"]);
+    assert!(
+        text(&out.stderr).contains(": 1 cycle × 3 components in "),
+        "{}",
+        text(&out.stderr)
+    );
+    let one = temp("one.ron");
+    std::fs::write(&one, r#"(components: {"c": (model: "counter")})"#).unwrap();
+    let out = cspsim(&["run", one.to_str().unwrap(), "--cycles", "2"]);
+    assert!(
+        text(&out.stderr).contains("2 cycles × 1 component in "),
+        "{}",
+        text(&out.stderr)
+    );
+    let pixel = text(&cspsim(&["describe", "pixel"]).stdout);
+    assert!(
+        pixel.contains("dead_time") && pixel.contains("0..=4294967295"),
+        "{pixel}"
+    );
+    let bus = text(&cspsim(&["describe", "bus"]).stdout);
+    assert!(
+        bus.contains("Ports with default parameters and masters = 2:"),
+        "{bus}"
+    );
+    assert!(
+        bus.contains("out  gnt[1]") && !bus.contains("missing"),
+        "{bus}"
+    );
+}

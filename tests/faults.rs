@@ -381,7 +381,7 @@ fn a_failing_assert_stops_every_engine_at_the_same_cycle() {
         );
         assert_eq!(
             message,
-            "the counter passed 12 (assertion `count < 13` failed): count = 13"
+            "the counter passed 12 (assertion `count < 13` failed): count = 13 (0xd)"
         );
         assert_eq!(completed, 14, "cycles 0..=13 are in the trace");
         let waves = parse_vcd(&vcd, 10);

@@ -521,3 +521,18 @@ fn a_bus_declares_its_dependencies_in_linear_space() {
     let inputs = ports.combinational_inputs();
     assert_eq!(inputs.len(), 4 * n, "every request, we, addr and wdata");
 }
+
+/// A trace pattern for a component that failed to build added an error of
+/// its own ("selects no signal"): only the real mistake is reported.
+#[test]
+fn a_failed_component_brings_no_follow_up_trace_error() {
+    let e = refused(
+        r#"Circuit(trace: ["c.*", "nothing.*"], components: {"c": Component(model: "countr")})"#,
+    );
+    assert_eq!(e.diagnostics.len(), 1, "{e}");
+    assert_eq!(e.diagnostics[0].kind, ErrorKind::UnknownModel);
+    // With nothing else wrong, a pattern that selects nothing is reported.
+    let e =
+        refused(r#"Circuit(trace: ["nothing.*"], components: {"c": Component(model: "counter")})"#);
+    assert_eq!(e.diagnostics[0].kind, ErrorKind::BadTrace, "{e}");
+}

@@ -28,17 +28,44 @@ pub(super) fn describe(registry: &Registry, name: &str) -> i32 {
     if info.params.is_empty() {
         line!("  (none)");
     }
+    let width = info
+        .params
+        .iter()
+        .map(|p| p.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(10);
     for p in &info.params {
         let default = p
             .default
             .as_ref()
             .map_or("required".to_string(), |d| format!("default {d}"));
-        line!("  {:10} {} ({default}) — {}", p.name, p.kind, p.doc);
+        line!("  {:width$} {} ({default}) — {}", p.name, p.kind, p.doc);
     }
     let ctx = crate::BuildContext::new(name);
-    match info.build(&[], &ctx) {
+    // Required integer parameters take a small example value, so that the
+    // ports can be shown for it.
+    let example: Vec<(String, crate::ParamValue)> = info
+        .params
+        .iter()
+        .filter(|p| p.default.is_none())
+        .filter_map(|p| match p.kind {
+            crate::params::ParamKind::Int { min, max } => Some((
+                p.name.to_string(),
+                crate::ParamValue::Int(2i128.clamp(min, max)),
+            )),
+            _ => None,
+        })
+        .collect();
+    let with = if example.is_empty() {
+        "default parameters".to_string()
+    } else {
+        let values: Vec<String> = example.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+        format!("default parameters and {}", values.join(", "))
+    };
+    match info.build(&example, &ctx) {
         Ok((ports, _)) => {
-            line!("\nPorts with default parameters:");
+            line!("\nPorts with {with}:");
             for p in ports.inputs() {
                 let optional = p
                     .default
@@ -54,7 +81,15 @@ pub(super) fn describe(registry: &Registry, name: &str) -> i32 {
                 line!("  out  {:10} {} {timing}", p.name, p.ty);
             }
         }
-        Err(e) => line!("\nPorts: depend on the parameters ({e}); see the description above."),
+        Err(_) => line!(
+            "\nPorts: they depend on the parameters {}; see the description above.",
+            info.params
+                .iter()
+                .filter(|p| p.default.is_none())
+                .map(|p| format!("`{}`", p.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
     emit(&text).err().unwrap_or(0)
 }

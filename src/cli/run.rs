@@ -126,7 +126,10 @@ pub(super) fn run(
         .then(|| progress_bar(cycles, Arc::clone(&progress)));
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        if !engine::in_model_call() {
+        if engine::in_model_call() {
+            // The engine reports it, with this place.
+            engine::note_panic_location(info);
+        } else {
             default_hook(info);
         }
     }));
@@ -355,7 +358,7 @@ fn progress_bar(cycles: u64, progress: Arc<AtomicU64>) -> Bar {
     let bar = indicatif::ProgressBar::new(cycles);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
-            "{bar:40} {human_pos}/{human_len} cycles  {elapsed} elapsed, eta {eta}",
+            "{bar:40} {pos}/{len} cycles  {elapsed} elapsed, eta {eta}",
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
@@ -392,16 +395,26 @@ pub fn summary_line(name: &str, s: &RunSummary, vcd: Option<&Path>) -> String {
         }
         _ => String::new(),
     };
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let speed = if s.cycles == 0 {
+        "no cycles run".to_string()
+    } else {
+        format!(
+            "{} cycles/s, {} component-cycles/s",
+            si(cps),
+            si(cps * s.components as f64)
+        )
+    };
     format!(
-        "{name}: {} cycles × {} components in {:.3?}: {} cycles/s, {} component-cycles/s ({}, {} thread{}{alone}{compiled}){trace}",
+        "{name}: {} cycle{} × {} component{} in {:.3?}: {speed} ({}, {} thread{}{alone}{compiled}){trace}",
         s.cycles,
+        if s.cycles == 1 { "" } else { "s" },
         s.components,
+        plural(s.components),
         s.elapsed,
-        si(cps),
-        si(cps * s.components as f64),
         s.engine,
         s.threads,
-        if s.threads == 1 { "" } else { "s" },
+        plural(s.threads),
     )
 }
 

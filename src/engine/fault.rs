@@ -74,6 +74,18 @@ impl Faults {
 
 thread_local! {
     static IN_MODEL: Cell<bool> = const { Cell::new(false) };
+    static PANICKED_AT: Cell<Option<String>> = const { Cell::new(None) };
+}
+
+/// From a panic hook: remember where a model call panicked (`file:line:col`),
+/// so that the fault names the place in the model's source.
+pub fn note_panic_location(info: &std::panic::PanicHookInfo<'_>) {
+    if in_model_call() {
+        if let Some(at) = info.location() {
+            PANICKED_AT
+                .with(|p| p.set(Some(format!("{}:{}:{}", at.file(), at.line(), at.column()))));
+        }
+    }
 }
 
 /// Whether this thread is inside a model call right now. A panic hook can
@@ -85,7 +97,13 @@ pub fn in_model_call() -> bool {
 /// Run model code `f`; if it panics or fails, how and why.
 pub fn guard<R>(f: impl FnOnce() -> R) -> Result<R, (FaultKind, String)> {
     IN_MODEL.with(|m| m.set(true));
-    let result = catch_unwind(AssertUnwindSafe(f)).map_err(|payload| message(&*payload));
+    let result = catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+        let (kind, mut text) = message(&*payload);
+        if let (FaultKind::Panicked, Some(at)) = (kind, PANICKED_AT.with(Cell::take)) {
+            text = format!("{text} (at {at})");
+        }
+        (kind, text)
+    });
     IN_MODEL.with(|m| m.set(false));
     result
 }

@@ -421,7 +421,9 @@ impl Checks<'_, '_> {
 
     fn trace_patterns(&mut self, patterns: &[String]) {
         let components = &self.elaborator.components;
-        if components.is_empty() {
+        // A pattern for a component that failed to build selects nothing
+        // because of that failure, which is already reported.
+        if components.is_empty() || !self.elaborator.diagnostics.is_empty() {
             return;
         }
         let (_, unused) = crate::trace::select(components, patterns);

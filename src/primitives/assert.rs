@@ -16,12 +16,21 @@ struct Assert {
     cycle: u64,
 }
 
-/// What a failed check says: the message or the condition, and every input's value.
+/// What a failed check says: the message or the condition, and every
+/// input's value in decimal and hex.
 fn failure(names: &[String], text: &str, message: &str, io: &Io<'_>) -> String {
     let values: Vec<String> = names
         .iter()
         .enumerate()
-        .map(|(i, name)| format!("{name} = {}", io.get(i)))
+        .map(|(i, name)| {
+            let v = io.get(i);
+            // Decimal, and hex where it differs.
+            if v < 10 {
+                format!("{name} = {v}")
+            } else {
+                format!("{name} = {v} (0x{v:x})")
+            }
+        })
         .collect();
     let what = if message.is_empty() {
         format!("assertion `{text}` failed")

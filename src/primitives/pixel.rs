@@ -228,7 +228,7 @@ pub fn info() -> ModelInfo {
         ParamDecl::int(
             "dead_time",
             0,
-            1 << 32,
+            u32::MAX.into(),
             "cycles without integration after a hit",
         )
         .default(0),
