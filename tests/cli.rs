@@ -860,3 +860,35 @@ fn summaries_and_descriptions_say_what_is_true() {
         "{bus}"
     );
 }
+
+/// `models` lists the composite models on the model path with their doc,
+/// and `describe` shows a composite's parameters, typed ports and parts.
+#[test]
+fn models_and_describe_know_composite_models() {
+    let list = text(&cspsim(&["models"]).stdout);
+    assert!(list.contains("\ncomposite models:\n"), "{list}");
+    assert!(
+        list.contains("pixel_column    detector column: pixels -> round-robin bus -> FIFO"),
+        "{list}"
+    );
+    let out = cspsim(&["describe", "pixel_column"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc = text(&out.stdout);
+    for line in [
+        "pixel_column — composite model (models/pixel_column.ron)",
+        "  rows       default 64",
+        "  in   pop        Bits(1) → fifo.pop",
+        "  out  word       Bits(18) ← fifo.dout",
+        "  pix[rows]  pixel",
+    ] {
+        assert!(doc.contains(line), "{line:?} in:\n{doc}");
+    }
+    // --models puts a directory first: its stage model is the misspelt one.
+    let doc = text(&cspsim(&["describe", "pipeline_stage", "--models", "docs/typo"]).stdout);
+    assert!(
+        doc.contains("docs/typo/pipeline_stage.ron") && doc.contains("unknown name `kk`"),
+        "{doc}"
+    );
+    let out = cspsim(&["describe", "pixel_colum"]);
+    assert_usage_error(&out, "unknown model `pixel_colum`");
+}

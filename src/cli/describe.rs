@@ -4,8 +4,11 @@ use super::output::emit;
 use super::EXIT_BAD_INPUT;
 use crate::registry::Registry;
 
-pub(super) fn describe(registry: &Registry, name: &str) -> i32 {
+pub(super) fn describe(registry: &Registry, name: &str, dirs: &[std::path::PathBuf]) -> i32 {
     let Some(info) = registry.get(name) else {
+        if let Some(path) = super::models::find(name, dirs) {
+            return super::models::describe(registry, name, &path, dirs);
+        }
         let hint = registry
             .closest(name)
             .map(|c| format!(" (did you mean `{c}`?)"))

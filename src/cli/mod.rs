@@ -25,11 +25,11 @@ mod check;
 mod describe;
 mod diff;
 mod json;
+mod models;
 mod output;
 mod run;
 
 pub use check::check_report;
-use output::emit;
 pub use output::flush;
 pub use run::summary_line;
 use run::TraceFormat;
@@ -173,12 +173,21 @@ enum Command {
         #[arg(long = "scope", value_name = "SCOPE")]
         scopes: Vec<String>,
     },
-    /// List the available models.
-    Models,
-    /// Show a model's ports, parameters and behaviour.
+    /// List the available models: the primitives and the composite models found.
+    Models {
+        /// Look for composite models in DIR first (repeatable); `./models`
+        /// is always searched.
+        #[arg(long = "models", value_name = "DIR")]
+        models: Vec<PathBuf>,
+    },
+    /// Show a model's ports, parameters and behaviour (a primitive, or a
+    /// composite model on the model path).
     Describe {
         /// The model's name.
         model: String,
+        /// Look for composite models in DIR first (repeatable).
+        #[arg(long = "models", value_name = "DIR")]
+        models: Vec<PathBuf>,
     },
 }
 
@@ -265,16 +274,11 @@ where
             maps,
             scopes,
         } => diff::diff(&a, &b, tolerance, &diff::Selection { maps, scopes }),
-        Command::Models => {
-            use std::fmt::Write as _;
-            let width = registry.iter().map(|m| m.name.len()).max().unwrap_or(0);
-            let mut text = String::new();
-            for m in registry.iter() {
-                let _ = writeln!(text, "{:width$}  {}", m.name, m.summary);
-            }
-            emit(&text).err().unwrap_or(0)
-        }
-        Command::Describe { model } => describe::describe(&registry, &model),
+        Command::Models { models: dirs } => models::list(&registry, dirs),
+        Command::Describe {
+            model,
+            models: dirs,
+        } => describe::describe(&registry, &model, &dirs),
     }
 }
 

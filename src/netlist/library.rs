@@ -136,6 +136,32 @@ impl Library {
         dirs
     }
 
+    /// Every composite model on the search path from the current directory
+    /// (`--models` directories first, then `models/` here and above): its
+    /// name and file, the first of each name, in search order.
+    pub fn available(&self) -> Vec<(String, PathBuf)> {
+        let mut found: Vec<(String, PathBuf)> = Vec::new();
+        for dir in self.search_path(None) {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            let mut files: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "ron") && p.is_file())
+                .collect();
+            files.sort();
+            for file in files {
+                let Some(name) = file.file_stem().and_then(|s| s.to_str()) else {
+                    continue;
+                };
+                if super::is_identifier(name) && found.iter().all(|(n, _)| n != name) {
+                    found.push((name.to_string(), tidy(&file)));
+                }
+            }
+        }
+        found
+    }
+
     /// The file defining composite model `name`, used from a file in `from`.
     pub fn find(&self, name: &str, from: Option<&Path>) -> Option<PathBuf> {
         if !super::is_identifier(name) {

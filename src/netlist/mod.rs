@@ -7,6 +7,7 @@ mod diagnostic;
 mod elaborate;
 pub mod endpoint;
 mod library;
+pub use library::Library;
 mod load;
 mod locate;
 pub mod schema;
