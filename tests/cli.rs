@@ -892,3 +892,37 @@ fn models_and_describe_know_composite_models() {
     let out = cspsim(&["describe", "pixel_colum"]);
     assert_usage_error(&out, "unknown model `pixel_colum`");
 }
+
+/// Completions and the manual page come from the command-line definition:
+/// the bash script is valid bash and knows the options; the page is roff.
+#[test]
+fn completions_and_the_manual_page_are_generated() {
+    let out = cspsim(&["completions", "bash"]);
+    assert_eq!(out.status.code(), Some(0));
+    let script = text(&out.stdout);
+    assert!(
+        script.contains("--no-gtkw") && script.contains("--codegen"),
+        "{script}"
+    );
+    let file = temp("cspsim.bash");
+    std::fs::write(&file, &script).unwrap();
+    let checked = Command::new("bash")
+        .arg("-n")
+        .arg(&file)
+        .output()
+        .expect("bash runs");
+    assert!(checked.status.success(), "{}", text(&checked.stderr));
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let out = cspsim(&["completions", shell]);
+        assert!(
+            out.status.success() && text(&out.stdout).contains("cspsim"),
+            "{shell}"
+        );
+    }
+    let page = text(&cspsim(&["man"]).stdout);
+    assert!(
+        page.contains(".TH cspsim 1") && page.contains("completions"),
+        "{page}"
+    );
+    assert_usage_error(&cspsim(&["completions", "tcsh"]), "invalid value");
+}

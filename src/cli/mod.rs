@@ -1,4 +1,5 @@
-//! The command line: `run`, `check`, `graph`, `diff`, `models`, `describe`. A crate with its
+//! The command line: `run`, `check`, `graph`, `diff`, `models`, `describe`,
+//! `completions`, `man`. A crate with its
 //! own models calls [`main`] with its registry to get the same tool:
 //!
 //! ```no_run
@@ -30,6 +31,7 @@ mod output;
 mod run;
 
 pub use check::check_report;
+use output::emit;
 pub use output::flush;
 pub use run::summary_line;
 use run::TraceFormat;
@@ -180,6 +182,13 @@ enum Command {
         #[arg(long = "models", value_name = "DIR")]
         models: Vec<PathBuf>,
     },
+    /// Print a shell completion script: `cspsim completions bash > /etc/bash_completion.d/cspsim`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `cspsim man | man -l -`.
+    Man,
     /// Show a model's ports, parameters and behaviour (a primitive, or a
     /// composite model on the model path).
     Describe {
@@ -275,6 +284,27 @@ where
             scopes,
         } => diff::diff(&a, &b, tolerance, &diff::Selection { maps, scopes }),
         Command::Models { models: dirs } => models::list(&registry, dirs),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "cspsim",
+                &mut script,
+            );
+            emit(&String::from_utf8_lossy(&script)).err().unwrap_or(0)
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            match clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut page)
+            {
+                Ok(()) => emit(&String::from_utf8_lossy(&page)).err().unwrap_or(0),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    EXIT_RUN_FAILED
+                }
+            }
+        }
         Command::Describe {
             model,
             models: dirs,
