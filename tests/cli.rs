@@ -926,3 +926,42 @@ fn completions_and_the_manual_page_are_generated() {
     );
     assert_usage_error(&cspsim(&["completions", "tcsh"]), "invalid value");
 }
+
+/// `--color always` styles run-time errors as load errors are styled;
+/// `NO_COLOR` and `--color never` (and a pipe) leave them plain.
+#[test]
+fn colour_is_chosen_by_flag_and_no_color() {
+    let styled = "\x1b[1m\x1b[38;5;9merror\x1b[0m\x1b[1m: ";
+    let run = [
+        "run",
+        "circuits/detector_readout.ron",
+        "--param",
+        "fifo_depth=1",
+        "-q",
+    ];
+    let out = cspsim(&[&run[..], &["--color", "always"]].concat());
+    assert!(
+        text(&out.stderr).starts_with(styled),
+        "{:?}",
+        text(&out.stderr)
+    );
+    let out = cspsim(&["check", "docs/bad.ron", "--color", "always"]);
+    assert!(
+        text(&out.stderr).contains(styled),
+        "{:?}",
+        text(&out.stderr)
+    );
+    for args in [&[&run[..], &["--color", "never"]].concat(), &run.to_vec()] {
+        let out = Command::new(env!("CARGO_BIN_EXE_cspsim"))
+            .args(args)
+            .env("NO_COLOR", "1")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert!(
+            text(&out.stderr).starts_with("error: cycle 134"),
+            "{:?}",
+            text(&out.stderr)
+        );
+    }
+}

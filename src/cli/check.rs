@@ -118,7 +118,7 @@ pub(super) fn graph(
     };
     if let Some(out) = output {
         if let Err(message) = not_an_input(out, &elaborated.circuit.inputs, "the graph") {
-            eprintln!("error: {message}");
+            super::output::say("error", &message.to_string());
             return EXIT_BAD_INPUT;
         }
     }
@@ -136,13 +136,16 @@ pub(super) fn graph(
     };
     if let Err(e) = written {
         let to = output.map_or("standard output".to_string(), |p| p.display().to_string());
-        eprintln!("error: cannot write {to}: {e}");
+        super::output::say("error", &format!("cannot write {to}: {e}"));
         return EXIT_RUN_FAILED;
     }
     for l in &elaborated.loops {
-        eprintln!(
-            "warning: combinational loop (drawn in red): {}",
-            l.describe(&elaborated.circuit.components)
+        super::output::say(
+            "warning",
+            &format!(
+                "combinational loop (drawn in red): {}",
+                l.describe(&elaborated.circuit.components)
+            ),
         );
     }
     0

@@ -13,7 +13,10 @@ pub(super) fn describe(registry: &Registry, name: &str, dirs: &[std::path::PathB
             .closest(name)
             .map(|c| format!(" (did you mean `{c}`?)"))
             .unwrap_or_default();
-        eprintln!("error: unknown model `{name}`{hint}; `cspsim models` lists them");
+        super::output::say(
+            "error",
+            &format!("unknown model `{name}`{hint}; `cspsim models` lists them"),
+        );
         return EXIT_BAD_INPUT;
     };
     use std::fmt::Write as _;

@@ -21,7 +21,7 @@ pub(super) fn diff(a: &Path, b: &Path, tolerance: f64, selection: &Selection) ->
     let rules = match rules(&selection.maps) {
         Ok(rules) => rules,
         Err(message) => {
-            eprintln!("error: {message}");
+            super::output::say("error", &message.to_string());
             return EXIT_BAD_INPUT;
         }
     };
@@ -35,9 +35,12 @@ pub(super) fn diff(a: &Path, b: &Path, tolerance: f64, selection: &Selection) ->
     match (read(a), read(b)) {
         (Ok(left), Ok(right)) => {
             if !selection.scopes.is_empty() && left.signals.is_empty() && right.signals.is_empty() {
-                eprintln!(
-                    "error: no signal of either trace is in the scopes {}",
-                    selection.scopes.join(", ")
+                super::output::say(
+                    "error",
+                    &format!(
+                        "no signal of either trace is in the scopes {}",
+                        selection.scopes.join(", ")
+                    ),
                 );
                 return EXIT_BAD_INPUT;
             }
@@ -53,7 +56,7 @@ pub(super) fn diff(a: &Path, b: &Path, tolerance: f64, selection: &Selection) ->
             }
         }
         (Err(e), _) | (_, Err(e)) => {
-            eprintln!("error: {e}");
+            super::output::say("error", &e.to_string());
             EXIT_BAD_INPUT
         }
     }

@@ -11,7 +11,6 @@
 //! Exit status: 0 success, 2 bad input (circuit or usage), 1 failure during
 //! the run, 130 interrupted.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
@@ -50,6 +49,10 @@ pub const EXIT_INTERRUPTED: i32 = 130;
     about = "Simulate RON circuits as communicating processes; write VCD for GTKWave"
 )]
 struct Cli {
+    /// When to colour messages: on a terminal unless NO_COLOR is set
+    /// (auto), always, or never.
+    #[arg(long, global = true, value_enum, default_value_t = output::ColorChoice::Auto)]
+    color: output::ColorChoice,
     #[command(subcommand)]
     command: Command,
 }
@@ -218,6 +221,7 @@ where
             return if e.use_stderr() { EXIT_BAD_INPUT } else { 0 };
         }
     };
+    output::set_color(cli.color);
     match cli.command {
         Command::Run {
             circuit,
@@ -300,7 +304,7 @@ where
             {
                 Ok(()) => emit(&String::from_utf8_lossy(&page)).err().unwrap_or(0),
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    output::say("error", &e.to_string());
                     EXIT_RUN_FAILED
                 }
             }
@@ -322,7 +326,7 @@ fn load_options(args: LoadArgs, seed: u64) -> LoadOptions {
 }
 
 pub(crate) fn report(e: &LoadError) -> i32 {
-    eprint!("{}", e.render(std::io::stderr().is_terminal()));
+    eprint!("{}", e.render(output::color()));
     EXIT_BAD_INPUT
 }
 

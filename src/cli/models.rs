@@ -48,14 +48,17 @@ pub(super) fn describe(registry: &Registry, name: &str, path: &Path, dirs: &[Pat
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error: cannot read {}: {e}", path.display());
+            super::output::say("error", &format!("cannot read {}: {e}", path.display()));
             return EXIT_BAD_INPUT;
         }
     };
     let model = match netlist::schema::parse_model(&text) {
         Ok(m) => m,
         Err(e) => {
-            eprintln!("error: {}:{}: {}", path.display(), e.span.start, e.code);
+            super::output::say(
+                "error",
+                &format!("{}:{}: {}", path.display(), e.span.start, e.code),
+            );
             return EXIT_BAD_INPUT;
         }
     };

@@ -3,7 +3,58 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use super::EXIT_RUN_FAILED;
+
+/// Whether messages on standard error are styled (set once, at start).
+static COLOR: AtomicBool = AtomicBool::new(false);
+
+/// When to style messages.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set.
+    #[default]
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Decide, once, whether standard error is styled.
+pub fn set_color(choice: ColorChoice) {
+    use std::io::IsTerminal;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let on = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => !no_color && std::io::stderr().is_terminal(),
+    };
+    COLOR.store(on, Ordering::Relaxed);
+}
+
+/// Whether standard error is styled.
+pub fn color() -> bool {
+    COLOR.load(Ordering::Relaxed)
+}
+
+/// `label: message` on standard error, styled as the loader's reports
+/// are (bold, the label red for `error`, yellow for `warning`, green for
+/// `note`).
+pub fn say(label: &str, message: &str) {
+    if color() {
+        // As codespan-reporting styles the loader's reports.
+        let colour = match label {
+            "error" => 9,
+            "warning" => 11,
+            _ => 10,
+        };
+        eprintln!("\x1b[1m\x1b[38;5;{colour}m{label}\x1b[0m\x1b[1m: {message}\x1b[0m");
+    } else {
+        eprintln!("{label}: {message}");
+    }
+}
 
 /// An error unless `out` is none of `inputs` (the files the circuit was
 /// built from): an output never overwrites an input.
@@ -32,7 +83,7 @@ pub(super) fn emit(text: &str) -> Result<(), i32> {
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .map_err(|e| {
-            eprintln!("error: cannot write to standard output: {e}");
+            say("error", &format!("cannot write to standard output: {e}"));
             EXIT_RUN_FAILED
         })
 }

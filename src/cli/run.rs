@@ -44,8 +44,9 @@ pub(super) fn run(
     } = outputs;
     let vcd = out.map(|(path, _)| path);
     if json && vcd.is_some_and(is_stdout) {
-        eprintln!(
-            "error: --json and --vcd - both write to standard output; write the trace to a file"
+        super::output::say(
+            "error",
+            "--json and --vcd - both write to standard output; write the trace to a file",
         );
         return EXIT_BAD_INPUT;
     }
@@ -64,7 +65,7 @@ pub(super) fn run(
     if out.is_some() {
         // Refused before the trace file is made.
         if let Err(e) = engine::trace_fits(cycles, period) {
-            eprintln!("error: {e}");
+            super::output::say("error", &e.to_string());
             return EXIT_BAD_INPUT;
         }
     }
@@ -72,7 +73,7 @@ pub(super) fn run(
         Some((out, _)) => match save_file_path(out, &circuit.inputs) {
             Ok(save) => save,
             Err(message) => {
-                eprintln!("error: {message}");
+                super::output::say("error", &message.to_string());
                 return EXIT_BAD_INPUT;
             }
         },
@@ -83,7 +84,7 @@ pub(super) fn run(
         Some((out, format)) => match open_trace(&circuit, &patterns, out, format) {
             Ok(t) => Some(t),
             Err((code, message)) => {
-                eprintln!("error: {message}");
+                super::output::say("error", &message.to_string());
                 return code;
             }
         },
@@ -99,7 +100,7 @@ pub(super) fn run(
         }
         (None, true) => {
             if let Err(message) = check_patterns(&circuit, &patterns) {
-                eprintln!("error: {message}");
+                super::output::say("error", &message.to_string());
                 return EXIT_BAD_INPUT;
             }
             let (trace, last) = Trace::last_only(&circuit, &patterns);
@@ -169,7 +170,7 @@ fn conclude(
     match result {
         Ok(summary) => {
             if let Some(note) = &summary.note {
-                eprintln!("note: {note}");
+                super::output::say("note", &note.to_string());
             }
             // On standard error: standard output stays for data (`--vcd -`).
             if !quiet {
@@ -182,7 +183,7 @@ fn conclude(
             0
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            super::output::say("error", &e.to_string());
             match e {
                 RunError::ComponentPanicked { completed, .. }
                 | RunError::ComponentFailed { completed, .. } => {
@@ -300,9 +301,12 @@ fn save_file_path(out: &Path, inputs: &[PathBuf]) -> Result<Option<PathBuf>, Str
     }
     not_an_input(&save, inputs, "the GTKWave save file")?;
     if !trace::gtkw::may_write(&save) {
-        eprintln!(
-            "note: kept {}, which cspsim did not write (--no-gtkw silences this)",
-            save.display()
+        super::output::say(
+            "note",
+            &format!(
+                "kept {}, which cspsim did not write (--no-gtkw silences this)",
+                save.display()
+            ),
         );
         return Ok(None);
     }
@@ -314,7 +318,7 @@ fn save_file_path(out: &Path, inputs: &[PathBuf]) -> Result<Option<PathBuf>, Str
 fn write_save_file(save: &Path, plan: &trace::TracePlan, out: &Path, cycles: u64) {
     let dumpfile = out.canonicalize().unwrap_or_else(|_| out.to_path_buf());
     if let Err(e) = std::fs::write(save, trace::gtkw::save_file(plan, &dumpfile, cycles)) {
-        eprintln!("warning: cannot write {}: {e}", save.display());
+        super::output::say("warning", &format!("cannot write {}: {e}", save.display()));
     }
 }
 
