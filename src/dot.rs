@@ -33,6 +33,9 @@ pub fn write(circuit: &Circuit, loops: &[CombLoop], out: &mut impl Write) -> io:
     writeln!(out, "digraph {} {{", quote(&circuit.name))?;
     writeln!(out, "  rankdir=LR;")?;
     writeln!(out, "  compound=true;")?;
+    // Ranks over the whole graph, not per cluster: large hierarchies lay out
+    // in reasonable time and every node stays inside its cluster.
+    writeln!(out, "  newrank=true;")?;
     writeln!(
         out,
         "  node [shape=box, style=\"rounded,filled\", fillcolor=\"#f7f7f7\", fontname=\"Helvetica\", fontsize=10];"

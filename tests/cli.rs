@@ -249,6 +249,41 @@ fn graph_groups_components_by_hierarchy() {
         4,
         "src→f0, f0→r0, r0→f1, f1→r1"
     );
+    // Ranks over the whole graph keep large hierarchies fast to lay out.
+    assert!(dot.contains("  newrank=true;"), "{dot}");
+}
+
+/// Graphviz lays out the largest example, every component inside its
+/// cluster. Skipped without `dot`, unless `CSPSIM_REQUIRE_PEERS` is set (CI
+/// installs graphviz).
+#[test]
+fn graphviz_renders_the_64_by_64_detector() {
+    if Command::new("dot").arg("-V").output().is_err() {
+        assert!(
+            std::env::var_os("CSPSIM_REQUIRE_PEERS").is_none(),
+            "dot is required here"
+        );
+        eprintln!("skipped: dot not found (apt-get install graphviz)");
+        return;
+    }
+    let graph = temp("d64.dot");
+    let out = cspsim(&[
+        "graph",
+        "circuits/detector64.ron",
+        "-o",
+        graph.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let rendered = Command::new("dot")
+        .arg("-Tsvg")
+        .arg(&graph)
+        .output()
+        .expect("dot runs");
+    assert!(rendered.status.success(), "{}", text(&rendered.stderr));
+    let svg = text(&rendered.stdout);
+    // One cluster per column, and every pixel drawn.
+    assert_eq!(svg.matches("<title>cluster_col[").count(), 64);
+    assert_eq!(svg.matches("pixel</text>").count(), 4096);
 }
 
 #[test]
