@@ -148,3 +148,70 @@ fn check_reports_sizes_hierarchy_paths_loops_and_located_diagnostics() {
     );
     assert!(d["hint"].as_str().unwrap().contains("counter"));
 }
+
+/// `--stats` counts each traced net's activity: the same toggles, changes,
+/// ones, minimum, maximum and mean as computed here from the trace itself;
+/// as a table, or in the JSON.
+#[test]
+fn stats_count_each_nets_activity_as_the_trace_shows_it() {
+    let vcd = temp("stats.vcd");
+    let out = cspsim(&[
+        "run",
+        "circuits/alu_datapath.ron",
+        "--stats",
+        "--json",
+        "-q",
+        "--vcd",
+        vcd.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+    let stats = report["stats"].as_array().expect("stats in the JSON");
+    let waves = common::parse_vcd(&std::fs::read_to_string(&vcd).unwrap(), 10);
+    assert!(stats.len() >= 8, "{stats:?}");
+    let mut busiest = u64::MAX;
+    for net in stats {
+        let name = format!("alu_datapath.{}", net["net"].as_str().unwrap());
+        let values = waves.get(&name);
+        let changes = values.windows(2).filter(|w| w[0] != w[1]).count() as u64;
+        let toggles: u32 = values.windows(2).map(|w| (w[0] ^ w[1]).count_ones()).sum();
+        let ones: u32 = values.iter().map(|v| v.count_ones()).sum();
+        assert_eq!(net["cycles"], 60, "{name}");
+        assert_eq!(net["changes"], changes, "{name}");
+        assert_eq!(net["toggles"], u64::from(toggles), "{name}");
+        let width = net["type"].as_str().unwrap();
+        let bits: f64 = width
+            .trim_start_matches("Bits(")
+            .trim_end_matches(')')
+            .parse()
+            .unwrap();
+        let density = net["ones_density"].as_f64().unwrap();
+        assert!(
+            (density - f64::from(ones) / (bits * 60.0)).abs() < 1e-12,
+            "{name}"
+        );
+        let max = values.iter().max().copied().unwrap() as f64;
+        let mean = values.iter().sum::<u64>() as f64 / 60.0;
+        assert_eq!(net["max"].as_f64().unwrap(), max, "{name}");
+        assert!(
+            (net["mean"].as_f64().unwrap() - mean).abs() < 1e-9,
+            "{name}"
+        );
+        // Busiest first.
+        assert!(changes <= busiest, "{name} is out of order");
+        busiest = changes;
+    }
+    // Without --json, a table on standard output.
+    let out = cspsim(&["run", "circuits/alu_datapath.ron", "--stats", "-q"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.starts_with("net "), "{table}");
+    assert!(
+        table.contains("toggles") && table.contains("alu.y"),
+        "{table}"
+    );
+}

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use crate::circuit::HierarchyNode;
 use crate::engine::{RunError, RunSummary};
 use crate::netlist::{Elaborated, LoadError};
-use crate::trace::FinalValue;
+use crate::trace::{FinalValue, NetStats};
 
 /// The version of the reports' layout.
 const SCHEMA: u32 = 1;
@@ -21,6 +21,7 @@ pub(super) struct RunEnd<'a> {
     pub interrupted: bool,
     pub trace: Option<&'a Path>,
     pub signals: Vec<(String, FinalValue)>,
+    pub stats: Option<&'a [NetStats]>,
 }
 
 /// `run --json`: the summary, every traced signal's value in the last
@@ -63,13 +64,31 @@ pub(super) fn run_report(end: RunEnd<'_>) -> String {
     for (name, value) in end.signals {
         let value = match value {
             FinalValue::Bits(v) => json!(v),
-            // JSON has no NaN or infinities: those are strings.
-            FinalValue::Real(x) if x.is_finite() => json!(x),
-            FinalValue::Real(x) => json!(x.to_string()),
+            FinalValue::Real(x) => finite(x),
         };
         signals.insert(name, value);
     }
     report.insert("signals".into(), Value::Object(signals));
+    if let Some(stats) = end.stats {
+        let nets: Vec<Value> = stats
+            .iter()
+            .map(|s| {
+                json!({
+                    "net": s.name,
+                    "type": s.ty.to_string(),
+                    "cycles": s.cycles,
+                    "changes": s.changes,
+                    "toggles": s.toggles,
+                    "activity": s.activity(),
+                    "ones_density": s.ones_density(),
+                    "min": finite(s.min),
+                    "max": finite(s.max),
+                    "mean": finite(s.mean),
+                })
+            })
+            .collect();
+        report.insert("stats".into(), Value::Array(nets));
+    }
     report.insert(
         "failure".into(),
         match end.result {
@@ -78,6 +97,15 @@ pub(super) fn run_report(end: RunEnd<'_>) -> String {
         },
     );
     to_text(&Value::Object(report))
+}
+
+/// A number; JSON has no NaN or infinities, so those are strings.
+fn finite(x: f64) -> Value {
+    if x.is_finite() {
+        json!(x)
+    } else {
+        json!(x.to_string())
+    }
 }
 
 fn failure(e: &RunError) -> Value {

@@ -127,6 +127,10 @@ enum Command {
         /// failure as JSON on standard output (see docs/json.md).
         #[arg(long)]
         json: bool,
+        /// Print per-net statistics of the traced signals (toggles, changes,
+        /// ones-density, min, max, mean), busiest first; in the JSON with --json.
+        #[arg(long)]
+        stats: bool,
         /// Run components one by one, not in batches of the same model
         /// (same results; to measure what batching gains).
         #[arg(long)]
@@ -235,6 +239,7 @@ where
             seed,
             quiet,
             json,
+            stats,
             no_batch,
             codegen,
             load,
@@ -261,6 +266,7 @@ where
                     patterns: &trace,
                     quiet,
                     json,
+                    stats,
                     save_file: !no_gtkw,
                 },
             )

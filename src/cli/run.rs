@@ -11,7 +11,7 @@ use super::{load, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_RUN_FAILED};
 use crate::engine::{self, RunError, RunOptions, RunSummary};
 use crate::netlist::LoadOptions;
 use crate::registry::Registry;
-use crate::trace::{self, Trace};
+use crate::trace::{self, LastRow, StatsOut, Trace, TracePlan};
 use crate::Circuit;
 
 /// What a run writes besides its results.
@@ -24,6 +24,8 @@ pub(super) struct Outputs<'a> {
     pub quiet: bool,
     /// The report as JSON on standard output.
     pub json: bool,
+    /// Per-net statistics on standard output (in the JSON with `json`).
+    pub stats: bool,
     /// A GTKWave save file beside the trace.
     pub save_file: bool,
 }
@@ -40,6 +42,7 @@ pub(super) fn run(
         patterns,
         quiet,
         json,
+        stats,
         save_file,
     } = outputs;
     let vcd = out.map(|(path, _)| path);
@@ -92,23 +95,29 @@ pub(super) fn run(
     if let (Some(trace), Some((out, _)), Some(save)) = (&trace, out, &save) {
         write_save_file(save, &trace.plan, out, cycles);
     }
-    // `--json` keeps the last row of the traced signals, with or without a file.
-    let (trace, last) = match (trace, json) {
-        (Some(trace), true) => {
-            let (trace, last) = trace.keeping_last();
-            (Some(trace), Some(last))
-        }
-        (None, true) => {
-            if let Err(message) = check_patterns(&circuit, &patterns) {
-                super::output::say("error", &message.to_string());
-                return EXIT_BAD_INPUT;
+    // `--json` keeps the last row of the traced signals and `--stats`
+    // counts their activity: taps on the trace, with or without a file.
+    let (last, stats) = (json.then(LastRow::default), stats.then(StatsOut::default));
+    let plan = match &trace {
+        Some(trace) => trace.plan.clone(),
+        None => {
+            if last.is_some() || stats.is_some() {
+                if let Err(message) = check_patterns(&circuit, &patterns) {
+                    super::output::say("error", &message);
+                    return EXIT_BAD_INPUT;
+                }
             }
-            let (trace, last) = Trace::last_only(&circuit, &patterns);
-            (Some(trace), Some(last))
+            TracePlan::new(&circuit, &patterns)
         }
-        (trace, false) => (trace, None),
     };
-    let plan = last.as_ref().and(trace.as_ref()).map(|t| t.plan.clone());
+    let mut taps = Vec::new();
+    taps.extend(last.as_ref().map(LastRow::tap));
+    taps.extend(stats.as_ref().map(|s| s.tap(&circuit, &plan)));
+    let trace = match trace {
+        Some(trace) => Some(trace.tapped(taps)),
+        None if !taps.is_empty() => Some(Trace::taps_only(plan.clone(), taps)),
+        None => None,
+    };
     let name = circuit.name.clone();
     let progress = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
@@ -143,17 +152,21 @@ pub(super) fn run(
     }
     let interrupted = interrupted.load(Ordering::Relaxed);
     let mut code = conclude(&result, interrupted, cycles, quiet, (&name, out, period));
-    if let (Some(last), Some(plan)) = (last, plan) {
-        let report = super::json::run_report(super::json::RunEnd {
+    let stats = stats.map(|s| s.sorted());
+    let report = match (last, &stats) {
+        (Some(last), _) => Some(super::json::run_report(super::json::RunEnd {
             circuit: &name,
             result: &result,
             interrupted,
             trace: vcd,
             signals: last.values(&plan),
-        });
-        if let Err(failed) = emit(&report) {
-            code = code.max(failed);
-        }
+            stats: stats.as_deref(),
+        })),
+        (None, Some(stats)) => Some(trace::stats_table(stats)),
+        (None, None) => None,
+    };
+    if let Some(Err(failed)) = report.map(|r| emit(&r)) {
+        code = code.max(failed);
     }
     code
 }

@@ -1,12 +1,10 @@
-//! The last cycle's values of a trace's signals, kept beside (or instead
-//! of) a trace file: what `run --json` reports as each signal's final
-//! value.
+//! The last cycle's values of a trace's signals, kept by a [`Tap`]: what
+//! `run --json` reports as each signal's final value.
 
-use std::io;
 use std::sync::{Arc, Mutex};
 
 use super::plan::{TracePlan, VarSource};
-use super::{Trace, TraceSink};
+use super::tap::Tap;
 use crate::value::PortType;
 
 /// A traced signal's value at the end of a run.
@@ -48,34 +46,19 @@ impl LastRow {
     }
 }
 
-/// A sink that keeps the last row and passes every row on to `inner`.
+/// The tap that keeps the last row, and hands it to its [`LastRow`] when
+/// dropped.
 struct KeepLast {
-    inner: Option<Box<dyn TraceSink>>,
     row: Vec<u64>,
     recorded: bool,
     out: LastRow,
 }
 
-impl TraceSink for KeepLast {
-    fn cycle(&mut self, values: &[u64]) -> io::Result<()> {
+impl Tap for KeepLast {
+    fn row(&mut self, values: &[u64]) {
         self.row.clear();
         self.row.extend_from_slice(values);
         self.recorded = true;
-        match &mut self.inner {
-            Some(inner) => inner.cycle(values),
-            None => Ok(()),
-        }
-    }
-
-    fn finish(&mut self) -> io::Result<()> {
-        match &mut self.inner {
-            Some(inner) => inner.finish(),
-            None => Ok(()),
-        }
-    }
-
-    fn held(&self) -> super::Held {
-        self.inner.as_ref().map(|i| i.held()).unwrap_or_default()
     }
 }
 
@@ -89,40 +72,13 @@ impl Drop for KeepLast {
     }
 }
 
-impl Trace {
-    /// This trace, also keeping its last row for [`LastRow::values`].
-    pub fn keeping_last(self) -> (Self, LastRow) {
-        let out = LastRow::default();
-        let sink = KeepLast {
-            inner: Some(self.sink),
+impl LastRow {
+    /// A tap that keeps the last row for [`values`](Self::values).
+    pub fn tap(&self) -> Box<dyn Tap> {
+        Box::new(KeepLast {
             row: Vec::new(),
             recorded: false,
-            out: out.clone(),
-        };
-        (
-            Trace {
-                plan: self.plan,
-                sink: Box::new(sink),
-            },
-            out,
-        )
-    }
-
-    /// No file: only the last row of the signals `patterns` select.
-    pub fn last_only(circuit: &crate::Circuit, patterns: &[String]) -> (Self, LastRow) {
-        let out = LastRow::default();
-        let sink = KeepLast {
-            inner: None,
-            row: Vec::new(),
-            recorded: false,
-            out: out.clone(),
-        };
-        (
-            Trace {
-                plan: TracePlan::new(circuit, patterns),
-                sink: Box::new(sink),
-            },
-            out,
-        )
+            out: self.clone(),
+        })
     }
 }

@@ -11,6 +11,8 @@ mod plan;
 pub mod read;
 pub mod read_fst;
 mod select;
+mod stats;
+mod tap;
 mod vcd;
 
 use std::io;
@@ -23,6 +25,8 @@ pub use self::vcd::VcdWriter;
 pub use last::{FinalValue, LastRow};
 pub use plan::{written_clock, Scope, TracePlan, Var, VarSource};
 pub use select::{select, Port, Selection};
+pub use stats::{table as stats_table, NetStats, StatsOut};
+pub use tap::Tap;
 
 /// Something that records a run cycle by cycle.
 pub trait TraceSink: Send {
