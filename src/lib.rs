@@ -50,3 +50,21 @@ pub use params::{ParamDecl, ParamError, ParamValue, Params};
 pub use registry::Registry;
 pub use testbench::{Testbench, TestbenchError};
 pub use value::PortType;
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    /// Fails unless `result` is an error whose message contains `fragment`:
+    /// a test that an input is refused says why it must be.
+    pub(crate) fn assert_err_contains<T, E: std::fmt::Display>(
+        result: Result<T, E>,
+        fragment: &str,
+    ) {
+        match result {
+            Ok(_) => panic!("accepted; wanted an error containing {fragment:?}"),
+            Err(e) => assert!(
+                e.to_string().contains(fragment),
+                "wanted {fragment:?} in: {e}"
+            ),
+        }
+    }
+}

@@ -443,8 +443,11 @@ mod tests {
         assert_eq!(e, "model `register` has no input `x` (it has: d, en, rst)");
         let e = tb.try_set("d", 16).unwrap_err().to_string();
         assert_eq!(e, "d is Bits(4): 16 does not fit");
-        assert!(tb.try_set_real("d", 1.0).is_err());
-        assert!(tb.try_get_real("q").is_err());
+        crate::test_support::assert_err_contains(
+            tb.try_set_real("d", 1.0),
+            "use set for Bits ports",
+        );
+        crate::test_support::assert_err_contains(tb.try_get_real("q"), "use get for Bits ports");
         assert!(matches!(
             Testbench::new("nope", params! {}),
             Err(TestbenchError::UnknownModel(_))

@@ -141,7 +141,7 @@ fn accumulator_pipeline_sums_and_delays() {
 }
 
 #[test]
-fn real_signals_are_traced_as_vcd_reals() {
+fn a_real_feedback_loop_is_refused_until_a_real_register_breaks_it() {
     let text = r#"Circuit(
         name: "analog",
         cycles: 6,
@@ -336,7 +336,12 @@ fn golden_checks_see_the_last_cycle_both_sides_signals_and_reals() {
     let nudged = value.parse::<f64>().unwrap() * (1.0 + 1e-6);
     lines[real] = format!("r{nudged} {id}");
     let changed = lines.join("\n") + "\n";
-    assert!(check_golden(&changed, &golden, 1e-12).is_err());
+    let differs =
+        check_golden(&changed, &golden, 1e-12).expect_err("a real nudged by 1e-6 differs");
+    assert!(
+        differs.to_string().contains("first difference"),
+        "{differs}"
+    );
     assert!(check_golden(&changed, &golden, 1e-3).is_ok());
     std::fs::remove_dir_all(dir).unwrap();
 }

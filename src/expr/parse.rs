@@ -664,9 +664,18 @@ mod tests {
         let e = declaration("a = 1", Shape::Definition).unwrap_err();
         assert_eq!(e.span, 2..3);
         assert!(e.hint.unwrap().contains("sum: 9 = a + b"));
-        assert!(declaration("a: 8 = ", Shape::Definition).is_err());
-        assert!(declaration("a: 8 junk", Shape::Port).is_err());
-        assert!(declaration("8: a", Shape::Port).is_err());
+        crate::test_support::assert_err_contains(
+            declaration("a: 8 = ", Shape::Definition),
+            "found the end",
+        );
+        crate::test_support::assert_err_contains(
+            declaration("a: 8 junk", Shape::Port),
+            "found `junk`",
+        );
+        crate::test_support::assert_err_contains(
+            declaration("8: a", Shape::Port),
+            "expected a name, found `8`",
+        );
     }
 }
 

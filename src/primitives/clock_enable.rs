@@ -74,7 +74,10 @@ mod tests {
             tb.step();
         }
         assert_eq!(seen, [0, 1, 0, 0, 1, 0, 0]);
-        assert!(Testbench::new("clock_enable", params! { "n" => 3, "phase" => 3 }).is_err());
+        crate::test_support::assert_err_contains(
+            Testbench::new("clock_enable", params! { "n" => 3, "phase" => 3 }),
+            "`phase`: 3 must be below n = 3",
+        );
         let mut every = Testbench::new("clock_enable", params! { "n" => 1 }).unwrap();
         every.step();
         assert_eq!(every.get("en"), 1);

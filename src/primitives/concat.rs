@@ -87,7 +87,13 @@ mod tests {
         tb.set("in[0]", 0xa);
         tb.set("in[1]", 0xbc);
         assert_eq!(tb.get("y"), 0xbca);
-        assert!(Testbench::new("concat", params! { "widths" => vec![40, 40] }).is_err());
-        assert!(Testbench::new("concat", params! { "widths" => Vec::<i64>::new() }).is_err());
+        crate::test_support::assert_err_contains(
+            Testbench::new("concat", params! { "widths" => vec![40, 40] }),
+            "add up to 80 bits; at most 64 fit",
+        );
+        crate::test_support::assert_err_contains(
+            Testbench::new("concat", params! { "widths" => Vec::<i64>::new() }),
+            "needs at least one width",
+        );
     }
 }

@@ -65,7 +65,13 @@ mod tests {
     fn real_constants_and_misuse() {
         let mut tb = Testbench::new("const", params! { "real" => true, "value" => 2.5 }).unwrap();
         assert_eq!(tb.get_real("y"), 2.5);
-        assert!(Testbench::new("const", params! { "value" => 2.5 }).is_err());
-        assert!(Testbench::new("const", params! { "width" => 4, "value" => 16 }).is_err());
+        crate::test_support::assert_err_contains(
+            Testbench::new("const", params! { "value" => 2.5 }),
+            "set `real: true` for a Real constant",
+        );
+        crate::test_support::assert_err_contains(
+            Testbench::new("const", params! { "width" => 4, "value" => 16 }),
+            "16 does not fit in 4 bits",
+        );
     }
 }

@@ -149,9 +149,21 @@ mod tests {
     #[test]
     fn contents_must_fit() {
         let ctx = BuildContext::new("m");
-        assert!(load(&params(vec![1, 2, 3], ""), &ctx, 8, 2).is_err());
-        assert!(load(&params(vec![256], ""), &ctx, 8, 2).is_err());
-        assert!(load(&params(vec![1], "x.hex"), &ctx, 8, 2).is_err());
-        assert!(load(&params(vec![], "/no/such.hex"), &ctx, 8, 2).is_err());
+        crate::test_support::assert_err_contains(
+            load(&params(vec![1, 2, 3], ""), &ctx, 8, 2),
+            "3 words do not fit in a depth of 2",
+        );
+        crate::test_support::assert_err_contains(
+            load(&params(vec![256], ""), &ctx, 8, 2),
+            "word 0 (256) does not fit in 8 bits",
+        );
+        crate::test_support::assert_err_contains(
+            load(&params(vec![1], "x.hex"), &ctx, 8, 2),
+            "give `init` or `file`, not both",
+        );
+        crate::test_support::assert_err_contains(
+            load(&params(vec![], "/no/such.hex"), &ctx, 8, 2),
+            "cannot read /no/such.hex",
+        );
     }
 }

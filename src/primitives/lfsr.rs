@@ -159,7 +159,10 @@ mod tests {
 
     #[test]
     fn bad_seeds_and_missing_taps_are_refused() {
-        assert!(Testbench::new("lfsr", params! { "seed" => 0 }).is_err());
+        crate::test_support::assert_err_contains(
+            Testbench::new("lfsr", params! { "seed" => 0 }),
+            "`seed`: 0 is out of range",
+        );
         let e = Testbench::new("lfsr", params! { "width" => 7 })
             .err()
             .unwrap();

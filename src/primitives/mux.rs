@@ -69,6 +69,9 @@ mod tests {
         }
         tb.set("sel", 3);
         assert_eq!(tb.get("y"), 0);
-        assert!(tb.try_set("sel", 4).is_err(), "sel is 2 bits wide");
+        crate::test_support::assert_err_contains(
+            tb.try_set("sel", 4),
+            "sel is Bits(2): 4 does not fit",
+        );
     }
 }
