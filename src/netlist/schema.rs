@@ -106,14 +106,16 @@ pub struct ComponentDecl {
 ///
 /// ```ron
 /// Model(
-///     doc: "n counters whose carry chains",
+///     doc: "an n-stage shift register of width-bit words, every stage an output",
 ///     params: {"n": 4, "width": 8},
-///     inputs: {"en": ["c[0].en"]},
-///     outputs: {"q[n]": "c[i].q"},
-///     components: {"c": Component(model: "counter", count: "n", params: {"width": "${width}"})},
-///     nets: {"c[0..n-1].wrap": ["c[i+1].en"]},
+///     inputs: {"d": ["r[0].d"]},
+///     outputs: {"q[n]": "r[i].q"},
+///     components: {"r": Component(model: "register", count: "n", params: {"width": "${width}"})},
+///     nets: {"r[0..n-1].q": ["r[i+1].d"]},
 /// )
 /// ```
+///
+/// (A test loads both examples of this file.)
 #[derive(Debug, DeriveDeserialize)]
 #[serde(rename = "Model", deny_unknown_fields)]
 pub struct ModelFile {
@@ -204,5 +206,49 @@ mod tests {
     fn unknown_fields_are_refused() {
         let e = parse(r#"(components: {}, cycle: 3)"#).unwrap_err();
         assert!(e.to_string().contains("cycle"), "{e}");
+    }
+
+    /// The RON examples in this file's documentation load: the circuit as
+    /// it is, the model through a circuit that uses it.
+    #[test]
+    fn the_documented_examples_load() {
+        let source = include_str!("schema.rs");
+        let mut blocks: Vec<String> = Vec::new();
+        let mut current: Option<String> = None;
+        for line in source.lines() {
+            let doc = line.trim_start();
+            let Some(text) = doc.strip_prefix("//! ").or(doc.strip_prefix("/// ")) else {
+                continue;
+            };
+            match (&mut current, text.trim()) {
+                (None, "```ron") => current = Some(String::new()),
+                (Some(block), "```") => {
+                    blocks.push(std::mem::take(block));
+                    current = None;
+                }
+                (Some(block), _) => {
+                    block.push_str(text);
+                    block.push('\n');
+                }
+                (None, _) => {}
+            }
+        }
+        assert_eq!(blocks.len(), 2, "a circuit and a model");
+        let registry = crate::Registry::standard();
+        crate::netlist::load_str(&blocks[0], "blink.ron", None, &registry, 0)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let dir = std::env::temp_dir().join(format!("cspsim-schema-doc-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("models")).unwrap();
+        std::fs::write(dir.join("models/shift.ron"), &blocks[1]).unwrap();
+        let circuit = dir.join("uses.ron");
+        std::fs::write(
+            &circuit,
+            r#"Circuit(components: {"src": Component(model: "counter", params: {"width": 8}), "s": Component(model: "shift")}, nets: {"src.q": ["s.d"]})"#,
+        )
+        .unwrap();
+        let loaded = crate::netlist::load_file(&circuit, &registry, 0);
+        std::fs::remove_dir_all(&dir).unwrap();
+        let loaded = loaded.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(loaded.components.len(), 5);
     }
 }
