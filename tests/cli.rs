@@ -1000,3 +1000,83 @@ fn colour_is_chosen_by_flag_and_no_color() {
         );
     }
 }
+
+/// `--no-batch` reaches the engine: a model that records the largest batch
+/// it is ticked in sees four members without it and one with it.
+#[test]
+fn no_batch_runs_one_component_at_a_time() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static LARGEST: AtomicUsize = AtomicUsize::new(0);
+    struct Probe;
+    impl cspsim::Model for Probe {
+        fn reset(&mut self, io: &cspsim::Io<'_>) {
+            io.set(0, 0);
+        }
+        fn tick(&mut self, io: &cspsim::Io<'_>) {
+            LARGEST.fetch_max(1, Ordering::Relaxed);
+            io.set(0, io.output(0) ^ 1);
+        }
+        fn tick_batch(batch: &mut [Self], io: &cspsim::batch::BatchIo<'_>) {
+            LARGEST.fetch_max(batch.len(), Ordering::Relaxed);
+            for (k, m) in batch.iter_mut().enumerate() {
+                m.tick(&io.member(k));
+            }
+        }
+    }
+    let registry = || {
+        let mut registry = cspsim::Registry::standard();
+        registry.register(cspsim::ModelInfo::new(
+            "probe",
+            "records its batch size",
+            |_, _| {
+                Ok((
+                    cspsim::Interface::new().registered("q", cspsim::PortType::Bits(1)),
+                    Box::new(Probe) as Box<dyn cspsim::Model>,
+                ))
+            },
+        ));
+        registry
+    };
+    let circuit = temp("probes.ron");
+    std::fs::write(
+        &circuit,
+        r#"(cycles: 5, components: {"p": (model: "probe", count: 4)})"#,
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        LARGEST.store(0, Ordering::Relaxed);
+        let args = [
+            &["cspsim", "run", circuit.to_str().unwrap(), "-q"][..],
+            extra,
+        ]
+        .concat();
+        assert_eq!(cspsim::cli::main_from(registry(), args), 0);
+        LARGEST.load(Ordering::Relaxed)
+    };
+    assert_eq!(run(&[]), 4, "the four probes run as one batch");
+    assert_eq!(run(&["--no-batch"]), 1, "one at a time");
+}
+
+/// `--seed` reaches the models: the same seed gives the same trace, another
+/// seed another trace.
+#[test]
+fn the_seed_option_reaches_the_models() {
+    let trace = |seed: &str| {
+        let vcd = temp(&format!("seed{seed}.vcd"));
+        let out = cspsim(&[
+            "run",
+            "circuits/detector_readout.ron",
+            "-q",
+            "--no-gtkw",
+            "--seed",
+            seed,
+            "--vcd",
+            vcd.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        std::fs::read_to_string(vcd).unwrap()
+    };
+    assert_eq!(trace("7"), trace("7"));
+    assert_ne!(trace("7"), trace("8"));
+    assert_ne!(trace("0"), trace("8"));
+}

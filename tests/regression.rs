@@ -536,3 +536,27 @@ fn a_failed_component_brings_no_follow_up_trace_error() {
         refused(r#"Circuit(trace: ["nothing.*"], components: {"c": Component(model: "counter")})"#);
     assert_eq!(e.diagnostics[0].kind, ErrorKind::BadTrace, "{e}");
 }
+
+/// A circuit whose only loop is a component feeding itself is refused as
+/// a loop, and `check` draws it as one.
+#[test]
+fn a_self_loop_alone_is_a_combinational_loop() {
+    let e = refused(
+        r#"Circuit(components: {"a": Component(model: "add", params: {"width": 8}), "k": Component(model: "const", params: {"width": 8, "value": 1})}, nets: {"a.y": ["a.a"], "k.y": ["a.b"]})"#,
+    );
+    assert_eq!(e.diagnostics.len(), 1, "{e}");
+    assert_eq!(e.diagnostics[0].kind, ErrorKind::CombinationalLoop, "{e}");
+    assert!(
+        e.diagnostics[0].message.contains("a.y -> a.a -> a.y"),
+        "{e}"
+    );
+    // Through a register it is no loop.
+    load_str(
+        r#"Circuit(components: {"r": Component(model: "register", params: {"width": 8})}, nets: {"r.q": ["r.d"]})"#,
+        "ok.ron",
+        None,
+        &Registry::standard(),
+        0,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+}

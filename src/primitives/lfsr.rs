@@ -157,6 +157,28 @@ mod tests {
         assert_eq!(tb.get("q"), 0xB8);
     }
 
+    /// Values, not only the period: a Fibonacci register with mirrored
+    /// taps has the same period and a different sequence. Worked by hand
+    /// for x^4 + x^3 + 1 (taps 0b1100): shift left, the parity of the
+    /// tapped bits comes in at the bottom.
+    #[test]
+    fn fibonacci_values_follow_the_taps() {
+        let mut tb = Testbench::new(
+            "lfsr",
+            params! { "width" => 4, "taps" => 0b1100, "seed" => 1, "form" => "fibonacci" },
+        )
+        .unwrap();
+        let mut values = Vec::new();
+        for _ in 0..8 {
+            tb.step();
+            values.push(tb.get("q"));
+        }
+        assert_eq!(
+            values,
+            [0b0010, 0b0100, 0b1001, 0b0011, 0b0110, 0b1101, 0b1010, 0b0101]
+        );
+    }
+
     #[test]
     fn bad_seeds_and_missing_taps_are_refused() {
         crate::test_support::assert_err_contains(
