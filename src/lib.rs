@@ -53,6 +53,24 @@ pub use value::PortType;
 
 #[cfg(test)]
 pub(crate) mod test_support {
+    /// A scratch directory of a unit test, removed when dropped.
+    pub(crate) struct Scratch(pub std::path::PathBuf);
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// A fresh scratch directory named `name` (and the process) in the
+    /// system's temporary directory.
+    pub(crate) fn scratch(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a scratch directory");
+        Scratch(dir)
+    }
+
     /// Fails unless `result` is an error whose message contains `fragment`:
     /// a test that an input is refused says why it must be.
     pub(crate) fn assert_err_contains<T, E: std::fmt::Display>(

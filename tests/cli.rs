@@ -25,7 +25,7 @@ fn text(bytes: &[u8]) -> String {
 }
 
 fn temp(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("cspsim-cli-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cspsim-cli");
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir.join(name)
 }
@@ -263,7 +263,7 @@ fn graphviz_renders_the_64_by_64_detector() {
             std::env::var_os("CSPSIM_REQUIRE_PEERS").is_none(),
             "dot is required here"
         );
-        eprintln!("skipped: dot not found (apt-get install graphviz)");
+        common::skip("dot not found (apt-get install graphviz)");
         return;
     }
     let graph = temp("d64.dot");
@@ -547,7 +547,7 @@ fn fst_traces_hold_the_same_waveforms_as_vcd() {
             std::env::var_os("CSPSIM_REQUIRE_FST2VCD").is_none(),
             "fst2vcd is required (apt-get install gtkwave)"
         );
-        eprintln!("skipped: fst2vcd not found (apt-get install gtkwave)");
+        common::skip("fst2vcd not found (apt-get install gtkwave)");
         return;
     }
     for path in common::all_circuits() {

@@ -156,7 +156,7 @@ fn mutants_of_the_shipped_circuits_never_crash_or_hang() {
         .ok()
         .and_then(|c| c.parse().ok())
         .unwrap_or(0x5eed);
-    let scratch = std::env::temp_dir().join(format!("cspsim-fuzz-{}", std::process::id()));
+    let scratch = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cspsim-fuzz");
     copy_dir(&root.join("circuits"), &scratch.join("circuits"));
     copy_dir(&root.join("models"), &scratch.join("models"));
     // The detector is large for a debug build: its composite is fuzzed

@@ -27,7 +27,7 @@ fn json(out: &Output) -> Value {
 }
 
 fn temp(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("cspsim-json-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cspsim-json");
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir.join(name)
 }

@@ -130,7 +130,7 @@ fn every_shell_example_in_the_readme_prints_what_it_shows() {
         examples.len() >= 8,
         "the README's shell examples were found"
     );
-    let dir = std::env::temp_dir().join(format!("cspsim-readme-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cspsim-readme");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     for shared in ["circuits", "models", "docs"] {

@@ -158,7 +158,7 @@ fn circuits_too_large_for_memory_are_refused_before_they_are_built() {
 /// long enough chain overflowed the stack.
 #[test]
 fn composites_nest_at_most_64_deep() {
-    let dir = std::env::temp_dir().join(format!("cspsim-nesting-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cspsim-nesting");
     std::fs::create_dir_all(dir.join("models")).unwrap();
     for k in 0..100 {
         let inner = if k < 99 {
@@ -233,7 +233,7 @@ struct Scratch(std::path::PathBuf);
 impl Scratch {
     fn new(label: &str) -> Scratch {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let dir = std::env::temp_dir().join(format!("cspsim-{label}-{}", std::process::id()));
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cspsim-{label}"));
         for sub in ["circuits", "models"] {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
             for entry in std::fs::read_dir(root.join(sub)).unwrap() {
@@ -397,7 +397,7 @@ fn a_trace_that_fails_mid_run_says_what_it_holds_up_to_a_cycle_boundary() {
 /// and a UTF-8 byte-order mark is accepted.
 #[test]
 fn files_that_are_not_utf8_say_where_and_a_byte_order_mark_is_fine() {
-    let dir = std::env::temp_dir().join(format!("cspsim-utf8-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cspsim-utf8");
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("bad.ron");
     std::fs::write(&bad, b"Circuit(\n  name: \"caf\xE9\", components: {})").unwrap();
@@ -466,7 +466,7 @@ fn real_parameters_are_finite_and_messages_stay_short() {
 /// no components": now the model file and its line.
 #[test]
 fn an_empty_composite_model_is_named() {
-    let dir = std::env::temp_dir().join(format!("cspsim-empty-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cspsim-empty");
     std::fs::create_dir_all(dir.join("models")).unwrap();
     std::fs::write(dir.join("models/empty.ron"), "Model(\n  components: {},\n)").unwrap();
     let circuit = dir.join("c.ron");

@@ -96,7 +96,7 @@ fn detector_readout_carries_every_hit_into_the_fifo_in_order() {
 /// cycle and sees the written word; an `assert` in the circuit checks it.
 #[test]
 fn a_bus_serves_two_masters_from_one_memory() {
-    let dir = std::env::temp_dir().join(format!("cspsim-bus-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cspsim-bus");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         dir.join("writer.csv"),

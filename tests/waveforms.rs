@@ -245,7 +245,7 @@ fn golden_waveforms_of_every_example() {
 #[test]
 fn golden_checks_report_missing_files_and_the_first_difference() {
     use cspsim::trace::diff::{check_golden, GoldenError};
-    let dir = std::env::temp_dir().join(format!("cspsim-golden-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cspsim-golden");
     std::fs::create_dir_all(&dir).unwrap();
     let (_, vcd) = run_traced(load("counter_compare"), &RunOptions::default());
     let missing = check_golden(&vcd, &dir.join("none.vcd"), 0.0).unwrap_err();
@@ -297,7 +297,7 @@ fn golden_checks_report_missing_files_and_the_first_difference() {
 #[test]
 fn golden_checks_see_the_last_cycle_both_sides_signals_and_reals() {
     use cspsim::trace::diff::check_golden;
-    let dir = std::env::temp_dir().join(format!("cspsim-golden-end-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cspsim-golden-end");
     std::fs::create_dir_all(&dir).unwrap();
     let golden = dir.join("detector.vcd");
     let (_, vcd) = run_traced(load("detector_readout"), &RunOptions::default());
@@ -348,7 +348,7 @@ fn golden_checks_see_the_last_cycle_both_sides_signals_and_reals() {
 
 #[test]
 fn memory_files_resolve_against_the_circuits_directory() {
-    let dir = std::env::temp_dir().join(format!("cspsim-rom-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cspsim-rom");
     std::fs::create_dir_all(dir.join("data")).unwrap();
     std::fs::write(dir.join("data/table.hex"), "05 0a 0f 14\n").unwrap();
     std::fs::write(

@@ -97,27 +97,70 @@ mod tests {
         assert_eq!(counter.load(Ordering::Relaxed), 600);
     }
 
+    /// `body` on its own thread, failing (not hanging) if it takes more
+    /// than half a minute: a lost wake-up is a failure with a message.
+    fn within_a_timeout(body: impl FnOnce() + Send + 'static) {
+        let (done, finished) = std::sync::mpsc::channel();
+        let worker = std::thread::spawn(move || {
+            body();
+            let _ = done.send(());
+        });
+        match finished.recv_timeout(std::time::Duration::from_secs(30)) {
+            Ok(()) => worker.join().expect("the body passed"),
+            // The body panicked (its sender is gone): report its panic.
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                if let Err(panic) = worker.join() {
+                    std::panic::resume_unwind(panic);
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                panic!("the barrier hung: a parked thread was never woken")
+            }
+        }
+    }
+
     #[test]
     fn threads_that_parked_are_woken() {
-        // One thread arrives late every round, long after the others have
-        // stopped spinning and parked: a lost wake-up would hang here.
-        let barrier = Barrier::new(3);
-        let rounds = AtomicU64::new(0);
-        std::thread::scope(|s| {
-            for t in 0..3 {
-                let (barrier, rounds) = (&barrier, &rounds);
-                s.spawn(move || {
-                    for _ in 0..10 {
-                        if t == 0 {
-                            std::thread::sleep(std::time::Duration::from_millis(2));
-                            rounds.fetch_add(1, Ordering::Relaxed);
+        // One thread arrives late every round, only once the two others
+        // have stopped spinning and parked (no timing assumed): a lost
+        // wake-up fails the timeout.
+        within_a_timeout(|| {
+            let barrier = Barrier::new(3);
+            let rounds = AtomicU64::new(0);
+            std::thread::scope(|s| {
+                for t in 0..3 {
+                    let (barrier, rounds) = (&barrier, &rounds);
+                    s.spawn(move || {
+                        for _ in 0..10 {
+                            if t == 0 {
+                                while barrier.sleepers.load(Ordering::Acquire) < 2 {
+                                    std::thread::yield_now();
+                                }
+                                rounds.fetch_add(1, Ordering::Relaxed);
+                            }
+                            barrier.wait();
                         }
-                        barrier.wait();
-                    }
-                });
-            }
+                    });
+                }
+            });
+            assert_eq!(rounds.load(Ordering::Relaxed), 10);
+            assert_eq!(barrier.sleepers.load(Ordering::Relaxed), 0);
         });
-        assert_eq!(rounds.load(Ordering::Relaxed), 10);
-        assert_eq!(barrier.sleepers.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn no_thread_passes_before_all_arrive_within_a_timeout() {
+        within_a_timeout(|| {
+            let barrier = Barrier::new(2);
+            std::thread::scope(|s| {
+                for _ in 0..2 {
+                    s.spawn(|| {
+                        for _ in 0..1000 {
+                            barrier.wait();
+                        }
+                    });
+                }
+            });
+        });
     }
 }

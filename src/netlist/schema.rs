@@ -237,7 +237,8 @@ mod tests {
         let registry = crate::Registry::standard();
         crate::netlist::load_str(&blocks[0], "blink.ron", None, &registry, 0)
             .unwrap_or_else(|e| panic!("{e}"));
-        let dir = std::env::temp_dir().join(format!("cspsim-schema-doc-{}", std::process::id()));
+        let scratch = crate::test_support::scratch("cspsim-schema-doc");
+        let dir = scratch.0.clone();
         std::fs::create_dir_all(dir.join("models")).unwrap();
         std::fs::write(dir.join("models/shift.ron"), &blocks[1]).unwrap();
         let circuit = dir.join("uses.ron");
@@ -246,9 +247,8 @@ mod tests {
             r#"Circuit(components: {"src": Component(model: "counter", params: {"width": 8}), "s": Component(model: "shift")}, nets: {"src.q": ["s.d"]})"#,
         )
         .unwrap();
-        let loaded = crate::netlist::load_file(&circuit, &registry, 0);
-        std::fs::remove_dir_all(&dir).unwrap();
-        let loaded = loaded.unwrap_or_else(|e| panic!("{e}"));
+        let loaded =
+            crate::netlist::load_file(&circuit, &registry, 0).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(loaded.components.len(), 5);
     }
 }

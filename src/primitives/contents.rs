@@ -123,8 +123,8 @@ mod tests {
             load(&params(vec![1, 2], ""), &ctx, 8, 4).unwrap(),
             vec![1, 2, 0, 0]
         );
-        let dir = std::env::temp_dir().join(format!("cspsim-contents-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let scratch = crate::test_support::scratch("cspsim-contents");
+        let dir = scratch.0.clone();
         std::fs::write(dir.join("m.hex"), "// header\nff 0x10\n a_b # note\n").unwrap();
         std::fs::write(dir.join("m.ron"), "[3, 4]").unwrap();
         let ctx = BuildContext {

@@ -279,8 +279,8 @@ mod tests {
 
     #[test]
     fn csv_columns_become_outputs() {
-        let dir = std::env::temp_dir().join(format!("cspsim-stim-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let scratch = crate::test_support::scratch("cspsim-stim");
+        let dir = scratch.0.clone();
         std::fs::write(
             dir.join("s.csv"),
             "addr:4, data\n# a comment\n1, 0x10\n2, 0b11\n3, -1\n",

@@ -112,3 +112,14 @@ pub fn parse_vcd(text: &str, period: u64) -> Waves {
         signals,
     }
 }
+
+/// Say that a test is skipped, where the test summary shows it: straight
+/// to standard error, past the harness's capture of `eprintln!`.
+pub fn skip(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {}: {why}",
+        std::thread::current().name().unwrap_or("a test")
+    );
+}
