@@ -118,7 +118,7 @@ pub(super) fn graph(
     };
     if let Some(out) = output {
         if let Err(message) = not_an_input(out, &elaborated.circuit.inputs, "the graph") {
-            super::output::say("error", &message.to_string());
+            super::output::say("error", &message);
             return EXIT_BAD_INPUT;
         }
     }

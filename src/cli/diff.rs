@@ -21,7 +21,7 @@ pub(super) fn diff(a: &Path, b: &Path, tolerance: f64, selection: &Selection) ->
     let rules = match rules(&selection.maps) {
         Ok(rules) => rules,
         Err(message) => {
-            super::output::say("error", &message.to_string());
+            super::output::say("error", &message);
             return EXIT_BAD_INPUT;
         }
     };
@@ -56,7 +56,7 @@ pub(super) fn diff(a: &Path, b: &Path, tolerance: f64, selection: &Selection) ->
             }
         }
         (Err(e), _) | (_, Err(e)) => {
-            super::output::say("error", &e.to_string());
+            super::output::say("error", &e);
             EXIT_BAD_INPUT
         }
     }

@@ -76,7 +76,7 @@ pub(super) fn run(
         Some((out, _)) => match save_file_path(out, &circuit.inputs) {
             Ok(save) => save,
             Err(message) => {
-                super::output::say("error", &message.to_string());
+                super::output::say("error", &message);
                 return EXIT_BAD_INPUT;
             }
         },
@@ -87,7 +87,7 @@ pub(super) fn run(
         Some((out, format)) => match open_trace(&circuit, &patterns, out, format) {
             Ok(t) => Some(t),
             Err((code, message)) => {
-                super::output::say("error", &message.to_string());
+                super::output::say("error", &message);
                 return code;
             }
         },
@@ -95,28 +95,13 @@ pub(super) fn run(
     if let (Some(trace), Some((out, _)), Some(save)) = (&trace, out, &save) {
         write_save_file(save, &trace.plan, out, cycles);
     }
-    // `--json` keeps the last row of the traced signals and `--stats`
-    // counts their activity: taps on the trace, with or without a file.
     let (last, stats) = (json.then(LastRow::default), stats.then(StatsOut::default));
-    let plan = match &trace {
-        Some(trace) => trace.plan.clone(),
-        None => {
-            if last.is_some() || stats.is_some() {
-                if let Err(message) = check_patterns(&circuit, &patterns) {
-                    super::output::say("error", &message);
-                    return EXIT_BAD_INPUT;
-                }
-            }
-            TracePlan::new(&circuit, &patterns)
+    let (trace, plan) = match with_taps(&circuit, &patterns, trace, last.as_ref(), stats.as_ref()) {
+        Ok(traced) => traced,
+        Err(message) => {
+            super::output::say("error", &message);
+            return EXIT_BAD_INPUT;
         }
-    };
-    let mut taps = Vec::new();
-    taps.extend(last.as_ref().map(LastRow::tap));
-    taps.extend(stats.as_ref().map(|s| s.tap(&circuit, &plan)));
-    let trace = match trace {
-        Some(trace) => Some(trace.tapped(taps)),
-        None if !taps.is_empty() => Some(Trace::taps_only(plan.clone(), taps)),
-        None => None,
     };
     let name = circuit.name.clone();
     let progress = Arc::new(AtomicU64::new(0));
@@ -169,6 +154,36 @@ pub(super) fn run(
         code = code.max(failed);
     }
     code
+}
+
+/// The trace to run with and the layout its taps see: the file trace, if
+/// any, with the taps `--json` (`last`) and `--stats` ask for; without a
+/// file, a trace of the taps alone, or none.
+fn with_taps(
+    circuit: &Circuit,
+    patterns: &[String],
+    trace: Option<Trace>,
+    last: Option<&LastRow>,
+    stats: Option<&StatsOut>,
+) -> Result<(Option<Trace>, TracePlan), String> {
+    let plan = match &trace {
+        Some(trace) => trace.plan.clone(),
+        None => {
+            if last.is_some() || stats.is_some() {
+                check_patterns(circuit, patterns)?;
+            }
+            TracePlan::new(circuit, patterns)
+        }
+    };
+    let mut taps = Vec::new();
+    taps.extend(last.map(LastRow::tap));
+    taps.extend(stats.map(|s| s.tap(circuit, &plan)));
+    let trace = match trace {
+        Some(trace) => Some(trace.tapped(taps)),
+        None if !taps.is_empty() => Some(Trace::taps_only(plan.clone(), taps)),
+        None => None,
+    };
+    Ok((trace, plan))
 }
 
 /// Say how the run ended, on standard error; the exit status.
