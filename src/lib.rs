@@ -40,6 +40,7 @@ pub mod netlist;
 pub mod params;
 pub mod primitives;
 pub mod registry;
+mod suggest;
 pub mod testbench;
 pub mod trace;
 pub mod value;

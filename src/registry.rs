@@ -6,6 +6,10 @@ use std::collections::BTreeMap;
 
 use crate::model::ModelInfo;
 
+// The did-you-mean helper lives in `crate::suggest`; it stays public here,
+// at `cspsim::registry::closest`, where library users found it.
+pub use crate::suggest::closest;
+
 /// The models a circuit may use, by name.
 #[derive(Clone, Debug, Default)]
 pub struct Registry {
@@ -46,24 +50,6 @@ impl Registry {
     pub fn closest(&self, name: &str) -> Option<&'static str> {
         closest(name, self.models.keys().copied())
     }
-}
-
-/// The candidate most similar to `name`, if any is reasonably similar:
-/// few edits away (one per three characters) or sharing most of a prefix.
-pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let max_edits = name.chars().count() / 3;
-    candidates
-        .into_iter()
-        .map(|c| {
-            (
-                strsim::jaro_winkler(name, c),
-                strsim::levenshtein(name, c),
-                c,
-            )
-        })
-        .filter(|(score, edits, _)| *score > 0.8 || *edits <= max_edits)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, _, c)| c)
 }
 
 #[cfg(test)]

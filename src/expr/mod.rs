@@ -135,7 +135,7 @@ impl Scope {
 
     fn unknown(&self, name: &str, span: Range<usize>) -> ExprError {
         let names = self.names.iter().map(|(n, _)| n.as_str());
-        let hint = match crate::registry::closest(name, names.clone()) {
+        let hint = match crate::suggest::closest(name, names.clone()) {
             Some(c) => format!("did you mean `{c}`?"),
             None if self.names.is_empty() => "no names are declared here".to_string(),
             None => format!("known names: {}", names.collect::<Vec<_>>().join(", ")),

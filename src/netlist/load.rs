@@ -18,7 +18,8 @@ use super::values::Env;
 use crate::circuit::{Circuit, Clock, PortRef, Source};
 use crate::graph::{self, CombLoop};
 use crate::params::ParamValue;
-use crate::registry::{closest, Registry};
+use crate::registry::Registry;
+use crate::suggest::closest;
 
 /// Cycles run when neither the circuit nor the caller says.
 const DEFAULT_CYCLES: u64 = 100;

@@ -15,7 +15,7 @@ use crate::netlist::locate::quoted_after;
 use crate::netlist::schema::ComponentDecl;
 use crate::netlist::values::{Env, Template};
 use crate::params::{ParamError, ParamValue};
-use crate::registry::closest;
+use crate::suggest::closest;
 
 impl<'a> Elaborator<'a> {
     /// Build one declaration (all elements of an array).

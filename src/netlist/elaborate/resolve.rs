@@ -11,7 +11,7 @@ use crate::expr::{Program, Scope};
 use crate::netlist::diagnostic::{Diagnostic, ErrorKind};
 use crate::netlist::endpoint::{self, Endpoint, Index, Part};
 use crate::netlist::values::signed;
-use crate::registry::closest;
+use crate::suggest::closest;
 
 impl<'a> Elaborator<'a> {
     /// The length of port array `base` on an entity's first element.
