@@ -9,131 +9,11 @@
 
 use std::any::Any;
 use std::cell::Cell;
-use std::sync::atomic::Ordering::Relaxed;
 
-use crate::model::{Io, Model, Slot};
-
-/// The wiring of a batch's members: member `k`'s inputs are
-/// `ins[k * inputs..][..inputs]`, its outputs likewise, and all members share
-/// output masks (the engine only batches components of the same shape).
-pub struct BatchIo<'a> {
-    slots: &'a [Slot],
-    ins: &'a [u32],
-    outs: &'a [u32],
-    masks: &'a [u64],
-    inputs: usize,
-    outputs: usize,
-    members: usize,
-    at: &'a Cell<usize>,
-}
-
-impl<'a> BatchIo<'a> {
-    /// Member `k`'s view, as its own [`Model::eval`] or [`Model::tick`] sees
-    /// it. Also records `k` as the member running, so that a panic names the
-    /// right component.
-    #[inline]
-    pub fn member(&self, k: usize) -> Io<'a> {
-        assert!(
-            k < self.members,
-            "member {k} of a batch of {}",
-            self.members
-        );
-        self.at.set(k);
-        // SAFETY: `Wiring::push` keeps `ins.len() == members * inputs` and
-        // `outs.len() == members * outputs`, and `k < members`, so both
-        // ranges are in bounds. (Checked slicing cost a tenth of a counter's tick.)
-        let (ins, outs) = unsafe {
-            (
-                self.ins
-                    .get_unchecked(k * self.inputs..(k + 1) * self.inputs),
-                self.outs
-                    .get_unchecked(k * self.outputs..(k + 1) * self.outputs),
-            )
-        };
-        // SAFETY: `Wiring::io` checked that every slot index is in `slots`,
-        // and `masks` has one entry per output.
-        unsafe { Io::new_unchecked(self.slots, ins, outs, self.masks) }
-    }
-
-    /// The number of members.
-    #[inline]
-    pub fn members(&self) -> usize {
-        self.members
-    }
-
-    /// Member `k`'s input `i`, for batch code that reads members' inputs
-    /// directly (column-wise) rather than through [`member`](Self::member).
-    #[inline]
-    pub fn get(&self, k: usize, i: usize) -> u64 {
-        let s = self.ins[k * self.inputs + i] as usize;
-        // SAFETY: `Wiring::io` checked that every slot index is in `slots`.
-        unsafe { self.slots.get_unchecked(s) }.load(Relaxed)
-    }
-
-    /// Member `k`'s output `o` as last set: for a registered output in a
-    /// tick, its value this cycle (what [`Io::output`] gives a member).
-    #[inline]
-    pub fn output(&self, k: usize, o: usize) -> u64 {
-        let s = self.outs[k * self.outputs + o] as usize;
-        // SAFETY: `Wiring::io` checked that every slot index is in `slots`.
-        unsafe { self.slots.get_unchecked(s) }.load(Relaxed)
-    }
-
-    /// Set member `k`'s output `o`, masked to the port's width.
-    #[inline]
-    pub fn set(&self, k: usize, o: usize, value: u64) {
-        let s = self.outs[k * self.outputs + o] as usize;
-        // SAFETY: `Wiring::io` checked that every slot index is in `slots`.
-        unsafe { self.slots.get_unchecked(s) }.store(value & self.masks[o], Relaxed);
-    }
-
-    /// Input `i` of every member, in member order (what a column-wise
-    /// model gathers; cheaper than [`get`](Self::get) per member).
-    #[inline]
-    pub fn input_column(&self, i: usize) -> impl Iterator<Item = u64> + '_ {
-        assert!(i < self.inputs, "input {i} of {}", self.inputs);
-        self.ins
-            .chunks_exact(self.inputs)
-            // SAFETY: `i < inputs`, the length of every chunk; and
-            // `Wiring::io` checked that every slot index is in `slots`.
-            .map(move |member| unsafe {
-                let s = *member.get_unchecked(i);
-                self.slots.get_unchecked(s as usize).load(Relaxed)
-            })
-    }
-
-    /// Set output `o` of every member from `values`, masked to the port's
-    /// width (cheaper than [`set`](Self::set) per member).
-    ///
-    /// # Panics
-    /// If `values` does not have one value per member.
-    #[inline]
-    pub fn set_output_column(&self, o: usize, values: &[u64]) {
-        assert_eq!(values.len(), self.members, "one value per member");
-        self.set_output_each(o, values.iter().copied());
-    }
-
-    /// Set output `o` of member `k` to the `k`-th of `values`, for every
-    /// member (or as many as `values` has), masked to the port's width: a
-    /// batch loop that computes its members' outputs in member order can
-    /// set them as it goes, without a column or a [`set`](Self::set) per
-    /// member. `values` is consumed lazily, member after member.
-    #[inline]
-    pub fn set_output_each(&self, o: usize, values: impl IntoIterator<Item = u64>) {
-        assert!(o < self.outputs, "output {o} of {}", self.outputs);
-        let mask = self.masks[o];
-        for (member, v) in self.outs.chunks_exact(self.outputs).zip(values) {
-            // SAFETY: `o < outputs`, the length of every chunk; and
-            // `Wiring::io` checked that every slot index is in `slots`.
-            unsafe {
-                let s = *member.get_unchecked(o);
-                self.slots
-                    .get_unchecked(s as usize)
-                    .store(v & mask, Relaxed);
-            }
-        }
-    }
-}
+pub use crate::io::BatchIo;
+use crate::io::Slot;
+use crate::model::Model;
+pub use crate::model::{Batch, Batchable};
 
 /// The wiring of one batch, laid out flat: see [`BatchIo`]. Slots are given
 /// for each of two parities (the engine keeps two copies of registered
@@ -208,16 +88,12 @@ impl Wiring {
             self.slots_needed <= slots.len(),
             "a member's slot is out of range"
         );
-        BatchIo {
-            slots,
-            ins: pick(&self.ins, read),
-            outs: pick(&self.outs, write),
-            masks: &self.masks,
-            inputs: self.inputs,
-            outputs: self.masks.len(),
-            members: self.members,
-            at,
-        }
+        let (ins, outs) = (pick(&self.ins, read), pick(&self.outs, write));
+        // SAFETY: `push` keeps either parity's `ins` at `members * inputs`
+        // entries and its `outs` at `members * masks.len()` (`pick` gives
+        // parity 0 only while parity 1 is empty, that is equal to it), and
+        // the assertion above puts every index in them in `slots`.
+        unsafe { BatchIo::from_parts(slots, ins, outs, &self.masks, self.inputs, self.members, at) }
     }
 }
 
@@ -241,36 +117,6 @@ fn pick(lists: &[Vec<u32>; 2], p: usize) -> &[u32] {
     } else {
         &lists[0]
     }
-}
-
-/// Components of one model type, in one contiguous vector. Engine-facing;
-/// every model gets it through [`Batchable`].
-#[doc(hidden)]
-pub trait Batch: Send {
-    /// Add a component; it must be of this batch's model type.
-    fn push(&mut self, model: Box<dyn Model>);
-    /// Members so far.
-    fn len(&self) -> usize;
-    /// Whether the batch has no member.
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-    /// [`Model::reset`] every member.
-    fn reset(&mut self, io: &BatchIo<'_>);
-    /// [`Model::eval_batch`].
-    fn eval(&mut self, io: &BatchIo<'_>);
-    /// [`Model::tick_batch`].
-    fn tick(&mut self, io: &BatchIo<'_>);
-    /// [`Model::lower`] of member `k`.
-    fn lower(&self, k: usize) -> Option<crate::lower::Lowering>;
-}
-
-/// Implemented for every model by a blanket impl: makes an empty batch of
-/// the model's own type. Not for implementing by hand.
-#[doc(hidden)]
-pub trait Batchable {
-    /// An empty batch that holds models of this type.
-    fn new_batch(&self) -> Box<dyn Batch>;
 }
 
 impl<M: Model> Batchable for M {
@@ -322,7 +168,10 @@ pub(crate) fn type_of(model: &dyn Model) -> std::any::TypeId {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::Ordering::Relaxed;
+
     use super::*;
+    use crate::io::Io;
 
     struct Count(u64);
     impl Model for Count {

@@ -34,6 +34,7 @@ pub mod dot;
 pub mod engine;
 pub mod expr;
 pub mod graph;
+mod io;
 pub mod lower;
 pub mod model;
 pub mod netlist;

@@ -9,134 +9,13 @@
 //! and write the registered outputs the *next* cycle will see). Registered
 //! outputs keep their value until the model sets them again.
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
+use crate::io::BatchIo;
 use crate::params::{ParamDecl, ParamError, Params};
 use crate::value::PortType;
 
-/// One wire value. Atomic so that worker threads can share slots; every
-/// access is `Relaxed`, which compiles to plain loads and stores — the
-/// engines order phases with barriers or channels.
-pub type Slot = AtomicU64;
-
-/// A component's view of its ports during one call.
-///
-/// Inputs and outputs are numbered in the order the [`Interface`] declares
-/// them. Values written with [`set`](Io::set) are masked to the port's width.
-pub struct Io<'a> {
-    slots: &'a [Slot],
-    ins: &'a [u32],
-    outs: &'a [u32],
-    masks: &'a [u64],
-}
-
-impl<'a> Io<'a> {
-    /// A view reading input `i` from `slots[ins[i]]` and writing output `o`
-    /// to `slots[outs[o]]` under `masks[o]`. Engines and test harnesses
-    /// build these.
-    ///
-    /// # Panics
-    /// If an index in `ins` or `outs` is out of `slots`, or `masks` and
-    /// `outs` differ in length.
-    pub fn new(slots: &'a [Slot], ins: &'a [u32], outs: &'a [u32], masks: &'a [u64]) -> Self {
-        let max = ins.iter().chain(outs).max().map_or(0, |&m| m as usize + 1);
-        assert!(max <= slots.len(), "a port's slot is out of range");
-        assert_eq!(masks.len(), outs.len(), "one mask per output");
-        Io {
-            slots,
-            ins,
-            outs,
-            masks,
-        }
-    }
-
-    /// [`Io::new`] without its checks.
-    ///
-    /// # Safety
-    /// Every index in `ins` and `outs` is `< slots.len()`, and
-    /// `masks.len() == outs.len()`.
-    #[inline]
-    pub(crate) unsafe fn new_unchecked(
-        slots: &'a [Slot],
-        ins: &'a [u32],
-        outs: &'a [u32],
-        masks: &'a [u64],
-    ) -> Self {
-        Io {
-            slots,
-            ins,
-            outs,
-            masks,
-        }
-    }
-
-    /// The slot at `index`, an entry of `ins` or `outs`.
-    #[inline(always)]
-    fn slot(&self, index: u32) -> &Slot {
-        // SAFETY: every entry of `ins` and `outs` is in range (the
-        // invariant of the constructors). Checked indexing cost a tenth of
-        // a counter's tick.
-        unsafe { self.slots.get_unchecked(index as usize) }
-    }
-
-    /// The value of input `i` (a `Bits` value, or the raw bits of a `Real`).
-    #[inline]
-    pub fn get(&self, i: usize) -> u64 {
-        self.slot(self.ins[i]).load(Relaxed)
-    }
-
-    /// Every input's value, in port order (for models with arrays of
-    /// inputs: cheaper than calling [`get`](Self::get) for each).
-    #[inline]
-    pub fn inputs(&self) -> impl Iterator<Item = u64> + '_ {
-        self.ins.iter().map(|&s| self.slot(s).load(Relaxed))
-    }
-
-    /// Input `i` as a boolean (non-zero is true).
-    #[inline]
-    pub fn get_bool(&self, i: usize) -> bool {
-        self.get(i) != 0
-    }
-
-    /// Input `i` of type `Real`.
-    #[inline]
-    pub fn get_real(&self, i: usize) -> f64 {
-        f64::from_bits(self.get(i))
-    }
-
-    /// Set output `o`; the value is masked to the port's width.
-    #[inline]
-    pub fn set(&self, o: usize, value: u64) {
-        let slot = self.slot(self.outs[o]);
-        // SAFETY: `masks.len() == outs.len()`, and `outs[o]` was in bounds.
-        slot.store(value & unsafe { self.masks.get_unchecked(o) }, Relaxed);
-    }
-
-    /// Set output `o` of type `Real`.
-    #[inline]
-    pub fn set_real(&self, o: usize, value: f64) {
-        self.slot(self.outs[o]).store(value.to_bits(), Relaxed);
-    }
-
-    /// The value output `o` holds now (what this component last set).
-    #[inline]
-    pub fn output(&self, o: usize) -> u64 {
-        self.slot(self.outs[o]).load(Relaxed)
-    }
-
-    /// The number of inputs.
-    #[inline]
-    pub fn num_inputs(&self) -> usize {
-        self.ins.len()
-    }
-
-    /// The number of outputs.
-    #[inline]
-    pub fn num_outputs(&self) -> usize {
-        self.outs.len()
-    }
-}
+pub use crate::io::{Io, Slot};
 
 /// The behaviour of a primitive model. See the module docs for the cycle.
 ///
@@ -144,7 +23,7 @@ impl<'a> Io<'a> {
 /// phase over contiguous state (see [`crate::batch`]). The default batch
 /// methods call [`eval`](Model::eval) and [`tick`](Model::tick) member by
 /// member, inlined; a model may override them with a loop of its own.
-pub trait Model: std::any::Any + Send + crate::batch::Batchable {
+pub trait Model: std::any::Any + Send + Batchable {
     /// Write the initial registered outputs (and set any initial state).
     /// Called once before cycle 0.
     fn reset(&mut self, io: &Io<'_>);
@@ -171,7 +50,7 @@ pub trait Model: std::any::Any + Send + crate::batch::Batchable {
 
     /// [`eval`](Model::eval) every member of a batch. Member `k` is
     /// `batch[k]` and sees `io.member(k)`.
-    fn eval_batch(batch: &mut [Self], io: &crate::batch::BatchIo<'_>)
+    fn eval_batch(batch: &mut [Self], io: &BatchIo<'_>)
     where
         Self: Sized,
     {
@@ -182,7 +61,7 @@ pub trait Model: std::any::Any + Send + crate::batch::Batchable {
 
     /// [`tick`](Model::tick) every member of a batch, as
     /// [`eval_batch`](Model::eval_batch) does.
-    fn tick_batch(batch: &mut [Self], io: &crate::batch::BatchIo<'_>)
+    fn tick_batch(batch: &mut [Self], io: &BatchIo<'_>)
     where
         Self: Sized,
     {
@@ -190,6 +69,40 @@ pub trait Model: std::any::Any + Send + crate::batch::Batchable {
             m.tick(&io.member(k));
         }
     }
+}
+
+// `Batchable` is `Model`'s supertrait and `Batch` holds models, so they are
+// declared beside it; the blanket impl and the batch type are in
+// `crate::batch`.
+
+/// Components of one model type, in one contiguous vector. Engine-facing;
+/// every model gets it through [`Batchable`].
+#[doc(hidden)]
+pub trait Batch: Send {
+    /// Add a component; it must be of this batch's model type.
+    fn push(&mut self, model: Box<dyn Model>);
+    /// Members so far.
+    fn len(&self) -> usize;
+    /// Whether the batch has no member.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// [`Model::reset`] every member.
+    fn reset(&mut self, io: &BatchIo<'_>);
+    /// [`Model::eval_batch`].
+    fn eval(&mut self, io: &BatchIo<'_>);
+    /// [`Model::tick_batch`].
+    fn tick(&mut self, io: &BatchIo<'_>);
+    /// [`Model::lower`] of member `k`.
+    fn lower(&self, k: usize) -> Option<crate::lower::Lowering>;
+}
+
+/// Implemented for every model by a blanket impl: makes an empty batch of
+/// the model's own type. Not for implementing by hand.
+#[doc(hidden)]
+pub trait Batchable {
+    /// An empty batch that holds models of this type.
+    fn new_batch(&self) -> Box<dyn Batch>;
 }
 
 /// The payload of [`fail`]: a model stopping the run on purpose.
@@ -647,23 +560,6 @@ mod tests {
         assert_eq!(dup.problem().unwrap(), "port `a` is declared twice");
         let dep = Interface::new().combinational_on("y", PortType::Bits(1), vec![2]);
         assert!(dep.problem().unwrap().contains("input #2"));
-    }
-
-    #[test]
-    fn io_masks_outputs_and_reads_inputs_through_indices() {
-        let slots: Vec<Slot> = (0..4).map(|_| Slot::new(0)).collect();
-        slots[2].store(7, Relaxed);
-        let io = Io::new(&slots, &[2], &[3], &[0xf]);
-        assert_eq!(io.get(0), 7);
-        io.set(0, 0x1234);
-        assert_eq!(io.output(0), 0x4);
-    }
-
-    #[test]
-    #[should_panic(expected = "out of range")]
-    fn io_refuses_a_slot_out_of_range() {
-        let slots: Vec<Slot> = (0..4).map(|_| Slot::new(0)).collect();
-        let _ = Io::new(&slots, &[2], &[4], &[0xf]);
     }
 
     #[test]
