@@ -435,10 +435,10 @@ impl Params {
         usize::try_from(v).map_err(|_| ParamError::invalid(name, format!("{v} is not a count")))
     }
 
-    /// A bit width (1..=64).
-    pub fn width(&self, name: &str) -> Result<u32, ParamError> {
+    /// A bit width (1..=64), of the type [`PortType::Bits`](crate::PortType::Bits) takes.
+    pub fn width(&self, name: &str) -> Result<u8, ParamError> {
         let v = self.int(name)?;
-        match u32::try_from(v) {
+        match u8::try_from(v) {
             Ok(w @ 1..=64) => Ok(w),
             _ => Err(ParamError::invalid(
                 name,

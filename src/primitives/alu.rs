@@ -139,7 +139,7 @@ pub fn info() -> ModelInfo {
         "arithmetic-logic unit: add sub and or xor shl shr eq lt",
         |p, _| {
             let width = p.width("width")?;
-            let ty = PortType::Bits(width as u8);
+            let ty = PortType::Bits(width);
             let ports = Interface::new()
                 .input("a", ty)
                 .input("b", ty)
@@ -147,7 +147,12 @@ pub fn info() -> ModelInfo {
                 .combinational("y", ty)
                 .combinational("zero", PortType::Bits(1))
                 .combinational("carry", PortType::Bits(1));
-            Ok((ports, Box::new(Alu { width })))
+            Ok((
+                ports,
+                Box::new(Alu {
+                    width: width.into(),
+                }),
+            ))
         },
     )
     .doc(

@@ -80,7 +80,7 @@ fn info(name: &'static str, summary: &'static str, doc: &'static str, op: Op) ->
         let ty = if real {
             PortType::Real
         } else {
-            PortType::Bits(p.width("width")? as u8)
+            PortType::Bits(p.width("width")?)
         };
         let ports = Interface::new()
             .input("a", ty)

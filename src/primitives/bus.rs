@@ -125,8 +125,8 @@ impl Model for Bus {
 pub fn info() -> ModelInfo {
     ModelInfo::new("bus", "shared bus with an arbiter for n masters", |p, _| {
         let n = p.usize("masters")?;
-        let addr = PortType::Bits(p.width("addr_width")? as u8);
-        let data = PortType::Bits(p.width("data_width")? as u8);
+        let addr = PortType::Bits(p.width("addr_width")?);
+        let data = PortType::Bits(p.width("data_width")?);
         let bit = PortType::Bits(1);
         let mut ports = Interface::new().clocked(true);
         for name in port_array("req", n) {

@@ -62,7 +62,7 @@ pub fn info() -> ModelInfo {
             } else {
                 0
             };
-            let ty = PortType::Bits(width as u8);
+            let ty = PortType::Bits(width);
             let ports = Interface::new()
                 .input("a", ty)
                 .input("b", ty)

@@ -29,7 +29,7 @@ pub fn info() -> ModelInfo {
                 ));
             }
             let width = p.width("width")?;
-            (PortType::Bits(width as u8), p.bits("value", width)?)
+            (PortType::Bits(width), p.bits("value", width.into())?)
         };
         let ports = Interface::new().registered("y", ty).clocked(false);
         Ok((ports, Box::new(Constant(bits))))

@@ -57,12 +57,12 @@ pub fn info() -> ModelInfo {
         "a wrapping counter with optional enable and reset",
         |p, _| {
             let width = p.width("width")?;
-            let start = p.bits("start", width)?;
-            let step = p.bits("step", width)?;
+            let start = p.bits("start", width.into())?;
+            let step = p.bits("step", width.into())?;
             let ports = Interface::new()
                 .optional_input("en", PortType::Bits(1), 1)
                 .optional_input("rst", PortType::Bits(1), 0)
-                .registered("q", PortType::Bits(width as u8));
+                .registered("q", PortType::Bits(width));
             Ok((ports, Box::new(Counter { start, step })))
         },
     )

@@ -113,7 +113,7 @@ pub fn info() -> ModelInfo {
     ModelInfo::new("fifo", "first-in first-out queue", |p, _| {
         let width = p.width("width")?;
         let depth = p.usize("depth")?;
-        let data = PortType::Bits(width as u8);
+        let data = PortType::Bits(width);
         let bit = PortType::Bits(1);
         let ports = Interface::new()
             .input("din", data)

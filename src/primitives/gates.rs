@@ -103,7 +103,7 @@ impl<O: GateOp> Model for Gate<O> {
 
 fn gate<O: GateOp>(name: &'static str, summary: &'static str, doc: &'static str) -> ModelInfo {
     ModelInfo::new(name, summary, move |p, _| {
-        let ty = PortType::Bits(p.width("width")? as u8);
+        let ty = PortType::Bits(p.width("width")?);
         let n = p.usize("n")?;
         let ports = port_array("in", n)
             .fold(Interface::new(), |ports, name| ports.input(name, ty))
@@ -118,7 +118,7 @@ fn gate<O: GateOp>(name: &'static str, summary: &'static str, doc: &'static str)
 pub fn infos() -> Vec<ModelInfo> {
     vec![
         ModelInfo::new("not", "bitwise NOT", |p, _| {
-            let ty = PortType::Bits(p.width("width")? as u8);
+            let ty = PortType::Bits(p.width("width")?);
             let ports = Interface::new().input("a", ty).combinational("y", ty);
             Ok((ports, Box::new(Not)))
         })

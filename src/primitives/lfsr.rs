@@ -74,11 +74,11 @@ impl Model for Lfsr {
 pub fn info() -> ModelInfo {
     ModelInfo::new("lfsr", "linear-feedback shift register (Galois or Fibonacci)", |p, _| {
         let width = p.width("width")?;
-        let mut taps = p.bits("taps", width)?;
+        let mut taps = p.bits("taps", width.into())?;
         if taps == 0 {
             taps = MAXIMAL_TAPS
                 .iter()
-                .find(|(w, _)| *w == width)
+                .find(|(w, _)| *w == u32::from(width))
                 .map(|(_, t)| *t)
                 .ok_or_else(|| {
                     let known: Vec<String> = MAXIMAL_TAPS.iter().map(|(w, _)| w.to_string()).collect();
@@ -88,20 +88,20 @@ pub fn info() -> ModelInfo {
                     )
                 })?;
         }
-        let seed = p.bits("seed", width)?;
+        let seed = p.bits("seed", width.into())?;
         if seed == 0 {
             return Err(ParamError::invalid("seed", "must not be 0 (an LFSR at 0 stays at 0)"));
         }
         let galois = p.str("form")? == "galois";
         let ports = Interface::new()
             .optional_input("en", PortType::Bits(1), 1)
-            .registered("q", PortType::Bits(width as u8));
+            .registered("q", PortType::Bits(width));
         Ok((
             ports,
             Box::new(Lfsr {
                 galois,
                 taps,
-                mask: mask(width),
+                mask: mask(width.into()),
                 seed,
             }),
         ))

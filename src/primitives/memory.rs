@@ -73,8 +73,8 @@ fn info(name: &'static str, summary: &'static str, doc: &'static str, writable: 
         let width = p.width("width")?;
         let depth = p.usize("depth")?;
         let registered = p.str("read")? == "registered";
-        let words = contents::load(p, ctx, width, depth)?;
-        let data = PortType::Bits(width as u8);
+        let words = contents::load(p, ctx, width.into(), depth)?;
+        let data = PortType::Bits(width);
         let mut ports =
             Interface::new().input("addr", PortType::Bits(bits_for(depth as u64) as u8));
         if writable {

@@ -35,7 +35,7 @@ impl Model for Mux {
 
 pub fn info() -> ModelInfo {
     ModelInfo::new("mux", "n-way multiplexer", |p, _| {
-        let ty = PortType::Bits(p.width("width")? as u8);
+        let ty = PortType::Bits(p.width("width")?);
         let n = p.usize("n")?;
         let sel = PortType::Bits(bits_for(n as u64) as u8);
         let ports = port_array("in", n)

@@ -157,11 +157,11 @@ pub fn info() -> ModelInfo {
                 .optional_input("reset", PortType::Bits(1), 0)
                 .optional_input("ack", PortType::Bits(1), 0)
                 .registered("charge", PortType::Real)
-                .registered("adc", PortType::Bits(adc_bits as u8))
+                .registered("adc", PortType::Bits(adc_bits))
                 .registered("hit", PortType::Bits(1))
-                .registered("count", PortType::Bits(count_bits as u8))
+                .registered("count", PortType::Bits(count_bits))
                 .registered("valid", PortType::Bits(1))
-                .registered("data", PortType::Bits(adc_bits as u8));
+                .registered("data", PortType::Bits(adc_bits));
             let seed = ctx.component_seed();
             Ok((
                 ports,
@@ -178,7 +178,7 @@ pub fn info() -> ModelInfo {
                     full_well,
                     threshold: p.real("threshold")?,
                     gain: non_negative("gain", p.real("gain")?)?,
-                    adc_max: mask(adc_bits),
+                    adc_max: mask(adc_bits.into()),
                     dead_time: p.int("dead_time")? as u64,
                     charge: 0.0,
                     count: 0,

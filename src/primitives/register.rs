@@ -41,8 +41,8 @@ impl Model for Register {
 pub fn info() -> ModelInfo {
     ModelInfo::new("register", "a register with optional enable and synchronous reset", |p, _| {
         let width = p.width("width")?;
-        let init = p.bits("init", width)?;
-        let ty = PortType::Bits(width as u8);
+        let init = p.bits("init", width.into())?;
+        let ty = PortType::Bits(width);
         let ports = Interface::new()
             .input("d", ty)
             .optional_input("en", PortType::Bits(1), 1)

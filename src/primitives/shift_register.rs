@@ -56,7 +56,7 @@ impl Model for ShiftRegister {
 
 pub fn info() -> ModelInfo {
     ModelInfo::new("shift_register", "delay line: q is d from `length` enabled edges ago", |p, _| {
-        let ty = PortType::Bits(p.width("width")? as u8);
+        let ty = PortType::Bits(p.width("width")?);
         let length = p.usize("length")?;
         let ports = Interface::new()
             .input("d", ty)

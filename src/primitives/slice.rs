@@ -27,8 +27,8 @@ impl Model for Slice {
 
 pub fn info() -> ModelInfo {
     ModelInfo::new("slice", "bits lsb .. lsb+width-1 of the input", |p, _| {
-        let in_width = p.width("in_width")?;
-        let width = p.width("width")?;
+        let in_width = u32::from(p.width("in_width")?);
+        let width = u32::from(p.width("width")?);
         let lsb = p.int("lsb")? as u32;
         if lsb + width > in_width {
             return Err(ParamError::invalid(

@@ -93,7 +93,7 @@ type Column = (String, u32);
 
 /// The columns and the values, row by row, not yet masked.
 fn table(p: &Params, ctx: &BuildContext) -> Result<(Vec<Column>, Vec<i128>), ParamError> {
-    let width = p.width("width")?;
+    let width = u32::from(p.width("width")?);
     let inline = p.int_list("values")?;
     let file = p.str("file")?;
     let single = vec![("out".to_string(), width)];
