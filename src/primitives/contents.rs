@@ -35,7 +35,7 @@ pub fn load(
     let file = p.str("file")?;
     let words: Vec<i128> = match (inline.is_empty(), file.is_empty()) {
         (_, true) => inline,
-        (true, false) => read_file(&ctx.resolve(file))?,
+        (true, false) => read_file(&ctx.resolve(file), depth)?,
         (false, false) => {
             return Err(ParamError::invalid(
                 "file",
@@ -63,7 +63,32 @@ pub fn load(
     Ok(memory)
 }
 
-pub(crate) fn read_file(path: &std::path::Path) -> Result<Vec<i128>, ParamError> {
+/// `text` with its `/* … */` comments blanked out, lines kept (so that
+/// messages still give the right line).
+fn without_block_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("/*") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let (comment, next) = match after.find("*/") {
+            Some(end) => (&after[..end], &after[end + 2..]),
+            None => (after, ""),
+        };
+        out.extend(comment.chars().filter(|&c| c == '\n'));
+        out.push(' ');
+        rest = next;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The words of a memory file: a RON list if the name ends in `.ron`, else
+/// hex words as `$readmemh` reads them (`//`, `/* */` and `#` comments, `_`
+/// separators, `@addr` moving the next word's address; words skipped over
+/// are 0). An address must be below `room`, the words the reader can hold
+/// (a memory's depth), so that a stray `@` allocates nothing large.
+pub(crate) fn read_file(path: &std::path::Path, room: usize) -> Result<Vec<i128>, ParamError> {
     let text = crate::netlist::text::read_text(path)
         .map_err(|e| ParamError::invalid("file", format!("cannot read {}: {e}", path.display())))?;
     if path.extension().is_some_and(|e| e == "ron") {
@@ -84,7 +109,10 @@ pub(crate) fn read_file(path: &std::path::Path) -> Result<Vec<i128>, ParamError>
             })
             .collect();
     }
-    let mut words = Vec::new();
+    let mut words: Vec<i128> = Vec::new();
+    // The next address a word goes to; `@addr` moves it, as in `$readmemh`.
+    let mut at = 0usize;
+    let text = without_block_comments(&text);
     for (n, line) in text.lines().enumerate() {
         let line = line
             .split("//")
@@ -93,15 +121,32 @@ pub(crate) fn read_file(path: &std::path::Path) -> Result<Vec<i128>, ParamError>
             .split('#')
             .next()
             .unwrap_or("");
+        let place = || format!("{}:{}", path.display(), n + 1);
         for word in line.split_whitespace() {
+            if let Some(address) = word.strip_prefix('@') {
+                at = usize::from_str_radix(&address.replace('_', ""), 16)
+                    .ok()
+                    .filter(|&a| a < room)
+                    .ok_or_else(|| {
+                        ParamError::invalid(
+                            "file",
+                            format!(
+                                "{}: `{word}` is not an address here (hex, below {room:#x})",
+                                place()
+                            ),
+                        )
+                    })?;
+                continue;
+            }
             let digits = word.trim_start_matches("0x").replace('_', "");
             let value = u64::from_str_radix(&digits, 16).map_err(|_| {
-                ParamError::invalid(
-                    "file",
-                    format!("{}:{}: `{word}` is not a hex word", path.display(), n + 1),
-                )
+                ParamError::invalid("file", format!("{}: `{word}` is not a hex word", place()))
             })?;
-            words.push(i128::from(value));
+            if at >= words.len() {
+                words.resize(at + 1, 0);
+            }
+            words[at] = i128::from(value);
+            at += 1;
         }
     }
     Ok(words)
@@ -144,6 +189,37 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("bad.hex:2: `zz` is not a hex word"), "{e}");
+    }
+
+    /// `$readmemh` files: `@addr` jumps (forward and back), `_` in words and
+    /// addresses, block comments over lines; a bad address says where.
+    #[test]
+    fn hex_files_in_readmemh_form() {
+        let scratch = crate::test_support::scratch("cspsim-readmemh");
+        let dir = scratch.0.clone();
+        std::fs::write(
+            dir.join("m.hex"),
+            "/* a header\n over two lines */ 0a 0b\n@4 1_0 11 // a note\n@1 ff\n@0_6 0x7\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("bad.hex"), "1\n/* x */\n@zz 2\n").unwrap();
+        std::fs::write(dir.join("far.hex"), "@ffffffff 1\n").unwrap();
+        let ctx = BuildContext {
+            dir: Some(dir.clone()),
+            ..BuildContext::new("m")
+        };
+        assert_eq!(
+            load(&params(vec![], "m.hex"), &ctx, 16, 8).unwrap(),
+            vec![0x0a, 0xff, 0, 0, 0x10, 0x11, 0x7, 0]
+        );
+        crate::test_support::assert_err_contains(
+            load(&params(vec![], "bad.hex"), &ctx, 8, 4),
+            "bad.hex:3: `@zz` is not an address here",
+        );
+        crate::test_support::assert_err_contains(
+            load(&params(vec![], "far.hex"), &ctx, 8, 4),
+            "`@ffffffff` is not an address here (hex, below 0x4)",
+        );
     }
 
     #[test]

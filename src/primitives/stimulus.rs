@@ -91,6 +91,9 @@ impl Model for Stimulus {
 /// An output column: name and width.
 type Column = (String, u32);
 
+/// The rows a hex stimulus file may address with `@`.
+const MAX_FILE_ROWS: usize = 1 << 24;
+
 /// The columns and the values, row by row, not yet masked.
 fn table(p: &Params, ctx: &BuildContext) -> Result<(Vec<Column>, Vec<i128>), ParamError> {
     let width = u32::from(p.width("width")?);
@@ -107,7 +110,7 @@ fn table(p: &Params, ctx: &BuildContext) -> Result<(Vec<Column>, Vec<i128>), Par
             {
                 read_csv(&path, width)
             } else {
-                Ok((single, super::contents::read_file(&path)?))
+                Ok((single, super::contents::read_file(&path, MAX_FILE_ROWS)?))
             }
         }
         (true, true) => Err(ParamError::invalid(
