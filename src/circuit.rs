@@ -109,6 +109,18 @@ pub struct Circuit {
 }
 
 impl Circuit {
+    /// Each model used and how many components it has, most first (then
+    /// by name).
+    pub fn model_counts(&self) -> Vec<(&str, usize)> {
+        let mut by_model: std::collections::BTreeMap<&str, usize> = Default::default();
+        for comp in &self.components {
+            *by_model.entry(comp.model.as_str()).or_default() += 1;
+        }
+        let mut models: Vec<(&str, usize)> = by_model.into_iter().collect();
+        models.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        models
+    }
+
     /// The number of nets with at least one reader.
     pub fn connected_nets(&self) -> usize {
         self.components

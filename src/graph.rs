@@ -36,15 +36,16 @@ pub struct CombLoop {
 impl CombLoop {
     /// The loop as a path of port names: `a.y -> b.a -> b.y -> a.a -> a.y`.
     pub fn describe(&self, components: &[Component]) -> String {
-        let mut names: Vec<String> = Vec::with_capacity(self.edges.len() * 2 + 1);
-        for e in &self.edges {
-            names.push(components[e.driver.component].output_name(e.driver.port));
-            names.push(components[e.reader.component].input_name(e.reader.port));
-        }
+        self.ports(components).join(" -> ")
+    }
+
+    /// The ports along the loop, the first repeated at the end.
+    pub fn ports(&self, components: &[Component]) -> Vec<String> {
+        let mut names = path_ports(&self.edges, components);
         if let Some(first) = self.edges.first() {
             names.push(components[first.driver.component].output_name(first.driver.port));
         }
-        names.join(" -> ")
+        names
     }
 }
 
@@ -78,6 +79,11 @@ pub fn longest_path(components: &[Component], levels: &[Vec<usize>]) -> Vec<Edge
 
 /// A chain of edges as port names: `a.y -> b.a -> b.y -> c.x`.
 pub fn describe_path(path: &[Edge], components: &[Component]) -> String {
+    path_ports(path, components).join(" -> ")
+}
+
+/// The ports along a chain of edges: each edge's driver, then its reader.
+pub fn path_ports(path: &[Edge], components: &[Component]) -> Vec<String> {
     path.iter()
         .flat_map(|e| {
             [
@@ -85,8 +91,7 @@ pub fn describe_path(path: &[Edge], components: &[Component]) -> String {
                 components[e.reader.component].input_name(e.reader.port),
             ]
         })
-        .collect::<Vec<_>>()
-        .join(" -> ")
+        .collect()
 }
 
 /// Combinational edges into each component, by component index.

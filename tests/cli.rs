@@ -3,25 +3,15 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use common::{cspsim, text};
 
-fn cspsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cspsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
+use std::process::{Command, Output};
 
 /// The command failed with exit code 2 and said `needle` on stderr.
 fn assert_usage_error(out: &Output, needle: &str) {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains(needle), "wanted {needle:?} in: {stderr}");
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn temp(name: &str) -> std::path::PathBuf {

@@ -4,17 +4,11 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use common::cspsim;
+
+use std::process::Output;
 
 use serde_json::Value;
-
-fn cspsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cspsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
 
 fn json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {

@@ -3,27 +3,18 @@
 //! written for VCD and FST, by the command line and by the Testbench, and
 //! never over a trace, an input or a save file someone arranged by hand.
 
+mod common;
+
+use common::{cspsim, text};
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn cspsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cspsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cspsim-gtkw-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Every variable of a VCD header as GTKWave names it: scopes joined by

@@ -51,13 +51,11 @@ pub fn check_report(c: &Circuit, loops: &[crate::graph::CombLoop]) -> String {
         c.connected_nets(),
         c.ports()
     );
-    let mut by_model: std::collections::BTreeMap<&str, usize> = Default::default();
-    for comp in &c.components {
-        *by_model.entry(comp.model.as_str()).or_default() += 1;
-    }
-    let mut models: Vec<(&str, usize)> = by_model.into_iter().collect();
-    models.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    let list: Vec<String> = models.iter().map(|(m, n)| format!("{n} {m}")).collect();
+    let list: Vec<String> = c
+        .model_counts()
+        .iter()
+        .map(|(m, n)| format!("{n} {m}"))
+        .collect();
     let _ = writeln!(out, "models: {}", list.join(", "));
     if c.hierarchy
         .iter()

@@ -26,7 +26,7 @@ pub(super) fn diff(a: &Path, b: &Path, tolerance: f64, selection: &Selection) ->
         }
     };
     let read = |path: &Path| -> Result<Waveform, String> {
-        let wave = trace::read_fst::read_file(path).map_err(|e| match e {
+        let wave = Waveform::open(path).map_err(|e| match e {
             trace::read::ReadError::Io(e) => format!("cannot read {}: {e}", path.display()),
             e => format!("{}: {e}", path.display()),
         })?;

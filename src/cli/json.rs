@@ -156,36 +156,16 @@ fn failure(e: &RunError) -> Value {
 /// completes it with the final check's (the loops, located).
 pub(super) fn check_report(elaborated: &Elaborated) -> Value {
     let c = &elaborated.circuit;
-    let mut models: Vec<(&str, usize)> = Vec::new();
-    for comp in &c.components {
-        match models.iter_mut().find(|(m, _)| *m == comp.model) {
-            Some((_, n)) => *n += 1,
-            None => models.push((&comp.model, 1)),
-        }
-    }
-    models.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    let path = if elaborated.loops.is_empty() {
-        crate::graph::longest_path(&c.components, &c.levels)
+    let longest = if elaborated.loops.is_empty() {
+        let path = crate::graph::longest_path(&c.components, &c.levels);
+        crate::graph::path_ports(&path, &c.components)
     } else {
         Vec::new()
-    };
-    let longest: Vec<String> = if path.is_empty() {
-        Vec::new()
-    } else {
-        crate::graph::describe_path(&path, &c.components)
-            .split(" -> ")
-            .map(str::to_string)
-            .collect()
     };
     let loops: Vec<Vec<String>> = elaborated
         .loops
         .iter()
-        .map(|l| {
-            l.describe(&c.components)
-                .split(" -> ")
-                .map(str::to_string)
-                .collect()
-        })
+        .map(|l| l.ports(&c.components))
         .collect();
     json!({
         "schema": SCHEMA,
@@ -195,7 +175,7 @@ pub(super) fn check_report(elaborated: &Elaborated) -> Value {
         "nets": c.connected_nets(),
         "ports": c.ports(),
         "levels": c.depth(),
-        "models": models.iter().map(|(m, n)| json!({"model": m, "count": n})).collect::<Vec<_>>(),
+        "models": c.model_counts().iter().map(|(m, n)| json!({"model": m, "count": n})).collect::<Vec<_>>(),
         "hierarchy": hierarchy(&c.hierarchy),
         "longest_path": longest,
         "loops": loops,

@@ -1,5 +1,6 @@
-//! Reading a VCD back: every variable's full name, type and list of value
-//! changes. Used by `cspsim diff`, golden-waveform tests and the test suite.
+//! Reading a trace back (a VCD here, an FST through
+//! [`read_fst`](super::read_fst)): every variable's full name, type and list
+//! of value changes. Used by `cspsim diff`, golden-waveform tests and the test suite.
 //! Strict where it matters for trust in a trace: undeclared identifiers and
 //! timestamps that go backwards are errors.
 
@@ -100,6 +101,22 @@ fn invalid(line: u64, message: impl Into<String>) -> ReadError {
 }
 
 impl Waveform {
+    /// Read the trace in `path`, VCD or FST (told apart by the first byte:
+    /// an FST file starts with its header block, of type 0).
+    pub fn open(path: &std::path::Path) -> Result<Self, ReadError> {
+        use std::io::Read;
+        let mut first = [1u8];
+        let is_fst = std::fs::File::open(path)
+            .and_then(|mut f| f.read_exact(&mut first))
+            .is_ok()
+            && first[0] == 0;
+        if is_fst {
+            return super::read_fst::read_fst(path);
+        }
+        let file = std::fs::File::open(path).map_err(|e| ReadError::Io(e.to_string()))?;
+        Self::read(std::io::BufReader::new(file))
+    }
+
     /// Read a VCD.
     pub fn read(input: impl BufRead) -> Result<Self, ReadError> {
         let mut parser = vcd::Parser::new(input);

@@ -1,27 +1,11 @@
 //! Reading an FST trace (GTKWave's compressed format) into the same
 //! [`Waveform`] as a VCD, through `wellen`, the reader of the Surfer
-//! waveform viewer; and opening a trace file of either format.
+//! waveform viewer.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::read::{ReadError, Signal, Value, Waveform};
-
-/// Read the trace in `path`, VCD or FST (told apart by the first byte: an
-/// FST file starts with its header block, of type 0).
-pub fn read_file(path: &Path) -> Result<Waveform, ReadError> {
-    use std::io::Read;
-    let mut first = [1u8];
-    let is_fst = std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut first))
-        .is_ok()
-        && first[0] == 0;
-    if is_fst {
-        return read_fst(path);
-    }
-    let file = std::fs::File::open(path).map_err(|e| ReadError::Io(e.to_string()))?;
-    Waveform::read(std::io::BufReader::new(file))
-}
 
 /// Read the FST trace in `path`.
 pub fn read_fst(path: &Path) -> Result<Waveform, ReadError> {

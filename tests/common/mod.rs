@@ -123,3 +123,17 @@ pub fn skip(why: &str) {
         std::thread::current().name().unwrap_or("a test")
     );
 }
+
+/// Run the `cspsim` binary on `args` from the project's root.
+pub fn cspsim(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_cspsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+/// Output bytes as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
