@@ -42,6 +42,7 @@ pub mod params;
 pub mod primitives;
 pub mod registry;
 mod suggest;
+pub mod sweep;
 pub mod testbench;
 pub mod trace;
 pub mod value;

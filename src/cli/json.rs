@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 use crate::circuit::HierarchyNode;
 use crate::engine::{RunError, RunSummary};
 use crate::netlist::{Elaborated, LoadError};
+use crate::sweep::table::finite;
 use crate::trace::{FinalValue, NetStats};
 
 /// The version of the reports' layout.
@@ -97,15 +98,6 @@ pub(super) fn run_report(end: RunEnd<'_>) -> String {
         },
     );
     to_text(&Value::Object(report))
-}
-
-/// A number; JSON has no NaN or infinities, so those are strings.
-fn finite(x: f64) -> Value {
-    if x.is_finite() {
-        json!(x)
-    } else {
-        json!(x.to_string())
-    }
 }
 
 fn failure(e: &RunError) -> Value {

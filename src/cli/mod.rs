@@ -1,4 +1,4 @@
-//! The command line: `run`, `check`, `graph`, `diff`, `models`, `describe`,
+//! The command line: `run`, `sweep`, `check`, `graph`, `diff`, `models`, `describe`,
 //! `completions`, `man`. A crate with its
 //! own models calls [`main`] with its registry to get the same tool:
 //!
@@ -25,9 +25,11 @@ mod check;
 mod describe;
 mod diff;
 mod json;
+mod live;
 mod models;
 mod output;
 mod run;
+mod sweep;
 
 pub use check::check_report;
 use output::emit;
@@ -141,6 +143,60 @@ enum Command {
         codegen: Codegen,
         #[command(flatten)]
         load: LoadArgs,
+    },
+    /// Run a circuit over a grid of parameters and seeds, runs in parallel;
+    /// one row per run (collected signals' final values and statistics,
+    /// any failure) as CSV, or JSON for `-o x.json` (see docs/json.md).
+    Sweep {
+        /// The circuit file (RON).
+        circuit: PathBuf,
+        /// A swept parameter (repeatable): `NAME=START:STOP:STEP` (both
+        /// ends included), `NAME=A,B,C`, or `NAME=VALUE`.
+        #[arg(long = "param", value_name = "NAME=VALUES")]
+        params: Vec<String>,
+        /// Runs per point of the grid, each with its own seed.
+        #[arg(long, default_value_t = 1)]
+        seeds: u64,
+        /// The sweep's seed; run i's seed derives from it and i (the
+        /// table's `seed` column, for `cspsim run --seed`).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Cycles per run (default: the circuit's `cycles`).
+        #[arg(long)]
+        cycles: Option<u64>,
+        /// Signals whose final value and statistics each run records
+        /// (repeatable): `hits.q`, `'col[*].fifo.dropped'`.
+        #[arg(long = "collect", value_name = "PATTERN")]
+        collect: Vec<String>,
+        /// Write the table here (`.json`: JSON; otherwise CSV); default
+        /// and `-`: CSV on standard output.
+        #[arg(long, short, value_name = "OUT.csv")]
+        output: Option<PathBuf>,
+        /// Runs at once (default: one per core).
+        #[arg(long, short, value_parser = clap::value_parser!(u64).range(1..=1024))]
+        jobs: Option<u64>,
+        /// Worker threads per run (default: the cores the parallel runs leave).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+        threads: Option<u64>,
+        /// Stop at the first run that fails (exit 1); by default a failed
+        /// run is a row with its failure, and the sweep goes on.
+        #[arg(long)]
+        fail_fast: bool,
+        /// The engine of each run.
+        #[arg(long, value_enum, default_value_t = Engine::Partitioned)]
+        engine: Engine,
+        /// Compile what lowers to machine code, or interpret everything.
+        #[arg(long, value_enum, default_value_t = Codegen::Compiled)]
+        codegen: Codegen,
+        /// No progress bar and no summary line.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Look for composite models in DIR first (repeatable).
+        #[arg(long = "models", value_name = "DIR")]
+        models: Vec<PathBuf>,
+        /// Refuse circuits of more components than this.
+        #[arg(long, value_name = "N")]
+        max_components: Option<usize>,
     },
     /// Check a circuit: validation, size, hierarchy, the longest
     /// combinational path and every combinational loop.
@@ -268,6 +324,54 @@ where
                     json,
                     stats,
                     save_file: !no_gtkw,
+                },
+            )
+        }
+        Command::Sweep {
+            circuit,
+            params,
+            seeds,
+            seed,
+            cycles,
+            collect,
+            output,
+            jobs,
+            threads,
+            fail_fast,
+            engine,
+            codegen,
+            quiet,
+            models,
+            max_components,
+        } => {
+            let mut sweep = crate::sweep::Sweep::new(circuit, crate::sweep::Grid::default());
+            sweep.load = LoadOptions {
+                model_dirs: models,
+                max_components,
+                ..LoadOptions::default()
+            };
+            sweep.collect = collect;
+            sweep.run = RunOptions {
+                engine,
+                threads: threads.map(|t| t as usize),
+                cycles,
+                codegen,
+                ..RunOptions::default()
+            };
+            sweep.jobs = jobs.map(|j| j as usize);
+            sweep.fail_fast = fail_fast;
+            let output = sweep::output_path(output);
+            sweep::sweep(
+                &registry,
+                sweep,
+                sweep::GridArgs {
+                    params: &params,
+                    seeds,
+                    seed,
+                },
+                sweep::Report {
+                    output: output.as_deref(),
+                    quiet,
                 },
             )
         }

@@ -1,10 +1,9 @@
 //! `run`: load, trace, run with a progress bar, and summarise.
 
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::output::{emit, not_an_input};
 use super::{load, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_RUN_FAILED};
@@ -105,36 +104,12 @@ pub(super) fn run(
     };
     let name = circuit.name.clone();
     let progress = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
-    let interrupted = Arc::new(AtomicBool::new(false));
-    {
-        let (stop, interrupted) = (Arc::clone(&stop), Arc::clone(&interrupted));
-        // Already installed when main runs twice in one process (tests); the first handler serves.
-        let _ = ctrlc::set_handler(move || {
-            interrupted.store(true, Ordering::Relaxed);
-            stop.store(true, Ordering::Relaxed);
-        });
-    }
+    let (stop, interrupted) = super::live::on_interrupt();
     options.progress = Some(Arc::clone(&progress));
     options.stop = Some(stop);
-    let bar = (!quiet && std::io::stderr().is_terminal())
-        .then(|| progress_bar(cycles, Arc::clone(&progress)));
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if engine::in_model_call() {
-            // The engine reports it, with this place.
-            engine::note_panic_location(info);
-        } else {
-            default_hook(info);
-        }
-    }));
-    let result = engine::run(circuit, &options, trace);
-    let _ = std::panic::take_hook();
-    if let Some((bar, done, handle)) = bar {
-        done.store(true, Ordering::Relaxed);
-        let _ = handle.join();
-        bar.finish_and_clear();
-    }
+    let bar = super::live::Bar::start(cycles, "cycles", progress, quiet);
+    let result = super::live::with_model_panic_hook(|| engine::run(circuit, &options, trace));
+    bar.finish();
     let interrupted = interrupted.load(Ordering::Relaxed);
     let mut code = conclude(&result, interrupted, cycles, quiet, (&name, out, period));
     let stats = stats.map(|s| s.sorted());
@@ -378,33 +353,6 @@ fn trace_name(path: &Path) -> String {
 /// The path `-`: standard output.
 fn is_stdout(path: &Path) -> bool {
     path.as_os_str() == "-"
-}
-
-type Bar = (
-    indicatif::ProgressBar,
-    Arc<AtomicBool>,
-    std::thread::JoinHandle<()>,
-);
-
-fn progress_bar(cycles: u64, progress: Arc<AtomicU64>) -> Bar {
-    let bar = indicatif::ProgressBar::new(cycles);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} cycles  {elapsed} elapsed, eta {eta}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let done = Arc::new(AtomicBool::new(false));
-    let handle = {
-        let (bar, done) = (bar.clone(), Arc::clone(&done));
-        std::thread::spawn(move || {
-            while !done.load(Ordering::Relaxed) {
-                bar.set_position(progress.load(Ordering::Relaxed));
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        })
-    };
-    (bar, done, handle)
 }
 
 /// `name: 1000 cycles × 5 components in 1.2 ms: 833 k cycles/s, 4.2 M component-cycles/s (partitioned, 1 thread)`.

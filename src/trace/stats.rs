@@ -84,6 +84,15 @@ impl StatsOut {
     }
 }
 
+impl StatsOut {
+    /// The statistics in the order of the trace's row (entry `k` is the
+    /// net of [`VarSource::Row(k)`](super::VarSource::Row)); empty before
+    /// the run ends.
+    pub fn in_row_order(&self) -> Vec<NetStats> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
 /// The tap counting the activity of every net of a trace's row.
 struct Collect {
     names: Vec<String>,
