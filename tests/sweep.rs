@@ -141,6 +141,29 @@ fn every_row_is_what_cspsim_run_gives_with_its_seed_and_parameters() {
     assert_eq!(doc["circuit"], "detector_readout");
     let runs = doc["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 12);
+    // docs/json.md shows every field there is.
+    let docs = std::fs::read_to_string("docs/json.md").unwrap();
+    let sample = docs.split("## `sweep -o x.json`").nth(1).unwrap();
+    let sample = sample
+        .split("```json")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    let sample: Value = serde_json::from_str(sample).unwrap();
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&doc), keys(&sample));
+    let failed = runs.iter().find(|r| r["status"] == "failed").unwrap();
+    assert_eq!(keys(failed), keys(&sample["runs"][0]));
+    assert_eq!(
+        keys(&failed["failure"]),
+        keys(&sample["runs"][0]["failure"])
+    );
+    assert_eq!(
+        keys(&failed["signals"]["pix0.hit"]),
+        keys(&sample["runs"][0]["signals"]["pix0.hit"])
+    );
     let (mut ok, mut failed) = (0, 0);
     for row in runs {
         let (code, alone) = run_alone(row);
