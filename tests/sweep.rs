@@ -406,3 +406,23 @@ fn a_sweep_runs_from_rust_with_a_users_own_registry() {
     let csv = table::csv(&sweep.grid, &done.rows);
     assert_eq!(csv.lines().count(), 5);
 }
+
+/// Started by an MPI launcher among several ranks, a build without MPI
+/// refuses: each rank would run the whole sweep into the same file.
+#[cfg(not(feature = "mpi"))]
+#[test]
+fn a_build_without_mpi_refuses_to_be_one_of_several_ranks() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cspsim"))
+        .args(["sweep", CIRCUIT, "--cycles", "10"])
+        .env("OMPI_COMM_WORLD_SIZE", "2")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("built without MPI"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(out.stdout.is_empty(), "no table");
+}

@@ -43,6 +43,11 @@ pub fn color() -> bool {
 /// are (bold, the label red for `error`, yellow for `warning`, green for
 /// `note`).
 pub fn say(label: &str, message: &str) {
+    eprint!("{}", labelled(label, message));
+}
+
+/// What [`say`] prints, with its newline.
+pub(super) fn labelled(label: &str, message: &str) -> String {
     if color() {
         // As codespan-reporting styles the loader's reports.
         let colour = match label {
@@ -50,9 +55,9 @@ pub fn say(label: &str, message: &str) {
             "warning" => 11,
             _ => 10,
         };
-        eprintln!("\x1b[1m\x1b[38;5;{colour}m{label}\x1b[0m\x1b[1m: {message}\x1b[0m");
+        format!("\x1b[1m\x1b[38;5;{colour}m{label}\x1b[0m\x1b[1m: {message}\x1b[0m\n")
     } else {
-        eprintln!("{label}: {message}");
+        format!("{label}: {message}\n")
     }
 }
 

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use super::output::{not_an_input, say};
+use super::output::{labelled, not_an_input, say};
 use super::{EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_RUN_FAILED};
 use crate::registry::Registry;
+use crate::sweep::ranks::{self, Ranks};
 use crate::sweep::{table, Axis, Done, Grid, Sweep, SweepError};
 
 /// The grid as given on the command line.
@@ -30,40 +31,79 @@ pub(super) fn sweep(
     grid: GridArgs<'_>,
     report: Report<'_>,
 ) -> i32 {
+    let ranks = match Ranks::join() {
+        Ok(ranks) => ranks,
+        Err(message) => {
+            say("error", &message);
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let root = ranks.is_root();
+    sweep.share = (ranks.rank(), ranks.size());
+    if ranks.size() > 1 && sweep.jobs.is_none() {
+        // The ranks on one machine share its cores.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+        sweep.jobs = Some((cores / ranks::local_ranks()).max(1) as usize);
+    }
+    // Every rank reads the same grid; one says what is wrong with it.
     let axes: Result<Vec<Axis>, _> = grid.params.iter().map(|p| Axis::parse(p)).collect();
     sweep.grid = match axes.and_then(|axes| Grid::new(axes, grid.seeds, grid.seed)) {
         Ok(grid) => grid,
         Err(e) => {
-            say("error", &e.to_string());
+            if root {
+                say("error", &e.to_string());
+            }
             return EXIT_BAD_INPUT;
         }
     };
-    let checked = match sweep.check(registry) {
-        Ok(checked) => checked,
-        Err(e) => return refuse(&e),
-    };
-    if let Some(out) = report.output {
-        if let Err(message) = not_an_input(out, &checked.inputs, "the sweep's table") {
-            say("error", &message);
-            return EXIT_BAD_INPUT;
+    let checked = sweep.check(registry).map_err(|e| refusal(&e));
+    let checked = checked.and_then(|checked| match report.output.filter(|_| root) {
+        Some(out) => writable(out, &checked.inputs).map(|()| checked),
+        None => Ok(checked),
+    });
+    // A rank that cannot start stops them all (on another machine a file
+    // may be missing); rank 0's reason is said, or else each rank's own.
+    let bad_root = ranks.any(root && checked.is_err());
+    if ranks.any(checked.is_err()) {
+        if let Err(reason) = &checked {
+            if root || !bad_root {
+                eprint!("{reason}");
+            }
         }
-        // Found unwritable now, not after the runs.
-        if let Err(e) = std::fs::File::create(out) {
-            say("error", &format!("cannot create {}: {e}", out.display()));
-            return EXIT_BAD_INPUT;
-        }
+        return EXIT_BAD_INPUT;
     }
+    let Ok(checked) = checked else {
+        return EXIT_BAD_INPUT;
+    };
     let (stop, interrupted) = super::live::on_interrupt();
     let done = Arc::new(AtomicU64::new(0));
     sweep.stop = Some(stop);
     sweep.done = Some(Arc::clone(&done));
-    let runs = sweep.grid.runs();
-    let bar = super::live::Bar::start(runs, "runs", done, report.quiet);
-    let result = super::live::with_model_panic_hook(|| sweep.run(registry));
+    let runs = sweep.indices().count() as u64;
+    let bar = super::live::Bar::start(runs, "runs", done, report.quiet || !root);
+    let started = std::time::Instant::now();
+    let result =
+        super::live::with_model_panic_hook(|| sweep.run_checked(registry, checked.clone()));
     bar.finish();
-    let done = match result {
-        Ok(done) => done,
-        Err(e) => return refuse(&e),
+    let (rows, failed_fast, stopped) = match result {
+        Ok(done) => (done.rows, done.failed_fast, done.interrupted),
+        Err(e) => {
+            eprint!("{}", refusal(&e));
+            (Vec::new(), false, true)
+        }
+    };
+    let (failed_fast, stopped) = (ranks.any(failed_fast), ranks.any(stopped));
+    let Some(rows) = ranks.gather(rows, &sweep.grid) else {
+        // Rank 0 writes the table and says how the sweep went.
+        return exit_status(failed_fast, stopped && interrupted.load(Ordering::Relaxed));
+    };
+    let done = Done {
+        rows,
+        checked,
+        interrupted: stopped,
+        failed_fast,
+        // Until the last rank's rows arrived.
+        elapsed: started.elapsed(),
     };
     let text = match report.output {
         Some(out) if out.extension().is_some_and(|e| e == "json") => table::json(
@@ -76,7 +116,7 @@ pub(super) fn sweep(
         ),
         _ => table::csv(&sweep.grid, &done.rows),
     };
-    let mut code = match report.output {
+    let written = match report.output {
         Some(out) => match std::fs::write(out, text) {
             Ok(()) => 0,
             Err(e) => {
@@ -87,39 +127,62 @@ pub(super) fn sweep(
         None => super::output::emit(&text).err().unwrap_or(0),
     };
     if !report.quiet {
-        eprintln!("{}", summary_line(&sweep.grid, &done, report.output));
+        eprintln!(
+            "{}",
+            summary_line(&sweep.grid, &done, report.output, ranks.size())
+        );
     }
     if done.failed_fast {
         if let Some(f) = done.rows.iter().find_map(|r| r.failure.as_ref()) {
             say("error", &format!("--fail-fast: {}", f.message));
         }
-        code = code.max(EXIT_RUN_FAILED);
     }
-    if done.interrupted && interrupted.load(Ordering::Relaxed) {
+    let interrupted = done.interrupted && interrupted.load(Ordering::Relaxed);
+    if interrupted {
         eprintln!(
-            "interrupted after {} of {runs} runs; the table holds every finished run",
-            done.rows.len()
+            "interrupted after {} of {} runs; the table holds every finished run",
+            done.rows.len(),
+            sweep.grid.runs()
         );
-        code = EXIT_INTERRUPTED;
     }
-    code
+    exit_status(done.failed_fast, interrupted).max(written)
 }
 
-/// Report why the sweep cannot start: exit 2.
-fn refuse(e: &SweepError) -> i32 {
-    match e {
-        SweepError::Load { point, error } => {
-            eprint!("{}", error.render(super::output::color()));
-            say("note", &format!("the circuit was loaded at {point}"));
-        }
-        other => say("error", &other.to_string()),
+/// 130 if interrupted, 1 if `--fail-fast` stopped the sweep, else 0.
+fn exit_status(failed_fast: bool, interrupted: bool) -> i32 {
+    if interrupted {
+        EXIT_INTERRUPTED
+    } else if failed_fast {
+        EXIT_RUN_FAILED
+    } else {
+        0
     }
-    EXIT_BAD_INPUT
+}
+
+/// An error unless the table can go to `out`: not over an input, and a
+/// file that can be made (found now, not after the runs).
+fn writable(out: &Path, inputs: &[PathBuf]) -> Result<(), String> {
+    not_an_input(out, inputs, "the sweep's table").map_err(|m| labelled("error", &m))?;
+    std::fs::File::create(out)
+        .map(drop)
+        .map_err(|e| labelled("error", &format!("cannot create {}: {e}", out.display())))
+}
+
+/// Why the sweep cannot start, as it is printed.
+fn refusal(e: &SweepError) -> String {
+    match e {
+        SweepError::Load { point, error } => format!(
+            "{}{}",
+            error.render(super::output::color()),
+            labelled("note", &format!("the circuit was loaded at {point}"))
+        ),
+        other => labelled("error", &other.to_string()),
+    }
 }
 
 /// `detector_readout: 15 runs (5 points × 3 seeds) of 400 cycles in 1.2 s:
 /// 12.5 runs/s on 2 jobs × 1 thread; 2 failed; table in hits.csv`.
-pub fn summary_line(grid: &Grid, done: &Done, output: Option<&Path>) -> String {
+pub fn summary_line(grid: &Grid, done: &Done, output: Option<&Path>, ranks: u64) -> String {
     let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let runs = done.rows.len() as u64;
     let secs = done.elapsed.as_secs_f64().max(1e-9);
@@ -129,8 +192,12 @@ pub fn summary_line(grid: &Grid, done: &Done, output: Option<&Path>) -> String {
         n => format!("; {n} failed (see the status column)"),
     };
     let out = output.map_or(String::new(), |p| format!("; table in {}", p.display()));
+    let ranks = match ranks {
+        1 => String::new(),
+        n => format!("{n} ranks × "),
+    };
     format!(
-        "{}: {} ({} × {}) of {} in {:.3?}: {:.1} runs/s on {} × {}{failed}{out}",
+        "{}: {} ({} × {}) of {} in {:.3?}: {:.1} runs/s on {ranks}{} × {}{failed}{out}",
         done.checked.name,
         plural(runs, "run", "runs"),
         plural(grid.points(), "point", "points"),

@@ -15,6 +15,7 @@
 //! ```
 
 pub mod grid;
+pub mod ranks;
 pub mod table;
 
 use std::path::PathBuf;
@@ -57,6 +58,9 @@ pub struct Sweep {
     pub stop: Option<Arc<AtomicBool>>,
     /// Counts the runs finished, as they finish.
     pub done: Option<Arc<AtomicU64>>,
+    /// `(k, n)`: run only the runs whose index is `k` modulo `n` (one
+    /// rank's share of a sweep over `n` ranks); `(0, 1)` runs them all.
+    pub share: (u64, u64),
 }
 
 /// Why a sweep cannot start.
@@ -188,7 +192,14 @@ impl Sweep {
             fail_fast: false,
             stop: None,
             done: None,
+            share: (0, 1),
         }
+    }
+
+    /// The indices of the runs this sweep runs (its share of the grid).
+    pub fn indices(&self) -> impl Iterator<Item = u64> {
+        let (k, n) = (self.share.0, self.share.1.max(1));
+        (k..self.grid.runs()).step_by(n as usize)
     }
 
     /// Load the circuit at every point of the grid (in parallel), so that
@@ -222,7 +233,7 @@ impl Sweep {
         inputs.sort();
         inputs.dedup();
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let at_once = (jobs as u64).min(self.grid.runs()).max(1) as usize;
+        let at_once = (jobs as u64).min(self.indices().count() as u64).max(1) as usize;
         let workers = self
             .run
             .threads
@@ -240,16 +251,22 @@ impl Sweep {
     /// its failure, and the others go on (unless `fail_fast`).
     pub fn run(&self, registry: &Registry) -> Result<Done, SweepError> {
         let checked = self.check(registry)?;
+        self.run_checked(registry, checked)
+    }
+
+    /// Run every run of a grid [`check`](Self::check) found good.
+    pub fn run_checked(&self, registry: &Registry, checked: Checked) -> Result<Done, SweepError> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(checked.jobs)
             .build()?;
         let stop = self.stop.clone().unwrap_or_default();
         let failed_fast = AtomicBool::new(false);
         let started = Instant::now();
+        let indices: Vec<u64> = self.indices().collect();
         let rows: Vec<Option<Row>> = pool.install(|| {
-            (0..self.grid.runs())
-                .into_par_iter()
-                .map(|index| {
+            indices
+                .par_iter()
+                .map(|&index| {
                     if stop.load(Ordering::Relaxed) {
                         return None;
                     }
@@ -269,7 +286,7 @@ impl Sweep {
         let elapsed = started.elapsed();
         let failed_fast = failed_fast.load(Ordering::Relaxed);
         let rows: Vec<Row> = rows.into_iter().flatten().collect();
-        let interrupted = !failed_fast && rows.len() as u64 != self.grid.runs();
+        let interrupted = !failed_fast && rows.len() != indices.len();
         Ok(Done {
             rows,
             checked,
@@ -408,6 +425,15 @@ fn completed(e: &RunError) -> u64 {
         RunError::Trace(failure) => failure.held.cycles,
         _ => 0,
     }
+}
+
+/// The `kind` of a [`Failure`] named `name` (as it travelled between ranks).
+#[cfg(feature = "mpi")]
+pub(crate) fn failure_kind(name: &str) -> &'static str {
+    ["failed", "panicked"]
+        .into_iter()
+        .find(|k| *k == name)
+        .unwrap_or("error")
 }
 
 fn failure(e: &RunError) -> Failure {
