@@ -1,7 +1,8 @@
 //! Sweeps over MPI ranks (the `mpi` feature; `cargo test --features mpi
 //! --test mpi`): under `mpirun -n R` the table rank 0 writes is the one a
 //! single process writes, byte for byte, for R = 2 and 3; a failure on any
-//! rank stops the sweep with `--fail-fast`; a bad grid is refused once.
+//! rank stops every rank with `--fail-fast`; a bad grid is refused once;
+//! Ctrl-C to `mpirun` writes every rank's finished rows.
 //! Skipped without `mpirun`, unless `CSPSIM_REQUIRE_MPI` is set, as CI does.
 #![cfg(feature = "mpi")]
 
@@ -115,18 +116,20 @@ fn every_rank_count_writes_the_table_one_process_writes() {
 }
 
 #[test]
-fn a_failure_on_another_rank_stops_the_sweep_with_fail_fast() {
+fn a_failure_on_one_rank_stops_every_rank_with_fail_fast() {
     if !have_mpirun() {
         return;
     }
-    // Run 1 (a FIFO of 1) is rank 1's first; rank 0's runs all pass.
+    // 64 runs: the FIFO of 1 (run 1, rank 1's first) overflows; the rest
+    // pass. Rank 0 stops after its first round of 16 runs, not its 32.
+    let mut depths = vec!["16", "1"];
+    depths.extend(["16"; 62]);
+    let depths = format!("fifo_depth={}", depths.join(","));
     let args = [
         "sweep",
         "circuits/detector_readout.ron",
         "--param",
-        "fifo_depth=16,1",
-        "--seeds",
-        "1",
+        &depths,
         "--cycles",
         "1000",
         "-j",
@@ -139,11 +142,19 @@ fn a_failure_on_another_rank_stops_the_sweep_with_fail_fast() {
     let said = text(&out.stderr);
     assert!(said.contains("--fail-fast: cycle"), "{said}");
     let table = text(&out.stdout);
+    let rows: Vec<&str> = table.lines().skip(1).collect();
     assert!(
-        table
-            .lines()
+        rows.iter()
             .any(|l| l.starts_with("1,1,") && l.contains(",failed,")),
         "{table}"
+    );
+    let on_rank_0 = rows
+        .iter()
+        .filter(|l| l.split(',').next().unwrap().parse::<u64>().unwrap() % 2 == 0);
+    assert_eq!(
+        on_rank_0.count(),
+        16,
+        "rank 0 stopped after a round: {table}"
     );
 }
 

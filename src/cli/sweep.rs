@@ -12,6 +12,11 @@ use crate::registry::Registry;
 use crate::sweep::ranks::{self, Ranks};
 use crate::sweep::{table, Axis, Done, Grid, Sweep, SweepError};
 
+/// Runs per job in one round of a sweep over MPI ranks: between rounds the
+/// ranks agree whether to stop; within one, a job idles once its last run
+/// is done (about one run in this many).
+const ROUND_PER_JOB: u64 = 16;
+
 /// The grid as given on the command line.
 pub(super) struct GridArgs<'a> {
     pub params: &'a [String],
@@ -82,8 +87,14 @@ pub(super) fn sweep(
     let runs = sweep.indices().count() as u64;
     let bar = super::live::Bar::start(runs, "runs", done, report.quiet || !root);
     let started = std::time::Instant::now();
-    let result =
-        super::live::with_model_panic_hook(|| sweep.run_checked(registry, checked.clone()));
+    // Over several ranks, in rounds, after each of which the ranks agree
+    // whether to stop (a failure under --fail-fast on any of them). Every
+    // rank has as many rounds: they are as long on all.
+    let jobs = ranks.max(checked.jobs as u64);
+    let round = (ranks.size() > 1).then_some(ROUND_PER_JOB * jobs);
+    let result = super::live::with_model_panic_hook(|| {
+        sweep.run_in_rounds(registry, checked.clone(), round, |stop| ranks.any(stop))
+    });
     bar.finish();
     let (rows, failed_fast, stopped) = match result {
         Ok(done) => (done.rows, done.failed_fast, done.interrupted),

@@ -256,6 +256,22 @@ impl Sweep {
 
     /// Run every run of a grid [`check`](Self::check) found good.
     pub fn run_checked(&self, registry: &Registry, checked: Checked) -> Result<Done, SweepError> {
+        self.run_in_rounds(registry, checked, None, |stop| stop)
+    }
+
+    /// Run this sweep's share in rounds of `round` runs (`None`: one round
+    /// of all). After each round, on the calling thread, `sync` is told
+    /// whether this process stops and answers whether every process does;
+    /// across MPI ranks, it asks them all, so a failure under `fail_fast`
+    /// stops every rank at its next round. Every rank has the same number
+    /// of rounds (the last may be empty), so each calls `sync` as often.
+    pub fn run_in_rounds(
+        &self,
+        registry: &Registry,
+        checked: Checked,
+        round: Option<u64>,
+        mut sync: impl FnMut(bool) -> bool,
+    ) -> Result<Done, SweepError> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(checked.jobs)
             .build()?;
@@ -263,26 +279,39 @@ impl Sweep {
         let failed_fast = AtomicBool::new(false);
         let started = Instant::now();
         let indices: Vec<u64> = self.indices().collect();
-        let rows: Vec<Option<Row>> = pool.install(|| {
-            indices
-                .par_iter()
-                .map(|&index| {
-                    if stop.load(Ordering::Relaxed) {
-                        return None;
-                    }
-                    let row =
-                        self.run_one(registry, &self.grid.run(index), checked.workers, &stop)?;
-                    if self.fail_fast && row.failure.is_some() {
-                        failed_fast.store(true, Ordering::Relaxed);
-                        stop.store(true, Ordering::Relaxed);
-                    }
-                    if let Some(done) = &self.done {
-                        done.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Some(row)
-                })
-                .collect()
-        });
+        // The largest share any rank has.
+        let most = self.grid.runs().div_ceil(self.share.1.max(1)).max(1);
+        let round = round.unwrap_or(most).max(1);
+        let mut rows: Vec<Option<Row>> = Vec::with_capacity(indices.len());
+        for r in 0..most.div_ceil(round) {
+            let from = (r * round).min(indices.len() as u64) as usize;
+            let to = ((r + 1) * round).min(indices.len() as u64) as usize;
+            let part: Vec<Option<Row>> = pool.install(|| {
+                indices[from..to]
+                    .par_iter()
+                    .map(|&index| {
+                        if stop.load(Ordering::Relaxed) {
+                            return None;
+                        }
+                        let run = self.grid.run(index);
+                        let row = self.run_one(registry, &run, checked.workers, &stop)?;
+                        if self.fail_fast && row.failure.is_some() {
+                            failed_fast.store(true, Ordering::Relaxed);
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                        if let Some(done) = &self.done {
+                            done.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Some(row)
+                    })
+                    .collect()
+            });
+            rows.extend(part);
+            if sync(stop.load(Ordering::Relaxed)) {
+                stop.store(true, Ordering::Relaxed);
+                break;
+            }
+        }
         let elapsed = started.elapsed();
         let failed_fast = failed_fast.load(Ordering::Relaxed);
         let rows: Vec<Row> = rows.into_iter().flatten().collect();

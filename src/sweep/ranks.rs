@@ -82,11 +82,16 @@ impl Ranks {
 
     /// Whether `flag` holds on any rank (every rank must ask).
     pub fn any(&self, flag: bool) -> bool {
+        self.max(u64::from(flag)) != 0
+    }
+
+    /// The largest of every rank's `value` (every rank must ask).
+    pub fn max(&self, value: u64) -> u64 {
         #[cfg(feature = "mpi")]
         if let Some(world) = &self.mpi {
-            return world.any(flag);
+            return world.max(value);
         }
-        flag
+        value
     }
 
     /// Every rank's rows at rank 0, in grid order; `None` on the others
@@ -133,11 +138,11 @@ mod mpi_ranks {
             })
         }
 
-        pub fn any(&self, flag: bool) -> bool {
-            let mut all = 0i32;
+        pub fn max(&self, value: u64) -> u64 {
+            let mut all = 0u64;
             self.world
-                .all_reduce_into(&i32::from(flag), &mut all, SystemOperation::max());
-            all != 0
+                .all_reduce_into(&value, &mut all, SystemOperation::max());
+            all
         }
 
         pub fn gather(&self, rows: Vec<Row>, grid: &Grid) -> Option<Vec<Row>> {
