@@ -71,10 +71,18 @@ fn expression(rng: &mut Rng, names: &[(String, u32)], depth: u32) -> String {
         };
     }
     let sub = |rng: &mut Rng| expression(rng, names, depth - 1);
-    match rng.below(10) {
+    match rng.below(12) {
         0 => format!("{}({})", rng.pick(&["~", "!", "-"]), sub(rng)),
         1 => format!("({} ? {} : {})", sub(rng), sub(rng), sub(rng)),
         2 => format!("clog2({})", sub(rng)),
+        10 => format!("{}({})", rng.pick(&["popcount", "parity"]), sub(rng)),
+        11 => match rng.below(3) {
+            0 => format!("{}({}, {})", rng.pick(&["min", "max"]), sub(rng), sub(rng)),
+            _ => {
+                let f = rng.pick(&["clz", "ctz", "reverse"]);
+                format!("{f}({}, {})", sub(rng), 1 + rng.below(64))
+            }
+        },
         3 => format!(
             "({} + 0)[{}:{}]",
             sub(rng),

@@ -282,10 +282,14 @@ fn unary(op: UnOp, column: &mut [u64], a: Val<'_>, mask: u64) {
         ($($v:ident)*) => {
             match op {
                 $(UnOp::$v => map1(column, a, |x| UnOp::$v.apply(x) & mask),)*
+                // The width is fixed outside the loop too.
+                UnOp::Clz(w) => map1(column, a, |x| UnOp::Clz(w).apply(x) & mask),
+                UnOp::Ctz(w) => map1(column, a, |x| UnOp::Ctz(w).apply(x) & mask),
+                UnOp::Reverse(w) => map1(column, a, |x| UnOp::Reverse(w).apply(x) & mask),
             }
         };
     }
-    each!(Not LogNot Neg Clog2)
+    each!(Not LogNot Neg Clog2 Popcount Parity)
 }
 
 /// `column[m] = op(a[m], b[m]) & mask`, with the operator fixed outside the loop.
@@ -297,7 +301,7 @@ fn binary(op: BinOp, column: &mut [u64], a: Val<'_>, b: Val<'_>, mask: u64) {
             }
         };
     }
-    each!(Mul Div Rem Add Sub Shl Shr Lt Le Gt Ge Eq Ne And Xor Or LogAnd LogOr)
+    each!(Mul Div Rem Add Sub Shl Shr Lt Le Gt Ge Eq Ne And Xor Or LogAnd LogOr Min Max)
 }
 
 /// `column[m] = (c[m] != 0 ? t[m] : o[m]) & mask`.
@@ -382,6 +386,14 @@ mod tests {
             }
         }
         for text in [
+            "popcount(a)",
+            "parity(b + 1)",
+            "clz(a)",
+            "ctz(b)",
+            "ctz(b, 3)",
+            "reverse(a)",
+            "min(a, b)",
+            "max(l, 3)",
             "~a",
             "!b",
             "-a",

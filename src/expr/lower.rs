@@ -72,6 +72,28 @@ fn unary(body: &mut Body, op: UnOp, a: Val) -> Val {
             let width = body.constant(64);
             body.binary(Binary::Sub, width, lz)
         }
+        UnOp::Popcount => body.unary(Unary::Popcount, a),
+        UnOp::Parity => {
+            let ones = body.unary(Unary::Popcount, a);
+            body.binary_const(Binary::And, ones, 1)
+        }
+        UnOp::Clz(w) => {
+            // The 64-bit count of the low w bits, less the 64 - w above them.
+            let low = body.binary_const(Binary::And, a, crate::value::mask(u32::from(w)));
+            let lz = body.unary(Unary::Clz, low);
+            body.binary_const(Binary::Sub, lz, 64 - u64::from(w))
+        }
+        UnOp::Ctz(64) => body.unary(Unary::Ctz, a),
+        UnOp::Ctz(w) => {
+            // A bit at w stops the count there when the low w bits are 0.
+            let low = body.binary_const(Binary::And, a, crate::value::mask(u32::from(w)));
+            let stop = body.binary_const(Binary::Or, low, 1 << w);
+            body.unary(Unary::Ctz, stop)
+        }
+        UnOp::Reverse(w) => {
+            let reversed = body.unary(Unary::Reverse, a);
+            body.binary_const(Binary::Shr, reversed, 64 - u64::from(w))
+        }
     }
 }
 
@@ -93,6 +115,13 @@ fn binary(body: &mut Body, op: BinOp, a: Val, b: Val) -> Val {
         BinOp::And => Binary::And,
         BinOp::Xor => Binary::Xor,
         BinOp::Or => Binary::Or,
+        BinOp::Min | BinOp::Max => {
+            let less = body.binary(Binary::Lt, a, b);
+            return match op {
+                BinOp::Min => body.select(less, a, b),
+                _ => body.select(less, b, a),
+            };
+        }
         BinOp::LogAnd | BinOp::LogOr => {
             let zero = body.constant(0);
             let x = body.binary(Binary::Ne, a, zero);
@@ -143,6 +172,19 @@ mod tests {
             "!a",
             "-a",
             "clog2(a)",
+            "popcount(a)",
+            "parity(a ^ b)",
+            "clz(a)",
+            "clz(a[11:0])",
+            "clz(a + b, 9)",
+            "ctz(a)",
+            "ctz(b[20:3])",
+            "ctz(a, 1)",
+            "reverse(a)",
+            "reverse(a[15:0])",
+            "reverse(b, 1)",
+            "min(a, b)",
+            "max(a, l)",
             "a ? b : l",
             "a[7:4] + b[0]",
             "(a + 3) * (l - b)",

@@ -7,8 +7,11 @@
 //!   and names (inputs, constants, earlier outputs);
 //! - operators, loosest first: `?:`, `||`, `&&`, `|`, `^`, `&`, `== !=`,
 //!   `< <= > >=`, `<< >>`, `+ -`, `* / %`, unary `~ ! -`, bit slices `a[7:4]`, `a[0]`;
-//! - one function, `clog2(x)`: the bits needed to count `x` things, ⌈log₂ x⌉
-//!   (Verilog's `$clog2`), handy for widths in parameter expressions;
+//! - functions ([`functions`]): `popcount(x)`, `parity(x)`, `clz(x[, w])`,
+//!   `ctz(x[, w])` and `reverse(x[, w])` (within the width of a declared
+//!   name or slice, or `w`), `min(a, b)`, `max(a, b)`, and `clog2(x)`, the
+//!   bits needed to count `x` things, ⌈log₂ x⌉ (Verilog's `$clog2`), handy
+//!   for widths in parameter expressions;
 //! - arithmetic wraps at 64 bits and is unsigned; comparisons and logical
 //!   operators give 0 or 1; `x / 0` and `x % 0` give 0; shifting by 64 or
 //!   more gives 0. The consumer masks the result to its declared width.
@@ -27,6 +30,7 @@
 use std::ops::Range;
 
 pub mod columns;
+pub mod functions;
 mod lower;
 pub mod parse;
 
@@ -324,22 +328,18 @@ fn code(node: &Node, scope: &Scope) -> Result<Code, ExprError> {
             Some(Symbol::Constant(v)) => Code::Const(v),
             None => return Err(scope.unknown(name, span.clone())),
         },
-        Node::Unary(op, a) => match code(a, scope)? {
-            Code::Const(v) => Code::Const(op.apply(v)),
-            Code::Ops(mut ops) => {
-                ops.push(Op::Unary(*op));
-                Code::Ops(ops)
+        Node::Unary(op, a) => unary(*op, a, scope)?,
+        Node::Binary(op, a, b) => binary(*op, a, b, scope)?,
+        Node::Call(func, args, span) => {
+            let constant = |n: &Node| match code(n, scope)? {
+                Code::Const(v) => Ok(Some(v)),
+                Code::Ops(_) => Ok(None),
+            };
+            match functions::call(*func, args, span, scope, constant)? {
+                functions::Lowered::Unary(op, a) => unary(op, a, scope)?,
+                functions::Lowered::Binary(op, a, b) => binary(op, a, b, scope)?,
             }
-        },
-        Node::Binary(op, a, b) => match (code(a, scope)?, code(b, scope)?) {
-            (Code::Const(x), Code::Const(y)) => Code::Const(op.apply(x, y)),
-            (a, b) => {
-                let mut ops = a.into_ops();
-                ops.extend(b.into_ops());
-                ops.push(Op::Binary(*op));
-                Code::Ops(ops)
-            }
-        },
+        }
         Node::Cond(c, a, b) => match code(c, scope)? {
             Code::Const(v) => code(if v != 0 { a } else { b }, scope)?,
             Code::Ops(mut ops) => {
@@ -373,6 +373,28 @@ fn code(node: &Node, scope: &Scope) -> Result<Code, ExprError> {
                     Code::Ops(ops)
                 }
             }
+        }
+    })
+}
+
+fn unary(op: UnOp, a: &Node, scope: &Scope) -> Result<Code, ExprError> {
+    Ok(match code(a, scope)? {
+        Code::Const(v) => Code::Const(op.apply(v)),
+        Code::Ops(mut ops) => {
+            ops.push(Op::Unary(op));
+            Code::Ops(ops)
+        }
+    })
+}
+
+fn binary(op: BinOp, a: &Node, b: &Node, scope: &Scope) -> Result<Code, ExprError> {
+    Ok(match (code(a, scope)?, code(b, scope)?) {
+        (Code::Const(x), Code::Const(y)) => Code::Const(op.apply(x, y)),
+        (a, b) => {
+            let mut ops = a.into_ops();
+            ops.extend(b.into_ops());
+            ops.push(Op::Binary(op));
+            Code::Ops(ops)
         }
     })
 }
@@ -428,10 +450,67 @@ mod tests {
             ("(a + b)[4:1]", 15),
             ("sum + K", 103),
             ("1 + 2 * 3 == 7 && (a | 2) == 7", 1),
+            ("popcount(b)", 3),
+            ("parity(b)", 1),
+            ("parity(b ^ 1)", 0),
+            ("clz(a)", 5),
+            ("clz(sum)", 2),
+            ("clz(a + b, 6)", 1),
+            ("clz(a - a, 8)", 8),
+            ("ctz(sum)", 2),
+            ("ctz(a - a, 8)", 8),
+            ("ctz(b[4:1])", 2),
+            ("reverse(a)", 160),
+            ("reverse(b[4:0])", 19),
+            ("reverse(reverse(a))", 5),
+            ("reverse(a, 3)", 5),
+            ("min(a, b)", 5),
+            ("max(a, b)", 25),
+            ("max(a, K) + min(K, 2)", 7),
         ];
         for (text, want) in cases {
             assert_eq!(run(text, 5, 25, 100), *want, "{text}");
         }
+    }
+
+    #[test]
+    fn function_misuse_is_a_located_error_with_a_hint() {
+        let err = |text: &str| Program::compile(text, &scope()).unwrap_err();
+        let e = err("popcnt(a) + 1");
+        assert_eq!(
+            (e.message.as_str(), e.span.clone()),
+            ("unknown function `popcnt`", 0..6)
+        );
+        assert!(e
+            .hint
+            .unwrap()
+            .starts_with("did you mean `popcount`? the functions: clog2(x), popcount(x)"));
+        let e = err("1 + clz(a + b)");
+        assert_eq!(e.message, "clz(x[, width]) needs the width of its argument");
+        assert_eq!(e.span, 4..14);
+        assert!(e.hint.unwrap().contains("x[11:0]"));
+        assert_eq!(
+            err("clz(a, b)").message,
+            "the width of clz(x[, width]) must be a constant"
+        );
+        assert_eq!(err("ctz(a, 65)").message, "width 65 is not in 1..=64");
+        assert_eq!(err("reverse(a, 0)").message, "width 0 is not in 1..=64");
+        assert_eq!(
+            err("min(a)").message,
+            "min(a, b) takes two arguments, not 1"
+        );
+        assert_eq!(
+            err("popcount(a, b)").message,
+            "popcount(x) takes one argument, not 2"
+        );
+        assert_eq!(
+            err("max(a, b, 1)").message,
+            "max(a, b) takes two arguments, not 3"
+        );
+        assert!(err("min(a b)").message.starts_with("expected `,` or `)`"));
+        // Constants fold through functions, as through operators.
+        let p = Program::compile("popcount(K) + max(K, 7) + clz(K, 4)", &scope()).unwrap();
+        assert_eq!(p.constant(), Some(2 + 7 + 2));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use std::ops::Range;
 
+use super::functions::Func;
 use super::ExprError;
 
 /// A binary operator.
@@ -46,6 +47,10 @@ pub enum BinOp {
     LogAnd,
     /// `||`
     LogOr,
+    /// `min(a, b)` (a function, not an infix operator)
+    Min,
+    /// `max(a, b)` (a function, not an infix operator)
+    Max,
 }
 
 impl BinOp {
@@ -77,6 +82,8 @@ impl BinOp {
             BinOp::Or => a | b,
             BinOp::LogAnd => u64::from(a != 0 && b != 0),
             BinOp::LogOr => u64::from(a != 0 || b != 0),
+            BinOp::Min => a.min(b),
+            BinOp::Max => a.max(b),
         }
     }
 
@@ -93,6 +100,8 @@ impl BinOp {
             BinOp::Shl | BinOp::Shr => 9,
             BinOp::Add | BinOp::Sub => 10,
             BinOp::Mul | BinOp::Div | BinOp::Rem => 11,
+            // Written as calls, never met between operands.
+            BinOp::Min | BinOp::Max => 0,
         }
     }
 }
@@ -109,6 +118,16 @@ pub enum UnOp {
     /// `clog2(x)`: the bits needed to count `x` things, ⌈log₂ x⌉ (0 for 0 and 1),
     /// as Verilog's `$clog2`.
     Clog2,
+    /// `popcount(x)`: the bits set.
+    Popcount,
+    /// `parity(x)`: 1 if an odd number of bits is set.
+    Parity,
+    /// `clz(x, w)`: the leading zeros of the low `w` bits (`w` for 0).
+    Clz(u8),
+    /// `ctz(x, w)`: the trailing zeros of the low `w` bits (`w` for 0).
+    Ctz(u8),
+    /// `reverse(x, w)`: the low `w` bits in reverse order.
+    Reverse(u8),
 }
 
 impl UnOp {
@@ -120,6 +139,17 @@ impl UnOp {
             UnOp::LogNot => u64::from(a == 0),
             UnOp::Neg => a.wrapping_neg(),
             UnOp::Clog2 => u64::from(64 - a.saturating_sub(1).leading_zeros()),
+            UnOp::Popcount => u64::from(a.count_ones()),
+            UnOp::Parity => u64::from(a.count_ones() & 1),
+            UnOp::Clz(w) => {
+                u64::from((a & crate::value::mask(u32::from(w))).leading_zeros())
+                    - (64 - u64::from(w))
+            }
+            UnOp::Ctz(w) => match a & crate::value::mask(u32::from(w)) {
+                0 => u64::from(w),
+                x => u64::from(x.trailing_zeros()),
+            },
+            UnOp::Reverse(w) => a.reverse_bits() >> (64 - u32::from(w)),
         }
     }
 }
@@ -139,6 +169,8 @@ pub enum Node {
     Cond(Box<Node>, Box<Node>, Box<Node>),
     /// `a[hi:lo]` or `a[bit]`; the span covers the brackets.
     Slice(Box<Node>, u32, u32, Range<usize>),
+    /// `f(a, …)`; the span covers the name and the parentheses.
+    Call(Func, Vec<Node>, Range<usize>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -150,9 +182,9 @@ enum Tok {
 }
 
 /// Longest symbols first, so `<<` wins over `<`.
-const SYMBOLS: [&str; 27] = [
+const SYMBOLS: [&str; 28] = [
     "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+", "-", "*", "/", "%", "&", "|", "^", "~",
-    "!", "<", ">", "?", ":", "(", ")", "[", "]", "=",
+    "!", "<", ">", "?", ":", "(", ")", "[", "]", "=", ",",
 ];
 
 fn lex(text: &str) -> Result<Vec<(Tok, Range<usize>)>, ExprError> {
@@ -398,16 +430,7 @@ impl<'a> Parser<'a> {
             Tok::Ident(name) => {
                 let span = self.bump().1;
                 if let Tok::Sym("(") = self.peek() {
-                    if name != "clog2" {
-                        return Err(ExprError::new(format!("unknown function `{name}`"), span)
-                            .hint(
-                                "the one function is clog2(x), the bits needed to count x things",
-                            ));
-                    }
-                    self.bump();
-                    let (inner, d) = self.expression(1)?;
-                    self.expect(")", "`)`")?;
-                    return self.nest(Node::Unary(UnOp::Clog2, Box::new(inner)), d);
+                    return self.call(&name, span);
                 }
                 Ok((Node::Name(name, span), 1))
             }
@@ -419,6 +442,29 @@ impl<'a> Parser<'a> {
             }
             _ => Err(self.unexpected("a value, a name or `(`")),
         }
+    }
+
+    /// The call of function `name` (written at `span`), at its `(`.
+    fn call(&mut self, name: &str, span: Range<usize>) -> Result<Parsed, ExprError> {
+        let func = Func::named(name, span.clone())?;
+        self.bump();
+        let (mut args, mut depth) = (Vec::new(), 0);
+        loop {
+            let (arg, d) = self.expression(1)?;
+            args.push(arg);
+            depth = depth.max(d);
+            if !self.eat(",") {
+                break;
+            }
+        }
+        let close = self.expect(")", "`,` or `)`")?;
+        let span = span.start..close.end;
+        func.check_arity(args.len(), span.clone())?;
+        if func == Func::Clog2 {
+            let inner = args.pop().expect("one argument, checked");
+            return self.nest(Node::Unary(UnOp::Clog2, Box::new(inner)), depth);
+        }
+        self.nest(Node::Call(func, args, span), depth)
     }
 
     fn finish(&self) -> Result<(), ExprError> {

@@ -65,6 +65,8 @@ pub enum Unary {
     Clz,
     /// Trailing zeros (64 for 0).
     Ctz,
+    /// The 64 bits in reverse order.
+    Reverse,
 }
 
 /// Two-operand operations on 64-bit values. Comparisons give 0 or 1;
@@ -127,6 +129,7 @@ impl Unary {
             Unary::Popcount => u64::from(a.count_ones()),
             Unary::Clz => u64::from(a.leading_zeros()),
             Unary::Ctz => u64::from(a.trailing_zeros()),
+            Unary::Reverse => a.reverse_bits(),
         }
     }
 }

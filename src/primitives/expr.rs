@@ -402,7 +402,10 @@ pub fn info() -> ModelInfo {
          Outputs use the inputs, the `constants`, the registers and earlier outputs; next\n\
          values use all of these and every output. C/Verilog operators:\n\
          ?: || && | ^ & == != < <= > >= << >> + - * / % and unary ~ ! -, bit\n\
-         slices a[7:4] and a[0], numbers in decimal, 0x hex or 0b binary. Arithmetic is\n\
+         slices a[7:4] and a[0], numbers in decimal, 0x hex or 0b binary. Functions:\n\
+         popcount(x), parity(x), clz(x[, width]), ctz(x[, width]), reverse(x[, width]),\n\
+         min(a, b), max(a, b), clog2(x); clz, ctz and reverse count within the width of\n\
+         their argument (a declared port, a slice) or the one given. Arithmetic is\n\
          unsigned and wraps at 64 bits; comparisons give 0 or 1; x/0 and x%0 give 0;\n\
          each result is masked to its port's width. Parsed and checked once, when the\n\
          circuit is loaded (errors point into the expression); evaluated without re-parsing.",

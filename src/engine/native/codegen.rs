@@ -354,6 +354,7 @@ impl Emitter<'_> {
             Unary::Popcount => ins.popcnt(x),
             Unary::Clz => ins.clz(x),
             Unary::Ctz => ins.ctz(x),
+            Unary::Reverse => ins.bitrev(x),
         }
     }
 

@@ -1,0 +1,179 @@
+//! The expression language's functions: which exist, how many arguments
+//! each takes, and what a call compiles to. Bit-counting functions that
+//! depend on a width (`clz`, `ctz`, `reverse`) take it from their argument
+//! (a declared input or output, or a slice) or from an explicit second
+//! argument, a constant: `clz(x)`, `clz(x[11:0])`, `clz(a + b, 9)`.
+
+use std::ops::Range;
+
+use super::parse::{BinOp, Node, UnOp};
+use super::{ExprError, Scope, Symbol};
+
+/// A function of the language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Func {
+    /// `clog2(x)`: ⌈log₂ x⌉, Verilog's `$clog2`.
+    Clog2,
+    /// `popcount(x)`: the bits set.
+    Popcount,
+    /// `parity(x)`: 1 if an odd number of bits is set.
+    Parity,
+    /// `clz(x[, width])`: leading zeros within the width (the width for 0).
+    Clz,
+    /// `ctz(x[, width])`: trailing zeros within the width (the width for 0).
+    Ctz,
+    /// `reverse(x[, width])`: the low `width` bits in reverse order.
+    Reverse,
+    /// `min(a, b)`, unsigned.
+    Min,
+    /// `max(a, b)`, unsigned.
+    Max,
+}
+
+/// Every function, by name, with its usage.
+const FUNCTIONS: [(&str, Func, &str); 8] = [
+    ("clog2", Func::Clog2, "clog2(x)"),
+    ("popcount", Func::Popcount, "popcount(x)"),
+    ("parity", Func::Parity, "parity(x)"),
+    ("clz", Func::Clz, "clz(x[, width])"),
+    ("ctz", Func::Ctz, "ctz(x[, width])"),
+    ("reverse", Func::Reverse, "reverse(x[, width])"),
+    ("min", Func::Min, "min(a, b)"),
+    ("max", Func::Max, "max(a, b)"),
+];
+
+impl Func {
+    /// The function called `name`, or an error at `span` that lists them.
+    pub fn named(name: &str, span: Range<usize>) -> Result<Func, ExprError> {
+        match FUNCTIONS.iter().find(|(n, ..)| *n == name) {
+            Some(&(_, f, _)) => Ok(f),
+            None => {
+                let names = FUNCTIONS.iter().map(|(n, ..)| *n);
+                let hint = match crate::suggest::closest(name, names) {
+                    Some(c) => format!("did you mean `{c}`? the functions: {}", usage()),
+                    None => format!("the functions: {}", usage()),
+                };
+                Err(ExprError::new(format!("unknown function `{name}`"), span).hint(hint))
+            }
+        }
+    }
+
+    fn usage(self) -> &'static str {
+        FUNCTIONS
+            .iter()
+            .find(|(_, f, _)| *f == self)
+            .map_or("", |(.., u)| u)
+    }
+
+    /// The arguments it takes: at least, at most.
+    fn arity(self) -> (usize, usize) {
+        match self {
+            Func::Clog2 | Func::Popcount | Func::Parity => (1, 1),
+            Func::Clz | Func::Ctz | Func::Reverse => (1, 2),
+            Func::Min | Func::Max => (2, 2),
+        }
+    }
+
+    /// An error unless `given` arguments suit it.
+    pub fn check_arity(self, given: usize, span: Range<usize>) -> Result<(), ExprError> {
+        let (least, most) = self.arity();
+        if (least..=most).contains(&given) {
+            return Ok(());
+        }
+        let takes = match (least, most) {
+            (1, 1) => "one argument".to_string(),
+            (2, 2) => "two arguments".to_string(),
+            _ => "one or two arguments".to_string(),
+        };
+        Err(ExprError::new(
+            format!("{} takes {takes}, not {given}", self.usage()),
+            span,
+        ))
+    }
+}
+
+fn usage() -> String {
+    FUNCTIONS
+        .iter()
+        .map(|(.., u)| *u)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A call, as the compiler sees it: a unary operator on one argument, or
+/// a binary one on two.
+pub(super) enum Lowered<'a> {
+    Unary(UnOp, &'a Node),
+    Binary(BinOp, &'a Node, &'a Node),
+}
+
+/// What `func(args)` at `span` compiles to, given the names in `scope`
+/// (for the widths of `clz`, `ctz` and `reverse`); `constant` folds a
+/// width argument.
+pub(super) fn call<'a>(
+    func: Func,
+    args: &'a [Node],
+    span: &Range<usize>,
+    scope: &Scope,
+    constant: impl Fn(&Node) -> Result<Option<u64>, ExprError>,
+) -> Result<Lowered<'a>, ExprError> {
+    func.check_arity(args.len(), span.clone())?;
+    let width = || -> Result<u8, ExprError> {
+        let w = match args.get(1) {
+            Some(w) => match constant(w)? {
+                Some(w) => w,
+                None => {
+                    return Err(ExprError::new(
+                        format!("the width of {} must be a constant", func.usage()),
+                        span.clone(),
+                    ))
+                }
+            },
+            None => match width_of(&args[0], scope) {
+                Some(w) => u64::from(w),
+                None => {
+                    return Err(ExprError::new(
+                        format!("{} needs the width of its argument", func.usage()),
+                        span.clone(),
+                    )
+                    .hint("give a declared input or output, a slice such as x[11:0], or the width: clz(a + b, 9)"))
+                }
+            },
+        };
+        match w {
+            1..=64 => Ok(w as u8),
+            _ => Err(ExprError::new(
+                format!("width {w} is not in 1..=64"),
+                span.clone(),
+            )),
+        }
+    };
+    Ok(match func {
+        Func::Clog2 => Lowered::Unary(UnOp::Clog2, &args[0]),
+        Func::Popcount => Lowered::Unary(UnOp::Popcount, &args[0]),
+        Func::Parity => Lowered::Unary(UnOp::Parity, &args[0]),
+        Func::Clz => Lowered::Unary(UnOp::Clz(width()?), &args[0]),
+        Func::Ctz => Lowered::Unary(UnOp::Ctz(width()?), &args[0]),
+        Func::Reverse => Lowered::Unary(UnOp::Reverse(width()?), &args[0]),
+        Func::Min => Lowered::Binary(BinOp::Min, &args[0], &args[1]),
+        Func::Max => Lowered::Binary(BinOp::Max, &args[0], &args[1]),
+    })
+}
+
+/// The width of `node` where it is plain: a declared input or local, a
+/// slice, or a call that keeps a width.
+fn width_of(node: &Node, scope: &Scope) -> Option<u32> {
+    match node {
+        Node::Name(name, _) => match scope.lookup(name)? {
+            Symbol::Input { width, .. } | Symbol::Local { width, .. } => Some(width),
+            Symbol::Constant(_) => None,
+        },
+        Node::Slice(_, hi, lo, _) => Some(hi - lo + 1),
+        Node::Call(Func::Reverse, args, _) => match args.get(1) {
+            Some(Node::Num(w)) => u32::try_from(*w).ok(),
+            Some(_) => None,
+            None => width_of(&args[0], scope),
+        },
+        _ => None,
+    }
+}
