@@ -300,3 +300,44 @@ fn random_circuits_compile_to_what_the_interpreter_computes() {
         "arrays and chains were compiled"
     );
 }
+
+/// Registers' initial values (`init`), different in every member of an
+/// array, hold from cycle 0 whether the array runs one by one, as a
+/// column batch, or compiled.
+#[test]
+fn initial_values_hold_one_by_one_in_columns_and_compiled() {
+    let text = r#"Circuit(params: {"n": 8}, cycles: 5, components: {
+        "c": Component(model: "expr", count: "n", params: {
+            "inputs": ["en: 1"],
+            "registers": ["q: 8 init ${i * 30 + 3} = en ? q + 1 : q"],
+            "outputs": ["odd: 1 = q[0]"],
+        }),
+        "on": Component(model: "const", params: {"width": 1, "value": 1}),
+    }, nets: {"on.y": ["c[*].en"]})"#;
+    let registry = Registry::standard();
+    let mut traces = Vec::new();
+    for (codegen, one_by_one) in [
+        (Codegen::Interpret, true),
+        (Codegen::Interpret, false),
+        (Codegen::Compiled, false),
+    ] {
+        let circuit = cspsim::netlist::load_str(text, "init.ron", None, &registry, 0)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let options = RunOptions {
+            codegen,
+            one_by_one,
+            ..RunOptions::default()
+        };
+        let (result, vcd) = run_with_patterns(circuit, &options, &["*".to_string()]);
+        result.unwrap();
+        traces.push(vcd);
+    }
+    assert_eq!(traces[0], traces[1], "columns");
+    assert_eq!(traces[0], traces[2], "compiled");
+    let waves = common::parse_vcd(&traces[0], 10);
+    for i in 0..8u64 {
+        let q = waves.get(&format!("circuit.c[{i}].q"));
+        assert_eq!(q[0], i * 30 + 3, "member {i} starts at its init");
+        assert_eq!(q[4], (i * 30 + 7) % 256);
+    }
+}

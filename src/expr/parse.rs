@@ -520,6 +520,9 @@ pub enum Shape {
     Port,
     /// `name: width = expression` (an output).
     Definition,
+    /// `name: width = expression` or `name: width init value = expression`
+    /// (a register, with its value after reset).
+    Register,
     /// `name = expression` (a constant).
     Constant,
 }
@@ -529,6 +532,9 @@ impl Shape {
         match self {
             Shape::Port => "`name: width`, e.g. `a: 8`",
             Shape::Definition => "`name: width = expression`, e.g. `sum: 9 = a + b`",
+            Shape::Register => {
+                "`name: width = next value` or `name: width init value = next value`, e.g. `count: 8 init 5 = count + 1`"
+            }
             Shape::Constant => "`NAME = expression`, e.g. `LIMIT = 100`",
         }
     }
@@ -545,6 +551,8 @@ pub struct Declaration {
     pub width: u32,
     /// The expression after `=`, if the shape has one.
     pub value: Option<Node>,
+    /// A register's value after reset (`init …`), and where it is written.
+    pub init: Option<(Node, Range<usize>)>,
 }
 
 /// Parse a declaration of the given shape.
@@ -573,6 +581,22 @@ pub fn declaration(text: &str, shape: Shape) -> Result<Declaration, ExprError> {
             }
         };
     }
+    let mut init = None;
+    if let Tok::Ident(word) = p.peek() {
+        if word == "init" {
+            let start = p.span().start;
+            if shape != Shape::Register {
+                return Err(
+                    ExprError::new("only a register has an initial value", p.span()).hint(
+                        "registers are declared in `registers`; an output is computed every cycle",
+                    ),
+                );
+            }
+            p.bump();
+            let (value, _) = p.expression(1)?;
+            init = Some((value, start..p.span().start));
+        }
+    }
     let value = if shape == Shape::Port {
         None
     } else {
@@ -586,6 +610,7 @@ pub fn declaration(text: &str, shape: Shape) -> Result<Declaration, ExprError> {
         name_span,
         width,
         value,
+        init,
     })
 }
 

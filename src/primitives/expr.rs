@@ -15,6 +15,8 @@ struct Expr {
     outputs: Vec<Program>,
     /// Each register's next-value expression.
     registers: Vec<Program>,
+    /// Each register's value after reset.
+    init: Vec<u64>,
     /// One mask per port: the registers', then the outputs'.
     masks: Vec<u64>,
     /// The registers' values, then this cycle's outputs (readable by later
@@ -201,9 +203,9 @@ impl Model for Expr {
 
     fn reset(&mut self, io: &Io<'_>) {
         self.plan = None;
-        for r in 0..self.registers.len() {
-            self.locals[r] = 0;
-            io.set(r, 0);
+        for (r, &init) in self.init.iter().enumerate() {
+            self.locals[r] = init;
+            io.set(r, init);
         }
     }
 
@@ -278,6 +280,35 @@ pub(crate) fn input_scope(p: &Params) -> Result<(Scope, Vec<(String, u32)>), Par
     Ok((scope, ports))
 }
 
+/// A register's value after reset: its `init`, a constant that fits its
+/// width, or 0.
+fn initial_value(
+    d: &crate::expr::parse::Declaration,
+    scope: &Scope,
+) -> Result<u64, crate::expr::ExprError> {
+    let Some((node, span)) = &d.init else {
+        return Ok(0);
+    };
+    let program = Program::from_node(node, scope)?;
+    let Some(value) = program.constant() else {
+        return Err(crate::expr::ExprError::new(
+            format!("the initial value of `{}` must be a constant", d.name),
+            span.clone(),
+        )
+        .hint("numbers, `constants` and `${…}` parameters; a register starts before any input is known"));
+    };
+    if value > mask(d.width) {
+        return Err(crate::expr::ExprError::new(
+            format!(
+                "the initial value {value} of `{}` does not fit in {} bits",
+                d.name, d.width
+            ),
+            span.clone(),
+        ));
+    }
+    Ok(value)
+}
+
 fn unique(
     scope: &Scope,
     name: &str,
@@ -322,10 +353,12 @@ pub fn info() -> ModelInfo {
             }
             // Registers first: every expression may read their values.
             let mut register_decls = Vec::new();
+            let mut init = Vec::new();
             for text in p.str_list("registers")? {
                 let at = |e| ParamError::in_value("registers", text, e);
-                let d = declaration(text, Shape::Definition).map_err(at)?;
+                let d = declaration(text, Shape::Register).map_err(at)?;
                 unique(&scope, &d.name, d.name_span.clone()).map_err(at)?;
+                init.push(initial_value(&d, &scope).map_err(at)?);
                 scope.local(&d.name, d.width);
                 ports = ports.registered(d.name.clone(), PortType::Bits(d.width as u8));
                 register_decls.push((text, d));
@@ -382,6 +415,7 @@ pub fn info() -> ModelInfo {
                 Box::new(Expr {
                     outputs,
                     registers,
+                    init,
                     locals: vec![0; masks.len()],
                     masks,
                     next: vec![0; r],
@@ -395,7 +429,8 @@ pub fn info() -> ModelInfo {
         "Inputs: as declared by `inputs`, e.g. [\"a: 8\", \"b: 8\", \"op: 2\"].\n\
          Registers (registered outputs): as declared by `registers`, each\n\
          \"name: width = next value\", e.g. [\"count: 8 = en ? count + 1 : count\"]: at each\n\
-         clock edge every register takes its next value at once; reset sets it to 0.\n\
+         clock edge every register takes its next value at once; reset sets it to 0, or\n\
+         to a constant given as \"name: width init value = next value\".\n\
          Outputs (combinational): as declared by `outputs`, each \"name: width = expression\",\n\
          e.g. [\"y: 8 = op == 0 ? a + b : a - b\", \"zero: 1 = y == 0\"], computed in order.\n\
          Ports: the registers, then the outputs; at least one of either.\n\
@@ -421,7 +456,7 @@ pub fn info() -> ModelInfo {
     .param(
         ParamDecl::string_list(
             "registers",
-            "registered outputs as \"name: width = next value\", updated at the clock edge",
+            "registered outputs as \"name: width = next value\" or \"name: width init value = next value\", updated at the clock edge",
         )
         .default(Vec::<&str>::new()),
     )
@@ -441,6 +476,53 @@ mod tests {
                 "constants" => vec!["ADD = 0", "SUB = ADD + 1"],
             },
         )
+    }
+
+    #[test]
+    fn registers_start_at_their_initial_values() {
+        let mut tb = Testbench::new(
+            "expr",
+            params! {
+                "inputs" => vec!["en: 1"],
+                "constants" => vec!["START = 250"],
+                "registers" => vec!["count: 8 init START + 3 = en ? count + 1 : count", "n: 4 = n + 1"],
+            },
+        )
+        .unwrap();
+        assert_eq!((tb.get("count"), tb.get("n")), (253, 0));
+        tb.set("en", 1);
+        tb.step_n(3);
+        assert_eq!((tb.get("count"), tb.get("n")), (0, 3), "wraps at 8 bits");
+    }
+
+    #[test]
+    fn initial_values_are_constants_that_fit_and_only_registers_have_them() {
+        let err = |registers: Vec<&str>, outputs: Vec<&str>| {
+            Testbench::new(
+                "expr",
+                params! {"inputs" => vec!["a: 8"], "registers" => registers, "outputs" => outputs},
+            )
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+        };
+        let said = err(vec!["r: 8 init a = r"], vec![]);
+        assert!(
+            said.contains("the initial value of `r` must be a constant"),
+            "{said}"
+        );
+        let said = err(vec!["r: 4 init 16 = r"], vec![]);
+        assert!(
+            said.contains("the initial value 16 of `r` does not fit in 4 bits"),
+            "{said}"
+        );
+        let said = err(vec!["r: 4 = r"], vec!["y: 8 init 1 = a"]);
+        assert!(
+            said.contains("only a register has an initial value"),
+            "{said}"
+        );
+        let said = err(vec!["r: 4 init = r"], vec![]);
+        assert!(said.contains("expected a value"), "{said}");
     }
 
     #[test]
