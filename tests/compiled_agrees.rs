@@ -1,6 +1,6 @@
 //! The compiled engine computes exactly what the interpreter does: random
-//! circuits of `expr` components (every operator, widths 1 to 64, slices,
-//! `?:`, registers), arrays of them with per-member constants (so that they
+//! circuits of `expr` components (every operator and function, widths 1 to
+//! 64, slices, concatenations, sized literals, `?:`, registers), arrays of them with per-member constants (so that they
 //! run as loops with columns), standard primitives, and a model that does
 //! not lower, mixed in the same phases. Compiled and interpreted traces
 //! must be byte-identical, with one worker and with two.
@@ -71,7 +71,16 @@ fn expression(rng: &mut Rng, names: &[(String, u32)], depth: u32) -> String {
         };
     }
     let sub = |rng: &mut Rng| expression(rng, names, depth - 1);
-    match rng.below(12) {
+    match rng.below(13) {
+        12 => {
+            let (hi, width) = (rng.below(32), 1 + rng.below(16));
+            let lo = rng.below(hi + 1);
+            let literal = rng.below(1 << width);
+            match rng.below(2) {
+                0 => format!("{{({} + 0)[{hi}:{lo}], {width}'d{literal}}}", sub(rng)),
+                _ => format!("{{{}{{({} + 0)[{hi}:{lo}]}}}}", 1 + rng.below(2), sub(rng)),
+            }
+        }
         0 => format!("{}({})", rng.pick(&["~", "!", "-"]), sub(rng)),
         1 => format!("({} ? {} : {})", sub(rng), sub(rng), sub(rng)),
         2 => format!("clog2({})", sub(rng)),

@@ -7,7 +7,7 @@
 use std::ops::Range;
 
 use super::parse::{BinOp, Node, UnOp};
-use super::{ExprError, Scope, Symbol};
+use super::{ExprError, Scope};
 
 /// A function of the language.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,7 +129,7 @@ pub(super) fn call<'a>(
                     ))
                 }
             },
-            None => match width_of(&args[0], scope) {
+            None => match super::concat::width_of(&args[0], scope) {
                 Some(w) => u64::from(w),
                 None => {
                     return Err(ExprError::new(
@@ -158,22 +158,4 @@ pub(super) fn call<'a>(
         Func::Min => Lowered::Binary(BinOp::Min, &args[0], &args[1]),
         Func::Max => Lowered::Binary(BinOp::Max, &args[0], &args[1]),
     })
-}
-
-/// The width of `node` where it is plain: a declared input or local, a
-/// slice, or a call that keeps a width.
-fn width_of(node: &Node, scope: &Scope) -> Option<u32> {
-    match node {
-        Node::Name(name, _) => match scope.lookup(name)? {
-            Symbol::Input { width, .. } | Symbol::Local { width, .. } => Some(width),
-            Symbol::Constant(_) => None,
-        },
-        Node::Slice(_, hi, lo, _) => Some(hi - lo + 1),
-        Node::Call(Func::Reverse, args, _) => match args.get(1) {
-            Some(Node::Num(w)) => u32::try_from(*w).ok(),
-            Some(_) => None,
-            None => width_of(&args[0], scope),
-        },
-        _ => None,
-    }
 }

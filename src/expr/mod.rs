@@ -4,7 +4,10 @@
 //! one pass over a few ops and never touches the text again.
 //!
 //! - values: decimal, `0x…` hexadecimal, `0b…` binary (`_` separators allowed),
-//!   and names (inputs, constants, earlier outputs);
+//!   Verilog sized literals (`8'hFF`, `4'b1010`, `12'd100`), and names
+//!   (inputs, constants, earlier outputs);
+//! - concatenation `{a, b[3:0], 2'b01}` and replication `{4{x[1:0]}}`
+//!   ([`concat`](mod@concat)), of parts whose widths are known, 64 bits at most;
 //! - operators, loosest first: `?:`, `||`, `&&`, `|`, `^`, `&`, `== !=`,
 //!   `< <= > >=`, `<< >>`, `+ -`, `* / %`, unary `~ ! -`, bit slices `a[7:4]`, `a[0]`;
 //! - functions ([`functions`]): `popcount(x)`, `parity(x)`, `clz(x[, w])`,
@@ -30,6 +33,7 @@
 use std::ops::Range;
 
 pub mod columns;
+pub mod concat;
 pub mod functions;
 mod lower;
 pub mod parse;
@@ -321,7 +325,11 @@ fn fuse(ops: Vec<Op>) -> Vec<Op> {
 
 fn code(node: &Node, scope: &Scope) -> Result<Code, ExprError> {
     Ok(match node {
-        Node::Num(v) => Code::Const(*v),
+        Node::Num(v) | Node::Sized(v, _) => Code::Const(*v),
+        Node::Concat(parts, span) => code(&concat::concat(parts, span, scope)?, scope)?,
+        Node::Repeat(count, parts, span) => {
+            code(&concat::repeat(count, parts, span, scope)?, scope)?
+        }
         Node::Name(name, span) => match scope.lookup(name) {
             Some(Symbol::Input { index, .. }) => Code::Ops(vec![Op::Input(index as u32)]),
             Some(Symbol::Local { index, .. }) => Code::Ops(vec![Op::Local(index as u32)]),
@@ -467,6 +475,18 @@ mod tests {
             ("min(a, b)", 5),
             ("max(a, b)", 25),
             ("max(a, K) + min(K, 2)", 7),
+            ("8'hFF", 255),
+            ("4'b1010 + 1", 11),
+            ("12'd1_00", 100),
+            ("3'o7", 7),
+            ("{a, b}", (5 << 8) | 25),
+            ("{b[4:0], 3'b101}", (25 << 3) | 5),
+            ("{2{a[3:0]}}", 0x55),
+            ("{3{2'b10}}", 0b10_1010),
+            ("{sum, a}", (100 << 8) | 5),
+            ("clz({a, b})", 5),
+            ("{K{a[0]}}", 7),
+            ("{1'b1, {a, b}}[16]", 1),
         ];
         for (text, want) in cases {
             assert_eq!(run(text, 5, 25, 100), *want, "{text}");
@@ -511,6 +531,41 @@ mod tests {
         // Constants fold through functions, as through operators.
         let p = Program::compile("popcount(K) + max(K, 7) + clz(K, 4)", &scope()).unwrap();
         assert_eq!(p.constant(), Some(2 + 7 + 2));
+    }
+
+    #[test]
+    fn sized_literals_and_concatenations_are_checked_where_written() {
+        let err = |text: &str| Program::compile(text, &scope()).unwrap_err();
+        let e = err("a + 8'h1FF");
+        assert_eq!(
+            (e.message.as_str(), e.span.clone()),
+            ("`8'h1FF` does not fit in 8 bits", 4..10)
+        );
+        assert_eq!(err("65'd1").message, "width 65 is not in 1..=64");
+        assert_eq!(
+            err("8'x1").message,
+            "a sized literal needs a base after `'`"
+        );
+        assert_eq!(err("4'b102").message, "`4'b102` is not a number");
+        let e = err("a + {a, 5}");
+        assert_eq!(
+            (e.message.as_str(), e.span.clone()),
+            ("a part of `{…}` has no width", 4..10)
+        );
+        assert!(e.hint.unwrap().contains("4'd9"));
+        assert_eq!(
+            err("{a, a, a, a, a, a, a, a, a}").message,
+            "`{…}` is 72 bits wide or more, past 64"
+        );
+        assert_eq!(
+            err("{0{a}}").message,
+            "a replication count of 0 is not in 1..=64"
+        );
+        assert_eq!(
+            err("{b{a}}").message,
+            "the count of `{n{…}}` must be a number or a constant"
+        );
+        assert!(err("{a, b").message.starts_with("expected `,` or `}`"));
     }
 
     #[test]

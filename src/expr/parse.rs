@@ -171,20 +171,28 @@ pub enum Node {
     Slice(Box<Node>, u32, u32, Range<usize>),
     /// `f(a, …)`; the span covers the name and the parentheses.
     Call(Func, Vec<Node>, Range<usize>),
+    /// A sized literal, `8'hFF`: value and width.
+    Sized(u64, u32),
+    /// `{a, b, …}`, the first part the most significant; the span covers the braces.
+    Concat(Vec<Node>, Range<usize>),
+    /// `{n{a, …}}`: the parts `n` times.
+    Repeat(Box<Node>, Vec<Node>, Range<usize>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
 enum Tok {
     Num(u64),
+    /// A sized literal: value, width.
+    Sized(u64, u32),
     Ident(String),
     Sym(&'static str),
     End,
 }
 
 /// Longest symbols first, so `<<` wins over `<`.
-const SYMBOLS: [&str; 28] = [
+const SYMBOLS: [&str; 30] = [
     "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+", "-", "*", "/", "%", "&", "|", "^", "~",
-    "!", "<", ">", "?", ":", "(", ")", "[", "]", "=", ",",
+    "!", "<", ">", "?", ":", "(", ")", "[", "]", "=", ",", "{", "}",
 ];
 
 fn lex(text: &str) -> Result<Vec<(Tok, Range<usize>)>, ExprError> {
@@ -199,6 +207,12 @@ fn lex(text: &str) -> Result<Vec<(Tok, Range<usize>)>, ExprError> {
             let start = i;
             while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
                 i += 1;
+            }
+            if bytes.get(i) == Some(&b'\'') {
+                let (tok, end) = sized(text, start, i)?;
+                tokens.push((tok, start..end));
+                i = end;
+                continue;
             }
             let value = number(&text[start..i]).ok_or_else(|| {
                 ExprError::new(format!("`{}` is not a number", &text[start..i]), start..i)
@@ -224,6 +238,54 @@ fn lex(text: &str) -> Result<Vec<(Tok, Range<usize>)>, ExprError> {
     }
     tokens.push((Tok::End, text.len()..text.len()));
     Ok(tokens)
+}
+
+/// A Verilog sized literal, `8'hFF`, `4'b1010`, `12'd100` or `3'o7`, whose
+/// width is `text[start..tick]`: the token and where it ends.
+fn sized(text: &str, start: usize, tick: usize) -> Result<(Tok, usize), ExprError> {
+    let bytes = text.as_bytes();
+    let radix = match bytes.get(tick + 1).map(u8::to_ascii_lowercase) {
+        Some(b'h') => 16,
+        Some(b'd') => 10,
+        Some(b'b') => 2,
+        Some(b'o') => 8,
+        _ => {
+            return Err(ExprError::new(
+                "a sized literal needs a base after `'`",
+                start..(tick + 2).min(text.len()),
+            )
+            .hint("write h, d, b or o: 8'hFF, 12'd100, 4'b1010, 3'o7"))
+        }
+    };
+    let mut end = tick + 2;
+    while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_') {
+        end += 1;
+    }
+    let span = start..end;
+    let width: u32 = text[start..tick]
+        .parse()
+        .ok()
+        .filter(|w| (1..=64).contains(w))
+        .ok_or_else(|| {
+            ExprError::new(
+                format!("width {} is not in 1..=64", &text[start..tick]),
+                span.clone(),
+            )
+        })?;
+    let digits = text[tick + 2..end].replace('_', "");
+    let value = u64::from_str_radix(&digits, radix).map_err(|_| {
+        ExprError::new(
+            format!("`{}` is not a number", &text[span.clone()]),
+            span.clone(),
+        )
+    })?;
+    if value > crate::value::mask(width) {
+        return Err(ExprError::new(
+            format!("`{}` does not fit in {width} bits", &text[span.clone()]),
+            span,
+        ));
+    }
+    Ok((Tok::Sized(value, width), end))
 }
 
 /// A literal: decimal, `0x…` hexadecimal or `0b…` binary, `_` separators
@@ -434,13 +496,52 @@ impl<'a> Parser<'a> {
                 }
                 Ok((Node::Name(name, span), 1))
             }
+            Tok::Sized(v, w) => {
+                self.bump();
+                Ok((Node::Sized(v, w), 1))
+            }
             Tok::Sym("(") => {
                 self.bump();
                 let inner = self.expression(1)?;
                 self.expect(")", "`)`")?;
                 Ok(inner)
             }
-            _ => Err(self.unexpected("a value, a name or `(`")),
+            Tok::Sym("{") => self.braces(),
+            _ => Err(self.unexpected("a value, a name, `(` or `{`")),
+        }
+    }
+
+    /// `{a, b, …}` or `{n{a, …}}`, at the `{`.
+    fn braces(&mut self) -> Result<Parsed, ExprError> {
+        let open = self.bump().1;
+        let (first, d) = self.expression(1)?;
+        if self.eat("{") {
+            let (parts, d2) = self.parts()?;
+            self.expect("}", "`,` or `}`")?;
+            let close = self.expect("}", "`}` closing the replication")?;
+            let node = Node::Repeat(Box::new(first), parts, open.start..close.end);
+            return self.nest(node, d.max(d2));
+        }
+        let (mut parts, mut depth) = (vec![first], d);
+        while self.eat(",") {
+            let (part, d) = self.expression(1)?;
+            parts.push(part);
+            depth = depth.max(d);
+        }
+        let close = self.expect("}", "`,` or `}`")?;
+        self.nest(Node::Concat(parts, open.start..close.end), depth)
+    }
+
+    /// Expressions separated by commas, and the deepest.
+    fn parts(&mut self) -> Result<(Vec<Node>, usize), ExprError> {
+        let (mut parts, mut depth) = (Vec::new(), 0);
+        loop {
+            let (part, d) = self.expression(1)?;
+            parts.push(part);
+            depth = depth.max(d);
+            if !self.eat(",") {
+                return Ok((parts, depth));
+            }
         }
     }
 
@@ -448,15 +549,7 @@ impl<'a> Parser<'a> {
     fn call(&mut self, name: &str, span: Range<usize>) -> Result<Parsed, ExprError> {
         let func = Func::named(name, span.clone())?;
         self.bump();
-        let (mut args, mut depth) = (Vec::new(), 0);
-        loop {
-            let (arg, d) = self.expression(1)?;
-            args.push(arg);
-            depth = depth.max(d);
-            if !self.eat(",") {
-                break;
-            }
-        }
+        let (mut args, depth) = self.parts()?;
         let close = self.expect(")", "`,` or `)`")?;
         let span = span.start..close.end;
         func.check_arity(args.len(), span.clone())?;
@@ -693,7 +786,7 @@ mod tests {
         let cases = [
             (
                 "a + ",
-                "expected a value, a name or `(`, found the end",
+                "expected a value, a name, `(` or `{`, found the end",
                 4..4,
             ),
             ("a $ b", "unexpected character `$`", 2..3),

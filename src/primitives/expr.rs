@@ -437,7 +437,9 @@ pub fn info() -> ModelInfo {
          Outputs use the inputs, the `constants`, the registers and earlier outputs; next\n\
          values use all of these and every output. C/Verilog operators:\n\
          ?: || && | ^ & == != < <= > >= << >> + - * / % and unary ~ ! -, bit\n\
-         slices a[7:4] and a[0], numbers in decimal, 0x hex or 0b binary. Functions:\n\
+         slices a[7:4] and a[0], numbers in decimal, 0x hex or 0b binary, sized literals\n\
+         8'hFF 4'b1010 12'd100, concatenation {a, b[3:0], 2'b01} and replication {4{x[1:0]}}\n\
+         (parts of known width, 64 bits at most). Functions:\n\
          popcount(x), parity(x), clz(x[, width]), ctz(x[, width]), reverse(x[, width]),\n\
          min(a, b), max(a, b), clog2(x); clz, ctz and reverse count within the width of\n\
          their argument (a declared port, a slice) or the one given. Arithmetic is\n\
@@ -569,7 +571,7 @@ mod tests {
             (vec!["y: 8 = a + c"], "unknown name `c`", 11..12),
             (
                 vec!["y: 8 = a +"],
-                "expected a value, a name or `(`, found the end",
+                "expected a value, a name, `(` or `{`, found the end",
                 10..10,
             ),
             (vec!["a: 8 = b"], "`a` is declared twice", 0..1),
