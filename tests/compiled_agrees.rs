@@ -311,15 +311,15 @@ fn random_circuits_compile_to_what_the_interpreter_computes() {
 }
 
 /// Registers' initial values (`init`), different in every member of an
-/// array, hold from cycle 0 whether the array runs one by one, as a
-/// column batch, or compiled.
+/// array, hold from cycle 0, and a `let` temporary feeds the registers,
+/// whether the array runs one by one, as a column batch, or compiled.
 #[test]
-fn initial_values_hold_one_by_one_in_columns_and_compiled() {
+fn initial_values_and_temporaries_hold_one_by_one_in_columns_and_compiled() {
     let text = r#"Circuit(params: {"n": 8}, cycles: 5, components: {
         "c": Component(model: "expr", count: "n", params: {
             "inputs": ["en: 1"],
-            "registers": ["q: 8 init ${i * 30 + 3} = en ? q + 1 : q"],
-            "outputs": ["odd: 1 = q[0]"],
+            "registers": ["q: 8 init ${i * 30 + 3} = en ? q + step : q"],
+            "outputs": ["let step: 8 = q[0] ? 3 : 1", "odd: 1 = q[0]"],
         }),
         "on": Component(model: "const", params: {"width": 1, "value": 1}),
     }, nets: {"on.y": ["c[*].en"]})"#;
@@ -347,6 +347,11 @@ fn initial_values_hold_one_by_one_in_columns_and_compiled() {
     for i in 0..8u64 {
         let q = waves.get(&format!("circuit.c[{i}].q"));
         assert_eq!(q[0], i * 30 + 3, "member {i} starts at its init");
-        assert_eq!(q[4], (i * 30 + 7) % 256);
+        // Odd values step by 3, even ones by 1 (a temporary the tick reads).
+        let mut want = i * 30 + 3;
+        for (t, &got) in q.iter().enumerate() {
+            assert_eq!(got, want % 256, "member {i}, cycle {t}");
+            want += if want % 2 == 1 { 3 } else { 1 };
+        }
     }
 }

@@ -611,7 +611,8 @@ pub fn expression(text: &str) -> Result<Node, ExprError> {
 pub enum Shape {
     /// `name: width` (an input).
     Port,
-    /// `name: width = expression` (an output).
+    /// `name: width = expression` (an output), or `let name: width =
+    /// expression` (a temporary).
     Definition,
     /// `name: width = expression` or `name: width init value = expression`
     /// (a register, with its value after reset).
@@ -646,16 +647,31 @@ pub struct Declaration {
     pub value: Option<Node>,
     /// A register's value after reset (`init …`), and where it is written.
     pub init: Option<(Node, Range<usize>)>,
+    /// `let name: width = …`: an output that is no port, only a name for
+    /// later expressions.
+    pub temporary: bool,
 }
 
 /// Parse a declaration of the given shape.
 pub fn declaration(text: &str, shape: Shape) -> Result<Declaration, ExprError> {
     let mut p = Parser::new(text)?;
     let hint = || format!("write {}", shape.example());
-    let Tok::Ident(name) = p.peek().clone() else {
+    let Tok::Ident(mut name) = p.peek().clone() else {
         return Err(p.unexpected("a name").hint(hint()));
     };
-    let name_span = p.bump().1;
+    let mut name_span = p.bump().1;
+    let mut temporary = false;
+    if let (Tok::Ident(next), "let") = (p.peek().clone(), name.as_str()) {
+        if shape != Shape::Definition {
+            return Err(
+                ExprError::new("only an output can be a `let` temporary", name_span)
+                    .hint("write `let name: width = expression` in `outputs`"),
+            );
+        }
+        temporary = true;
+        name = next;
+        name_span = p.bump().1;
+    }
     let mut width = 0;
     if shape != Shape::Constant {
         p.expect(":", "`:` and a width")
@@ -704,6 +720,7 @@ pub fn declaration(text: &str, shape: Shape) -> Result<Declaration, ExprError> {
         width,
         value,
         init,
+        temporary,
     })
 }
 

@@ -11,16 +11,19 @@ use crate::params::{ParamDecl, ParamError, Params};
 use crate::value::{mask, PortType};
 
 struct Expr {
-    /// Each combinational output's expression.
+    /// Each combinational output's expression (temporaries' too), in order.
     outputs: Vec<Program>,
+    /// The port of each of `outputs`; `None` for a `let` temporary.
+    ports: Vec<Option<usize>>,
     /// Each register's next-value expression.
     registers: Vec<Program>,
     /// Each register's value after reset.
     init: Vec<u64>,
-    /// One mask per port: the registers', then the outputs'.
+    /// One mask per local: the registers', then the outputs' (temporaries'
+    /// included).
     masks: Vec<u64>,
-    /// The registers' values, then this cycle's outputs (readable by later
-    /// outputs and by the registers' next values): local `p` is port `p`.
+    /// The registers' values, then this cycle's outputs and temporaries
+    /// (readable by later outputs and by the registers' next values).
     locals: Vec<u64>,
     /// The registers' next values, computed before any is updated.
     next: Vec<u64>,
@@ -44,6 +47,8 @@ struct Plan {
 /// register values; reset drops it.
 struct ColumnPlan {
     outputs: Vec<Columns>,
+    /// The port of each output; `None` for a temporary.
+    ports: Vec<Option<usize>>,
     registers: Vec<Columns>,
     masks: Vec<u64>,
     /// The inputs the outputs read; those only the registers read.
@@ -97,6 +102,7 @@ impl ColumnPlan {
             eval_reads,
             tick_reads,
             outputs,
+            ports: first.ports.clone(),
             registers,
             masks: first.masks.clone(),
             inputs: vec![vec![0; n]; first.inputs],
@@ -121,7 +127,9 @@ impl ColumnPlan {
             let (earlier, rest) = self.locals.split_at_mut(r + k);
             let out = &mut rest[0];
             columns.eval(&self.inputs, earlier, out, self.masks[r + k]);
-            io.set_output_column(r + k, out);
+            if let Some(port) = self.ports[k] {
+                io.set_output_column(port, out);
+            }
         }
     }
 
@@ -184,12 +192,34 @@ impl Model for Expr {
         for (k, program) in self.outputs.iter().enumerate() {
             let v = program.lower(e, &inputs, &locals);
             let v = e.binary_const(Binary::And, v, self.masks[r + k]);
-            e.set_output(r + k, v);
+            if let Some(port) = self.ports[k] {
+                e.set_output(port, v);
+            }
             locals.push(v);
         }
+        // The tick reads this cycle's outputs from their ports, and
+        // computes the temporaries again (they have no port to keep them).
         let t = &mut l.tick;
-        let inputs = self.lower_inputs(t, &self.registers);
-        let locals: Vec<Val> = (0..self.masks.len()).map(|p| t.output(p)).collect();
+        let temporaries: Vec<Program> = self
+            .outputs
+            .iter()
+            .zip(&self.ports)
+            .filter(|(_, port)| port.is_none())
+            .map(|(p, _)| p.clone())
+            .collect();
+        let read: Vec<Program> = self.registers.iter().chain(&temporaries).cloned().collect();
+        let inputs = self.lower_inputs(t, &read);
+        let mut locals: Vec<Val> = (0..r).map(|p| t.output(p)).collect();
+        for (k, program) in self.outputs.iter().enumerate() {
+            let v = match self.ports[k] {
+                Some(port) => t.output(port),
+                None => {
+                    let v = program.lower(t, &inputs, &locals);
+                    t.binary_const(Binary::And, v, self.masks[r + k])
+                }
+            };
+            locals.push(v);
+        }
         let next: Vec<Val> = self
             .registers
             .iter()
@@ -234,7 +264,9 @@ impl Model for Expr {
         for (k, program) in self.outputs.iter().enumerate() {
             let value = program.eval(|i| io.get(i), &self.locals) & self.masks[r + k];
             self.locals[r + k] = value;
-            io.set(r + k, value);
+            if let Some(port) = self.ports[k] {
+                io.set(port, value);
+            }
         }
     }
 
@@ -368,6 +400,8 @@ pub fn info() -> ModelInfo {
             // (none for a register: its value is state).
             let mut reads: Vec<Vec<usize>> = vec![Vec::new(); register_decls.len()];
             let mut outputs = Vec::new();
+            let mut output_ports = Vec::new();
+            let mut port_count = register_decls.len();
             for text in p.str_list("outputs")? {
                 let at = |e| ParamError::in_value("outputs", text, e);
                 let d = declaration(text, Shape::Definition).map_err(at)?;
@@ -384,17 +418,23 @@ pub fn info() -> ModelInfo {
                 }
                 deps.sort_unstable();
                 deps.dedup();
-                ports = ports.combinational_on(
-                    d.name.clone(),
-                    PortType::Bits(d.width as u8),
-                    deps.clone(),
-                );
+                if d.temporary {
+                    output_ports.push(None);
+                } else {
+                    ports = ports.combinational_on(
+                        d.name.clone(),
+                        PortType::Bits(d.width as u8),
+                        deps.clone(),
+                    );
+                    output_ports.push(Some(port_count));
+                    port_count += 1;
+                }
                 scope.local(&d.name, d.width);
                 reads.push(deps);
                 masks.push(mask(d.width));
                 outputs.push(program);
             }
-            if masks.is_empty() {
+            if port_count == 0 {
                 return Err(ParamError::invalid(
                     "outputs",
                     "declares no output (and `registers` declares no register)",
@@ -414,6 +454,7 @@ pub fn info() -> ModelInfo {
                 ports,
                 Box::new(Expr {
                     outputs,
+                    ports: output_ports,
                     registers,
                     init,
                     locals: vec![0; masks.len()],
@@ -432,7 +473,8 @@ pub fn info() -> ModelInfo {
          clock edge every register takes its next value at once; reset sets it to 0, or\n\
          to a constant given as \"name: width init value = next value\".\n\
          Outputs (combinational): as declared by `outputs`, each \"name: width = expression\",\n\
-         e.g. [\"y: 8 = op == 0 ? a + b : a - b\", \"zero: 1 = y == 0\"], computed in order.\n\
+         e.g. [\"y: 8 = op == 0 ? a + b : a - b\", \"zero: 1 = y == 0\"], computed in order;\n\
+         \"let name: width = expression\" is a temporary, read by later expressions, no port.\n\
          Ports: the registers, then the outputs; at least one of either.\n\
          Outputs use the inputs, the `constants`, the registers and earlier outputs; next\n\
          values use all of these and every output. C/Verilog operators:\n\
@@ -498,6 +540,34 @@ mod tests {
     }
 
     #[test]
+    fn temporaries_are_named_values_without_ports() {
+        let mut tb = Testbench::new(
+            "expr",
+            params! {
+                "inputs" => vec!["a: 8", "b: 8"],
+                "outputs" => vec!["let m: 16 = a * b", "hi: 8 = m[15:8]", "let twice: 17 = m << 1", "lo: 8 = twice[8:1]"],
+                "registers" => vec!["acc: 16 = acc + m"],
+            },
+        )
+        .unwrap();
+        let names: Vec<&str> = tb
+            .interface()
+            .outputs()
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        assert_eq!(names, ["acc", "hi", "lo"], "temporaries have no port");
+        tb.set("a", 200);
+        tb.set("b", 3);
+        assert_eq!((tb.get("hi"), tb.get("lo")), (2, 600 & 0xff));
+        tb.step();
+        tb.set("a", 1);
+        tb.step();
+        assert_eq!(tb.get("acc"), 603, "a register reads a temporary");
+        assert!(tb.try_get("m").is_err());
+    }
+
+    #[test]
     fn initial_values_are_constants_that_fit_and_only_registers_have_them() {
         let err = |registers: Vec<&str>, outputs: Vec<&str>| {
             Testbench::new(
@@ -523,6 +593,13 @@ mod tests {
             said.contains("only a register has an initial value"),
             "{said}"
         );
+        let said = err(vec!["let r: 4 = r"], vec![]);
+        assert!(
+            said.contains("only an output can be a `let` temporary"),
+            "{said}"
+        );
+        let said = err(vec![], vec!["let t: 4 = a"]);
+        assert!(said.contains("declares no output"), "{said}");
         let said = err(vec!["r: 4 init = r"], vec![]);
         assert!(said.contains("expected a value"), "{said}");
     }
