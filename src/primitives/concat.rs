@@ -41,9 +41,22 @@ pub fn info() -> ModelInfo {
         "concat",
         "joins bit fields; in[0] is least significant",
         |p, _| {
-            let widths = p.int_list("widths")?;
-            if widths.is_empty() {
-                return Err(ParamError::invalid("widths", "needs at least one width"));
+            let mut widths = p.int_list("widths")?;
+            match (widths.is_empty(), p.usize("n")?) {
+                (true, 0) => {
+                    return Err(ParamError::invalid(
+                        "widths",
+                        "needs at least one width (or `n` inputs of `width` bits)",
+                    ))
+                }
+                (true, n) => widths = vec![p.int("width")?; n],
+                (false, 0) => {}
+                (false, _) => {
+                    return Err(ParamError::invalid(
+                        "n",
+                        "and `widths` both say how many inputs there are; give one",
+                    ))
+                }
             }
             let total: i128 = widths.iter().sum();
             if total > 64 {
@@ -65,16 +78,29 @@ pub fn info() -> ModelInfo {
         },
     )
     .doc(
-        "Inputs: in[0] … in[n-1], in[i] of Bits(widths[i]).\n\
+        "Inputs: in[0] … in[n-1], in[i] of Bits(widths[i]), or n inputs of Bits(width).\n\
          Outputs: y (Bits(sum of widths), combinational) with in[0] in the least significant bits\n\
          (the reverse of Verilog's {a, b}, which puts a on top).",
     )
-    .param(ParamDecl::int_list(
-        "widths",
-        1,
-        64,
-        "width of each input, least significant first",
-    ))
+    .param(
+        ParamDecl::int_list(
+            "widths",
+            1,
+            64,
+            "width of each input, least significant first",
+        )
+        .default(Vec::<i64>::new()),
+    )
+    .param(
+        ParamDecl::int(
+            "n",
+            0,
+            64,
+            "number of inputs, each `width` bits (instead of `widths`)",
+        )
+        .default(0),
+    )
+    .param(ParamDecl::int("width", 1, 64, "the width of each input, with `n`").default(1))
 }
 
 #[cfg(test)]
@@ -94,6 +120,19 @@ mod tests {
         crate::test_support::assert_err_contains(
             Testbench::new("concat", params! { "widths" => Vec::<i64>::new() }),
             "needs at least one width",
+        );
+        let mut tb = Testbench::new("concat", params! { "n" => 16, "width" => 4 }).unwrap();
+        assert_eq!(tb.interface().outputs()[0].ty, crate::PortType::Bits(64));
+        tb.set("in[15]", 0xf);
+        tb.set("in[0]", 0x3);
+        assert_eq!(tb.get("y"), 0xf000_0000_0000_0003);
+        crate::test_support::assert_err_contains(
+            Testbench::new("concat", params! { "n" => 2, "widths" => vec![4, 4] }),
+            "give one",
+        );
+        crate::test_support::assert_err_contains(
+            Testbench::new("concat", params! { "n" => 17, "width" => 4 }),
+            "add up to 68 bits",
         );
     }
 }

@@ -1,4 +1,5 @@
-//! Bitwise gates: `not`, and n-input `and`, `or`, `xor`.
+//! Bitwise gates: `not`, and n-input `and`, `or`, `xor`; and `sum`, the
+//! n-input adder, which shares their balanced tree.
 
 use crate::lower::{Binary, Lowering, Unary, Val};
 use crate::model::{Interface, Io, Model, ModelInfo};
@@ -62,6 +63,48 @@ impl GateOp for Xor {
     fn apply(a: u64, b: u64) -> u64 {
         a ^ b
     }
+}
+
+/// `sum`: wrapping addition (at the output's width, as the output is masked).
+struct Add;
+
+impl GateOp for Add {
+    const LOWERED: Binary = Binary::Add;
+    const IDENTITY: u64 = 0;
+    #[inline(always)]
+    fn apply(a: u64, b: u64) -> u64 {
+        a.wrapping_add(b)
+    }
+}
+
+/// `sum`: `n` inputs of `width` bits added, on an output wide enough for
+/// the largest sum unless `out_width` says otherwise.
+fn sum() -> ModelInfo {
+    ModelInfo::new("sum", "n-input adder: y = in[0] + … + in[n-1]", |p, _| {
+        let width = p.width("width")?;
+        let n = p.usize("n")?;
+        let out = match p.int("out_width")? {
+            // n terms below 2^width each sum below n · 2^width.
+            0 if n == 1 => width,
+            0 => (u32::from(width) + crate::value::bits_for(n as u64)).min(64) as u8,
+            w => w as u8,
+        };
+        let ports = port_array("in", n)
+            .fold(Interface::new(), |ports, name| {
+                ports.input(name, PortType::Bits(width))
+            })
+            .combinational("y", PortType::Bits(out));
+        Ok((ports, Box::new(Gate::<Add>(std::marker::PhantomData, n))))
+    })
+    .doc(
+        "Inputs: in[0] … in[n-1] (Bits(width)). Outputs: y = in[0] + … + in[n-1]\n\
+         (combinational), Bits(out_width): by default wide enough for any sum (width +\n\
+         ceil(log2 n) bits, at most 64); a narrower out_width wraps. Counting the hits of\n\
+         64 one-bit pixels is one `sum` with n: 64, width: 1 (y has 7 bits).",
+    )
+    .param(ParamDecl::width("width of every input").default(1))
+    .param(ParamDecl::int("n", 1, 65536, "number of inputs").default(2))
+    .param(ParamDecl::int("out_width", 0, 64, "width of y; 0: wide enough for any sum").default(0))
 }
 
 /// A gate over its inputs (how many: the second field).
@@ -139,6 +182,7 @@ pub fn infos() -> Vec<ModelInfo> {
             "bitwise XOR of n inputs",
             "Inputs: in[0] … in[n-1]. Outputs: y = in[0] ^ … ^ in[n-1] (combinational).",
         ),
+        sum(),
     ]
 }
 
@@ -160,6 +204,30 @@ mod tests {
         assert_eq!(gate("or", &[0b0001, 0b0100]), 0b0101);
         assert_eq!(gate("xor", &[0b0011, 0b0101, 0b1000]), 0b1110);
         assert_eq!(gate("and", &[0b1010]), 0b1010);
+    }
+
+    #[test]
+    fn sum_adds_n_inputs_on_a_wide_enough_output() {
+        let mut tb = Testbench::new("sum", params! { "n" => 64 }).unwrap();
+        assert_eq!(tb.interface().outputs()[0].ty, crate::PortType::Bits(7));
+        for i in 0..64 {
+            tb.set(&format!("in[{i}]"), 1);
+        }
+        assert_eq!(tb.get("y"), 64);
+        let mut tb = Testbench::new("sum", params! { "n" => 3, "width" => 8 }).unwrap();
+        assert_eq!(tb.interface().outputs()[0].ty, crate::PortType::Bits(10));
+        for i in 0..3 {
+            tb.set(&format!("in[{i}]"), 255);
+        }
+        assert_eq!(tb.get("y"), 765);
+        let mut tb =
+            Testbench::new("sum", params! { "n" => 3, "width" => 8, "out_width" => 8 }).unwrap();
+        for i in 0..3 {
+            tb.set(&format!("in[{i}]"), 255);
+        }
+        assert_eq!(tb.get("y"), 765 % 256, "a narrower output wraps");
+        let tb = Testbench::new("sum", params! { "n" => 1, "width" => 64 }).unwrap();
+        assert_eq!(tb.interface().outputs()[0].ty, crate::PortType::Bits(64));
     }
 
     #[test]

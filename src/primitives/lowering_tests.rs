@@ -36,6 +36,8 @@ fn every_standard_lowering_agrees_with_its_model() {
         ("xor", params! {"width" => 32, "n" => 37}),
         ("mux", params! {"width" => 8, "n" => 5}),
         ("mux", params! {"width" => 64, "n" => 64}),
+        ("sum", params! {"width" => 1, "n" => 64}),
+        ("sum", params! {"width" => 16, "n" => 7, "out_width" => 12}),
         (
             "compare",
             params! {"width" => 8, "op" => "lt", "signed" => true},
@@ -47,6 +49,7 @@ fn every_standard_lowering_agrees_with_its_model() {
             params! {"in_width" => 32, "lsb" => 5, "width" => 7},
         ),
         ("concat", params! {"widths" => vec![3, 5, 8]}),
+        ("concat", params! {"n" => 16, "width" => 4}),
         ("lfsr", params! {"width" => 16}),
         (
             "lfsr",

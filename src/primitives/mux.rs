@@ -9,8 +9,16 @@ use crate::value::{bits_for, PortType};
 /// Its number of data inputs.
 struct Mux(usize);
 
+/// The widest mux that compiles: its code grows with its inputs.
+const LOWERED_INPUTS: usize = 64;
+
 impl Model for Mux {
+    /// A chain of selects, up to [`LOWERED_INPUTS`] inputs; wider ones
+    /// are interpreted, where a select is one indexed read.
     fn lower(&self) -> Option<Lowering> {
+        if self.0 > LOWERED_INPUTS {
+            return None;
+        }
         let mut l = Lowering::new();
         let e = &mut l.eval;
         let sel = e.input(0);
@@ -47,10 +55,11 @@ pub fn info() -> ModelInfo {
     })
     .doc(
         "Inputs: sel (Bits(ceil(log2 n)), at least 1 bit); in[0] … in[n-1] (Bits(width)).\n\
-         Outputs: y = in[sel] (combinational); 0 when sel >= n.",
+         Outputs: y = in[sel] (combinational); 0 when sel >= n. Up to 65,536 inputs; up to\n\
+         64 compile to machine code, wider ones are interpreted.",
     )
     .param(ParamDecl::width("width of the data inputs and y"))
-    .param(ParamDecl::int("n", 2, 64, "number of data inputs").default(2))
+    .param(ParamDecl::int("n", 2, 65536, "number of data inputs").default(2))
 }
 
 #[cfg(test)]
@@ -73,5 +82,16 @@ mod tests {
             tb.try_set("sel", 4),
             "sel is Bits(2): 4 does not fit",
         );
+    }
+
+    #[test]
+    fn wide_muxes_select_too() {
+        let mut tb = Testbench::new("mux", params! { "width" => 16, "n" => 1000 }).unwrap();
+        assert_eq!(tb.interface().inputs()[0].ty, crate::PortType::Bits(10));
+        tb.set("in[999]", 0xbeef);
+        tb.set("sel", 999);
+        assert_eq!(tb.get("y"), 0xbeef);
+        tb.set("sel", 1000);
+        assert_eq!(tb.get("y"), 0, "beyond the inputs");
     }
 }
