@@ -89,6 +89,14 @@ fn every_standard_lowering_agrees_with_its_model() {
             "stimulus",
             params! {"width" => 8, "values" => vec![5, 6, 7], "repeat" => true},
         ),
+        (
+            "stimulus",
+            params! {"width" => 8, "values" => vec![5, 6, 7], "next" => true},
+        ),
+        (
+            "stimulus",
+            params! {"values" => vec![5, 6], "next" => true, "repeat" => true},
+        ),
         ("hit_pixel", params! {"seed" => 7, "threshold" => 300}),
         (
             "expr",
@@ -96,6 +104,14 @@ fn every_standard_lowering_agrees_with_its_model() {
                 "inputs" => vec!["a: 8", "b: 8"],
                 "registers" => vec!["acc: 16 = acc + y", "n: 3 = n + 1"],
                 "outputs" => vec!["y: 9 = a + b", "z: 1 = y > acc[7:0] && n != 3"],
+            },
+        ),
+        (
+            "expr",
+            params! {
+                "inputs" => vec!["a: 8", "b: 8"],
+                "registers" => vec!["acc: 16 init 700 = acc + t", "n: 3 init 5 = n + 1"],
+                "outputs" => vec!["let t: 17 = {a, b[0]} + popcount(b)", "z: 1 = t > acc[7:0]"],
             },
         ),
         (

@@ -13,6 +13,8 @@ struct Stimulus {
     values: Vec<u64>,
     columns: usize,
     repeat: bool,
+    /// Whether a `next` input says when to move on (else every cycle).
+    gated: bool,
     /// The row being driven.
     row: usize,
 }
@@ -46,8 +48,15 @@ impl Model for Stimulus {
         let values = l.array(self.values.clone());
         let row = l.state_word(self.row as u64);
         let t = &mut l.tick;
-        let r = t.load(row);
-        let r = t.binary_const(Binary::Add, r, 1);
+        let now = t.load(row);
+        let r = t.binary_const(Binary::Add, now, 1);
+        // Gated by `next`: the row moves on only when it is 1.
+        let r = if self.gated {
+            let next = t.input(0);
+            t.select(next, r, now)
+        } else {
+            r
+        };
         let (shown, done) = if self.repeat {
             let wraps = t.binary_const(Binary::Eq, r, rows);
             let zero = t.constant(0);
@@ -80,6 +89,9 @@ impl Model for Stimulus {
     }
 
     fn tick(&mut self, io: &Io<'_>) {
+        if self.gated && io.get(0) == 0 {
+            return;
+        }
         self.row += 1;
         if self.repeat && self.row == self.rows() {
             self.row = 0;
@@ -214,7 +226,11 @@ pub fn info() -> ModelInfo {
             }
             values.push(v as u64 & mask(*width));
         }
+        let gated = p.bool("next")?;
         let mut ports = Interface::new();
+        if gated {
+            ports = ports.input("next", PortType::Bits(1));
+        }
         for (name, width) in &columns {
             ports = ports.registered(name.clone(), PortType::Bits(*width as u8));
         }
@@ -225,6 +241,7 @@ pub fn info() -> ModelInfo {
                 values,
                 columns: columns.len(),
                 repeat: p.bool("repeat")?,
+                gated,
                 row: 0,
             }),
         ))
@@ -234,6 +251,9 @@ pub fn info() -> ModelInfo {
          .csv file one output per column, named by the header (`name` or `name:width`);\n\
          then `done` (Bits(1)). Cycle t drives row t. After the last row the outputs hold\n\
          it and `done` is 1 — or, with `repeat`, row 0 follows again and `done` stays 0.\n\
+         With `next: true`, an input `next` (Bits(1)) paces it for a handshaking consumer:\n\
+         a row stays until a cycle in which `next` is 1, and the following row comes after\n\
+         that cycle's clock edge.\n\
          CSV fields are decimal, 0x hex or 0b binary; negative values are two's complement;\n\
          lines starting with # are comments. Hex files are whitespace-separated words, with\n\
          // and # comments, as for memories. A file is found relative to the circuit.",
@@ -245,6 +265,7 @@ pub fn info() -> ModelInfo {
     )
     .param(ParamDecl::string("file", "a .csv file (one column per output) or a hex file").default(""))
     .param(ParamDecl::bool("repeat", "start again after the last row").default(false))
+    .param(ParamDecl::bool("next", "move on only in cycles whose `next` input is 1").default(false))
 }
 
 #[cfg(test)]
@@ -259,6 +280,40 @@ mod tests {
                 v
             })
             .collect()
+    }
+
+    #[test]
+    fn next_paces_the_rows_for_a_handshaking_consumer() {
+        let mut tb = Testbench::new(
+            "stimulus",
+            params! { "width" => 4, "values" => vec![1, 2, 3], "next" => true },
+        )
+        .unwrap();
+        let mut seen = Vec::new();
+        for next in [0, 0, 1, 0, 1, 1, 1, 0] {
+            tb.set("next", next);
+            seen.push((tb.get("out"), tb.get("done")));
+            tb.step();
+        }
+        assert_eq!(
+            seen,
+            [
+                (1, 0),
+                (1, 0),
+                (1, 0),
+                (2, 0),
+                (2, 0),
+                (3, 0),
+                (3, 1),
+                (3, 1)
+            ],
+            "a row stays until taken; done once the last is taken"
+        );
+        let tb = Testbench::new("stimulus", params! { "values" => vec![1] }).unwrap();
+        assert!(
+            tb.interface().inputs().is_empty(),
+            "no `next` unless asked for"
+        );
     }
 
     #[test]
