@@ -41,6 +41,7 @@ pub mod netlist;
 pub mod params;
 pub mod primitives;
 pub mod registry;
+pub mod simulation;
 mod suggest;
 pub mod sweep;
 pub mod testbench;

@@ -1,5 +1,5 @@
-//! The README is checked: its model walkthrough is `examples/pwm.rs` word for
-//! word, its shell examples print what they show, and its table lists every
+//! The README is checked: its Rust is `examples/pwm.rs` and
+//! `examples/rate_study.rs` word for word, its shell examples print what they show, and its table lists every
 //! model, so what a newcomer copies is what CI compiles, tests and runs.
 
 fn normalised(text: &str) -> Vec<String> {
@@ -31,23 +31,28 @@ fn rust_blocks(markdown: &str) -> Vec<String> {
 }
 
 #[test]
-fn the_model_walkthrough_is_the_pwm_example_verbatim() {
+fn the_readmes_rust_is_the_examples_verbatim() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let example = normalised(&std::fs::read_to_string(root.join("examples/pwm.rs")).unwrap());
+    let examples: Vec<Vec<String>> = ["examples/pwm.rs", "examples/rate_study.rs"]
+        .iter()
+        .map(|f| normalised(&std::fs::read_to_string(root.join(f)).unwrap()))
+        .collect();
     let blocks = rust_blocks(&readme);
     assert!(
-        blocks.len() >= 2,
-        "the README shows the model and its tests"
+        blocks.len() >= 3,
+        "the README shows the model, its tests and a study"
     );
     for block in blocks {
         let lines = normalised(&block);
-        let found = example
-            .windows(lines.len())
-            .any(|window| window == lines.as_slice());
+        let found = examples.iter().any(|example| {
+            example
+                .windows(lines.len())
+                .any(|window| window == lines.as_slice())
+        });
         assert!(
             found,
-            "this README block is not in examples/pwm.rs; update one of them:\n{block}"
+            "this README block is in no example (examples/pwm.rs, examples/rate_study.rs); update one of them:\n{block}"
         );
     }
 }

@@ -432,6 +432,7 @@ fn load_options(args: LoadArgs, seed: u64) -> LoadOptions {
         model_dirs: args.models,
         params: args.params,
         max_components: args.max_components,
+        open_inputs: false,
     }
 }
 

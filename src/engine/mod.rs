@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use crate::circuit::Circuit;
 use crate::trace::Trace;
 
+pub(crate) use fault::guard;
 pub use fault::{in_model_call, note_panic_location, Fault, FaultKind, Phase};
 pub use threads::thread_limit;
 

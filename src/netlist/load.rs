@@ -36,6 +36,10 @@ pub struct LoadOptions {
     /// The most components the circuit may elaborate to (besides the limit
     /// this machine's memory sets).
     pub max_components: Option<usize>,
+    /// Leave inputs that nothing drives and that have no default open, at
+    /// 0, instead of reporting them: a [`Simulation`](crate::simulation::Simulation)
+    /// pokes them.
+    pub open_inputs: bool,
 }
 
 /// An elaborated circuit that may contain combinational loops (for
@@ -205,7 +209,7 @@ pub fn elaborate_str(
         located: &located,
     };
     let hierarchy = elaborator.circuit(&body, &env);
-    unconnected_inputs(&mut elaborator);
+    unconnected_inputs(&mut elaborator, options.open_inputs);
     let mut checks = Checks {
         text,
         elaborator: &mut elaborator,
@@ -301,8 +305,9 @@ pub fn is_identifier(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// Give unconnected optional inputs their defaults; report required ones.
-fn unconnected_inputs(elaborator: &mut Elaborator) {
+/// Give unconnected optional inputs their defaults; report required ones,
+/// or with `open`, give them 0.
+fn unconnected_inputs(elaborator: &mut Elaborator, open: bool) {
     for c in 0..elaborator.components.len() {
         for i in 0..elaborator.components[c].inputs.len() {
             let input = PortRef {
@@ -317,6 +322,7 @@ fn unconnected_inputs(elaborator: &mut Elaborator) {
             let component = &elaborator.components[c];
             match component.interface.inputs()[i].default {
                 Some(default) => elaborator.components[c].inputs[i] = Source::Constant(default),
+                None if open => elaborator.components[c].inputs[i] = Source::Constant(0),
                 None => {
                     let name = component.input_name(i);
                     let short = component.interface.inputs()[i].name.clone();
