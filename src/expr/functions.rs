@@ -24,14 +24,21 @@ pub enum Func {
     Ctz,
     /// `reverse(x[, width])`: the low `width` bits in reverse order.
     Reverse,
-    /// `min(a, b)`, unsigned.
+    /// `min(a, b)` (signed when both are).
     Min,
-    /// `max(a, b)`, unsigned.
+    /// `max(a, b)` (signed when both are).
     Max,
+    /// `signed(x[, width])`, Verilog's `$signed`: the low bits as a two's
+    /// complement number.
+    Signed,
+    /// `unsigned(x)`, Verilog's `$unsigned`: `x`, taken as unsigned.
+    Unsigned,
+    /// `abs(x)`: the magnitude of a signed `x` (an unsigned `x` itself).
+    Abs,
 }
 
 /// Every function, by name, with its usage.
-const FUNCTIONS: [(&str, Func, &str); 8] = [
+const FUNCTIONS: [(&str, Func, &str); 11] = [
     ("clog2", Func::Clog2, "clog2(x)"),
     ("popcount", Func::Popcount, "popcount(x)"),
     ("parity", Func::Parity, "parity(x)"),
@@ -40,11 +47,19 @@ const FUNCTIONS: [(&str, Func, &str); 8] = [
     ("reverse", Func::Reverse, "reverse(x[, width])"),
     ("min", Func::Min, "min(a, b)"),
     ("max", Func::Max, "max(a, b)"),
+    ("signed", Func::Signed, "signed(x[, width])"),
+    ("unsigned", Func::Unsigned, "unsigned(x)"),
+    ("abs", Func::Abs, "abs(x)"),
 ];
 
 impl Func {
     /// The function called `name`, or an error at `span` that lists them.
     pub fn named(name: &str, span: Range<usize>) -> Result<Func, ExprError> {
+        // Verilog's system functions are these too.
+        let name = match name {
+            "$signed" | "$unsigned" | "$clog2" => &name[1..],
+            other => other,
+        };
         match FUNCTIONS.iter().find(|(n, ..)| *n == name) {
             Some(&(_, f, _)) => Ok(f),
             None => {
@@ -68,8 +83,8 @@ impl Func {
     /// The arguments it takes: at least, at most.
     fn arity(self) -> (usize, usize) {
         match self {
-            Func::Clog2 | Func::Popcount | Func::Parity => (1, 1),
-            Func::Clz | Func::Ctz | Func::Reverse => (1, 2),
+            Func::Clog2 | Func::Popcount | Func::Parity | Func::Unsigned | Func::Abs => (1, 1),
+            Func::Clz | Func::Ctz | Func::Reverse | Func::Signed => (1, 2),
             Func::Min | Func::Max => (2, 2),
         }
     }
@@ -100,11 +115,14 @@ fn usage() -> String {
         .join(", ")
 }
 
-/// A call, as the compiler sees it: a unary operator on one argument, or
-/// a binary one on two.
+/// A call, as the compiler sees it: a unary operator on one argument, a
+/// binary one on two, or the argument itself.
 pub(super) enum Lowered<'a> {
     Unary(UnOp, &'a Node),
     Binary(BinOp, &'a Node, &'a Node),
+    Same(&'a Node),
+    /// The argument and'ed with a mask (its bits, without a sign).
+    Masked(&'a Node, u64),
 }
 
 /// What `func(args)` at `span` compiles to, given the names in `scope`
@@ -157,5 +175,21 @@ pub(super) fn call<'a>(
         Func::Reverse => Lowered::Unary(UnOp::Reverse(width()?), &args[0]),
         Func::Min => Lowered::Binary(BinOp::Min, &args[0], &args[1]),
         Func::Max => Lowered::Binary(BinOp::Max, &args[0], &args[1]),
+        // A signed name is sign-extended as it is read already.
+        Func::Signed if args.len() == 1 && super::signed::is_signed(&args[0], scope) => {
+            Lowered::Same(&args[0])
+        }
+        Func::Signed => Lowered::Unary(UnOp::SignExtend(width()?), &args[0]),
+        // A signed name's bits, not their sign extension.
+        Func::Unsigned => match super::concat::width_of(&args[0], scope) {
+            Some(w) if super::signed::is_signed(&args[0], scope) => {
+                Lowered::Masked(&args[0], crate::value::mask(w))
+            }
+            _ => Lowered::Same(&args[0]),
+        },
+        Func::Abs if super::signed::is_signed(&args[0], scope) => {
+            Lowered::Unary(UnOp::Abs, &args[0])
+        }
+        Func::Abs => Lowered::Same(&args[0]),
     })
 }

@@ -94,6 +94,87 @@ fn unary(body: &mut Body, op: UnOp, a: Val) -> Val {
             let reversed = body.unary(Unary::Reverse, a);
             body.binary_const(Binary::Shr, reversed, 64 - u64::from(w))
         }
+        UnOp::SignExtend(w) => {
+            // (low ^ m) - m, m the sign bit: the low w bits, sign-extended.
+            let low = body.binary_const(Binary::And, a, crate::value::mask(u32::from(w)));
+            let m = 1u64 << (w - 1);
+            let flipped = body.binary_const(Binary::Xor, low, m);
+            body.binary_const(Binary::Sub, flipped, m)
+        }
+        UnOp::Abs => {
+            let negative = body.binary_const(Binary::Shr, a, 63);
+            let minus = body.unary(Unary::Neg, a);
+            body.select(negative, minus, a)
+        }
+    }
+}
+
+/// `a < b` as two's complement numbers: unsigned, with the sign bits flipped.
+fn signed_less(body: &mut Body, a: Val, b: Val) -> Val {
+    let x = body.binary_const(Binary::Xor, a, 1 << 63);
+    let y = body.binary_const(Binary::Xor, b, 1 << 63);
+    body.binary(Binary::Lt, x, y)
+}
+
+/// The magnitude of `a` as a two's complement number, and its sign (0 or 1).
+fn magnitude(body: &mut Body, a: Val) -> (Val, Val) {
+    let negative = body.binary_const(Binary::Shr, a, 63);
+    let minus = body.unary(Unary::Neg, a);
+    (body.select(negative, minus, a), negative)
+}
+
+/// The signed operators, from unsigned ones.
+fn signed_binary(body: &mut Body, op: BinOp, a: Val, b: Val) -> Val {
+    match op {
+        BinOp::SLt => signed_less(body, a, b),
+        BinOp::SGt => signed_less(body, b, a),
+        BinOp::SLe => {
+            let greater = signed_less(body, b, a);
+            body.unary(Unary::IsZero, greater)
+        }
+        BinOp::SGe => {
+            let less = signed_less(body, a, b);
+            body.unary(Unary::IsZero, less)
+        }
+        BinOp::SMin | BinOp::SMax => {
+            let less = signed_less(body, a, b);
+            match op {
+                BinOp::SMin => body.select(less, a, b),
+                _ => body.select(less, b, a),
+            }
+        }
+        BinOp::SDiv | BinOp::SRem => {
+            // On the magnitudes, then the sign: the quotient's from both,
+            // the remainder's from the dividend (truncation towards zero).
+            let (ua, sa) = magnitude(body, a);
+            let (ub, sb) = magnitude(body, b);
+            let (unsigned, sign) = match op {
+                BinOp::SDiv => (
+                    body.binary(Binary::Div, ua, ub),
+                    body.binary(Binary::Xor, sa, sb),
+                ),
+                _ => (body.binary(Binary::Rem, ua, ub), sa),
+            };
+            let minus = body.unary(Unary::Neg, unsigned);
+            body.select(sign, minus, unsigned)
+        }
+        BinOp::Sar => {
+            // The logical shift, with the sign filled in above it; all sign
+            // for shifts of 64 or more.
+            let fill = {
+                let sign = body.binary_const(Binary::Shr, a, 63);
+                let zero = body.constant(0);
+                body.binary(Binary::Sub, zero, sign)
+            };
+            let shifted = body.binary(Binary::Shr, a, b);
+            let sixty_four = body.constant(64);
+            let up = body.binary(Binary::Sub, sixty_four, b);
+            let high = body.binary(Binary::Shl, fill, up);
+            let within = body.binary(Binary::Or, shifted, high);
+            let beyond = body.binary_const(Binary::Ge, b, 64);
+            body.select(beyond, fill, within)
+        }
+        _ => unreachable!("not a signed operator"),
     }
 }
 
@@ -115,6 +196,15 @@ fn binary(body: &mut Body, op: BinOp, a: Val, b: Val) -> Val {
         BinOp::And => Binary::And,
         BinOp::Xor => Binary::Xor,
         BinOp::Or => Binary::Or,
+        BinOp::Sar
+        | BinOp::SLt
+        | BinOp::SLe
+        | BinOp::SGt
+        | BinOp::SGe
+        | BinOp::SDiv
+        | BinOp::SRem
+        | BinOp::SMin
+        | BinOp::SMax => return signed_binary(body, op, a, b),
         BinOp::Min | BinOp::Max => {
             let less = body.binary(Binary::Lt, a, b);
             return match op {
@@ -141,6 +231,71 @@ fn binary(body: &mut Body, op: BinOp, a: Val, b: Val) -> Val {
 mod tests {
     use super::*;
     use crate::expr::Scope;
+
+    /// Signed operators, lowered, agree with the interpreter on values
+    /// around every sign boundary.
+    #[test]
+    fn signed_operators_lower_to_what_the_interpreter_computes() {
+        let mut scope = Scope::new();
+        scope.input("x", 8);
+        scope.mark_signed("x");
+        scope.input("y", 64);
+        scope.mark_signed("y");
+        scope.input("u", 8);
+        let texts = [
+            "x < y",
+            "x <= y",
+            "x > y",
+            "x >= y",
+            "x / y",
+            "x % y",
+            "y / x",
+            "y % x",
+            "x >>> y",
+            "y >>> 3",
+            "y >>> u",
+            "u >>> 2",
+            "abs(x)",
+            "abs(y)",
+            "min(x, y)",
+            "max(x, y)",
+            "signed(u) < 0",
+            "signed(u, 3)",
+            "unsigned(x) >> 1",
+            "x - 1 < -100",
+        ];
+        let values = [
+            0u64,
+            1,
+            2,
+            3,
+            0x7f,
+            0x80,
+            0xff,
+            63,
+            64,
+            65,
+            1 << 63,
+            (1 << 63) - 1,
+            u64::MAX,
+            u64::MAX - 1,
+        ];
+        for text in texts {
+            let program = Program::compile(text, &scope).unwrap();
+            let mut body = Body::new();
+            let inputs = [body.input(0), body.input(1), body.input(2)];
+            let v = program.lower(&mut body, &inputs, &[]);
+            body.set_output(0, v);
+            for &x in &values {
+                for &y in &values {
+                    let (x, u) = (x & 0xff, (x ^ y) & 0xff);
+                    let want = program.eval(|i| [x, y, u][i], &[]);
+                    let got = body.eval_with(&[x, y, u], &[0], &mut [])[0];
+                    assert_eq!(got, want, "{text} with x = {x}, y = {y}, u = {u}");
+                }
+            }
+        }
+    }
 
     /// Every operator, lowered and run, agrees with the stack interpreter.
     #[test]

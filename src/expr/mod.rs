@@ -15,7 +15,10 @@
 //!   name or slice, or `w`), `min(a, b)`, `max(a, b)`, and `clog2(x)`, the
 //!   bits needed to count `x` things, ⌈log₂ x⌉ (Verilog's `$clog2`), handy
 //!   for widths in parameter expressions;
-//! - arithmetic wraps at 64 bits and is unsigned; comparisons and logical
+//! - signed arithmetic ([`signed`](mod@signed)) on ports declared `signed`
+//!   and through `signed(x)`, Verilog's rules: `< <= > >= / % min max abs`
+//!   and `>>>` as two's complement when both operands are signed;
+//! - otherwise arithmetic wraps at 64 bits and is unsigned; comparisons and logical
 //!   operators give 0 or 1; `x / 0` and `x % 0` give 0; shifting by 64 or
 //!   more gives 0. The consumer masks the result to its declared width.
 //!
@@ -37,6 +40,7 @@ pub mod concat;
 pub mod functions;
 mod lower;
 pub mod parse;
+pub mod signed;
 
 use parse::{BinOp, Node, UnOp};
 
@@ -94,6 +98,8 @@ pub enum Symbol {
 #[derive(Clone, Debug, Default)]
 pub struct Scope {
     names: Vec<(String, Symbol)>,
+    /// The inputs and locals declared `signed`.
+    signed: Vec<String>,
     inputs: usize,
     locals: usize,
 }
@@ -124,6 +130,17 @@ impl Scope {
         self.locals += 1;
         self.names.push((name.to_string(), symbol));
         symbol
+    }
+
+    /// Mark the input or local `name` signed: its value reads as a two's
+    /// complement number of its width.
+    pub fn mark_signed(&mut self, name: &str) {
+        self.signed.push(name.to_string());
+    }
+
+    /// Whether `name` is a signed input or local.
+    pub fn is_signed(&self, name: &str) -> bool {
+        self.signed.iter().any(|n| n == name)
     }
 
     /// Add a named constant.
@@ -331,6 +348,15 @@ fn code(node: &Node, scope: &Scope) -> Result<Code, ExprError> {
             code(&concat::repeat(count, parts, span, scope)?, scope)?
         }
         Node::Name(name, span) => match scope.lookup(name) {
+            // A signed name's value is sign-extended as it is read.
+            Some(Symbol::Input { index, width }) if scope.is_signed(name) => Code::Ops(vec![
+                Op::Input(index as u32),
+                Op::Unary(UnOp::SignExtend(width as u8)),
+            ]),
+            Some(Symbol::Local { index, width }) if scope.is_signed(name) => Code::Ops(vec![
+                Op::Local(index as u32),
+                Op::Unary(UnOp::SignExtend(width as u8)),
+            ]),
             Some(Symbol::Input { index, .. }) => Code::Ops(vec![Op::Input(index as u32)]),
             Some(Symbol::Local { index, .. }) => Code::Ops(vec![Op::Local(index as u32)]),
             Some(Symbol::Constant(v)) => Code::Const(v),
@@ -346,6 +372,14 @@ fn code(node: &Node, scope: &Scope) -> Result<Code, ExprError> {
             match functions::call(*func, args, span, scope, constant)? {
                 functions::Lowered::Unary(op, a) => unary(op, a, scope)?,
                 functions::Lowered::Binary(op, a, b) => binary(op, a, b, scope)?,
+                functions::Lowered::Same(a) => code(a, scope)?,
+                functions::Lowered::Masked(a, mask) => match code(a, scope)? {
+                    Code::Const(v) => Code::Const(v & mask),
+                    Code::Ops(mut ops) => {
+                        ops.push(Op::BinaryConst(BinOp::And, mask));
+                        Code::Ops(ops)
+                    }
+                },
             }
         }
         Node::Cond(c, a, b) => match code(c, scope)? {
@@ -396,6 +430,7 @@ fn unary(op: UnOp, a: &Node, scope: &Scope) -> Result<Code, ExprError> {
 }
 
 fn binary(op: BinOp, a: &Node, b: &Node, scope: &Scope) -> Result<Code, ExprError> {
+    let op = signed::choose(op, a, b, scope);
     Ok(match (code(a, scope)?, code(b, scope)?) {
         (Code::Const(x), Code::Const(y)) => Code::Const(op.apply(x, y)),
         (a, b) => {
@@ -491,6 +526,59 @@ mod tests {
         for (text, want) in cases {
             assert_eq!(run(text, 5, 25, 100), *want, "{text}");
         }
+    }
+
+    #[test]
+    fn signed_operands_compare_divide_and_shift_as_twos_complement() {
+        let mut s = Scope::new();
+        s.input("x", 8);
+        s.mark_signed("x");
+        s.input("u", 8);
+        s.input("y", 8);
+        s.mark_signed("y");
+        let neg = |v: i64| v as u64;
+        let cases: &[(&str, u64)] = &[
+            ("x < 0", 1),
+            ("u < 0", 0),
+            ("x < y", 1),
+            ("x > y", 0),
+            ("x <= -16", 1),
+            ("x >= y", 0),
+            ("x / y", neg(-5)),
+            ("x % y", neg(-1)),
+            ("x >>> 2", neg(-4)),
+            ("x >>> 70", neg(-1)),
+            ("y >>> 1", 1),
+            ("u >>> 2", 60),
+            ("abs(x)", 16),
+            ("abs(u)", 240),
+            ("min(x, y)", neg(-16)),
+            ("max(x, y)", 3),
+            ("max(u, y)", 240),
+            ("signed(u) < 0", 1),
+            ("signed(u, 4)", 0),
+            ("$signed(u) / 4", neg(-4)),
+            ("x + 1 < 0", 1),
+            ("x + u < 0", 0),
+            ("-x > 0", 1),
+            ("unsigned(x)", 240),
+            ("unsigned(x) >> 2", 60),
+            ("x == -16", 1),
+            ("(x < 0 ? x : y) < 0", 1),
+            ("y > -1", 1),
+            ("u > -1", 0),
+        ];
+        for (text, want) in cases {
+            let p = Program::compile(text, &s).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(p.eval(|i| [0xf0, 0xf0, 3][i], &[]), *want, "{text}");
+        }
+        let d = parse::declaration("x: signed 8", parse::Shape::Port).unwrap();
+        assert!(d.signed && d.width == 8);
+        assert!(
+            !parse::declaration("x: 8", parse::Shape::Port)
+                .unwrap()
+                .signed
+        );
     }
 
     #[test]

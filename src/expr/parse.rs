@@ -51,6 +51,25 @@ pub enum BinOp {
     Min,
     /// `max(a, b)` (a function, not an infix operator)
     Max,
+    /// `>>>`: arithmetic shift right (of a signed left operand; of an
+    /// unsigned one it is `>>`, as in Verilog)
+    Sar,
+    /// `<` of two signed operands
+    SLt,
+    /// `<=` of two signed operands
+    SLe,
+    /// `>` of two signed operands
+    SGt,
+    /// `>=` of two signed operands
+    SGe,
+    /// `/` of two signed operands (towards zero; by zero gives 0)
+    SDiv,
+    /// `%` of two signed operands (the sign of the dividend; by zero gives 0)
+    SRem,
+    /// `min` of two signed operands
+    SMin,
+    /// `max` of two signed operands
+    SMax,
 }
 
 impl BinOp {
@@ -84,6 +103,21 @@ impl BinOp {
             BinOp::LogOr => u64::from(a != 0 || b != 0),
             BinOp::Min => a.min(b),
             BinOp::Max => a.max(b),
+            BinOp::Sar => (a as i64 >> b.min(63)) as u64,
+            BinOp::SLt => u64::from((a as i64) < b as i64),
+            BinOp::SLe => u64::from((a as i64) <= b as i64),
+            BinOp::SGt => u64::from((a as i64) > b as i64),
+            BinOp::SGe => u64::from((a as i64) >= b as i64),
+            BinOp::SDiv => match b {
+                0 => 0,
+                _ => (a as i64).wrapping_div(b as i64) as u64,
+            },
+            BinOp::SRem => match b {
+                0 => 0,
+                _ => (a as i64).wrapping_rem(b as i64) as u64,
+            },
+            BinOp::SMin => (a as i64).min(b as i64) as u64,
+            BinOp::SMax => (a as i64).max(b as i64) as u64,
         }
     }
 
@@ -97,11 +131,21 @@ impl BinOp {
             BinOp::And => 6,
             BinOp::Eq | BinOp::Ne => 7,
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => 8,
-            BinOp::Shl | BinOp::Shr => 9,
+            BinOp::Shl | BinOp::Shr | BinOp::Sar => 9,
             BinOp::Add | BinOp::Sub => 10,
             BinOp::Mul | BinOp::Div | BinOp::Rem => 11,
-            // Written as calls, never met between operands.
-            BinOp::Min | BinOp::Max => 0,
+            // Written as calls, or chosen by the compiler for signed
+            // operands: never met between operands when parsing.
+            BinOp::Min
+            | BinOp::Max
+            | BinOp::SLt
+            | BinOp::SLe
+            | BinOp::SGt
+            | BinOp::SGe
+            | BinOp::SDiv
+            | BinOp::SRem
+            | BinOp::SMin
+            | BinOp::SMax => 0,
         }
     }
 }
@@ -128,6 +172,10 @@ pub enum UnOp {
     Ctz(u8),
     /// `reverse(x, w)`: the low `w` bits in reverse order.
     Reverse(u8),
+    /// `signed(x, w)`: the low `w` bits as a two's complement number, sign-extended.
+    SignExtend(u8),
+    /// `abs(x)` of a signed `x` (of an unsigned one, `x` itself).
+    Abs,
 }
 
 impl UnOp {
@@ -150,6 +198,11 @@ impl UnOp {
                 x => u64::from(x.trailing_zeros()),
             },
             UnOp::Reverse(w) => a.reverse_bits() >> (64 - u32::from(w)),
+            UnOp::SignExtend(w) => {
+                let m = 1u64 << (w - 1);
+                ((a & crate::value::mask(u32::from(w))) ^ m).wrapping_sub(m)
+            }
+            UnOp::Abs => (a as i64).wrapping_abs() as u64,
         }
     }
 }
@@ -190,9 +243,9 @@ enum Tok {
 }
 
 /// Longest symbols first, so `<<` wins over `<`.
-const SYMBOLS: [&str; 30] = [
-    "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+", "-", "*", "/", "%", "&", "|", "^", "~",
-    "!", "<", ">", "?", ":", "(", ")", "[", "]", "=", ",", "{", "}",
+const SYMBOLS: [&str; 31] = [
+    ">>>", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+", "-", "*", "/", "%", "&", "|", "^",
+    "~", "!", "<", ">", "?", ":", "(", ")", "[", "]", "=", ",", "{", "}",
 ];
 
 fn lex(text: &str) -> Result<Vec<(Tok, Range<usize>)>, ExprError> {
@@ -219,8 +272,12 @@ fn lex(text: &str) -> Result<Vec<(Tok, Range<usize>)>, ExprError> {
                     .hint("numbers are decimal, 0x… hexadecimal or 0b… binary, up to 64 bits")
             })?;
             tokens.push((Tok::Num(value), start..i));
-        } else if c.is_ascii_alphabetic() || c == b'_' {
+        } else if c.is_ascii_alphabetic()
+            || c == b'_'
+            || (c == b'$' && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic))
+        {
             let start = i;
+            i += 1;
             while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
                 i += 1;
             }
@@ -583,6 +640,7 @@ fn binary_op(tok: &Tok) -> Option<BinOp> {
         "-" => BinOp::Sub,
         "<<" => BinOp::Shl,
         ">>" => BinOp::Shr,
+        ">>>" => BinOp::Sar,
         "<" => BinOp::Lt,
         "<=" => BinOp::Le,
         ">" => BinOp::Gt,
@@ -650,6 +708,8 @@ pub struct Declaration {
     /// `let name: width = …`: an output that is no port, only a name for
     /// later expressions.
     pub temporary: bool,
+    /// `name: signed width`: its value reads as a two's complement number.
+    pub signed: bool,
 }
 
 /// Parse a declaration of the given shape.
@@ -673,9 +733,16 @@ pub fn declaration(text: &str, shape: Shape) -> Result<Declaration, ExprError> {
         name_span = p.bump().1;
     }
     let mut width = 0;
+    let mut signed = false;
     if shape != Shape::Constant {
         p.expect(":", "`:` and a width")
             .map_err(|e| e.hint(hint()))?;
+        if let Tok::Ident(word) = p.peek() {
+            if word == "signed" {
+                signed = true;
+                p.bump();
+            }
+        }
         let Tok::Num(w) = *p.peek() else {
             return Err(p.unexpected("a width").hint(hint()));
         };
@@ -721,6 +788,7 @@ pub fn declaration(text: &str, shape: Shape) -> Result<Declaration, ExprError> {
         value,
         init,
         temporary,
+        signed,
     })
 }
 

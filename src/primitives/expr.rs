@@ -307,6 +307,9 @@ pub(crate) fn input_scope(p: &Params) -> Result<(Scope, Vec<(String, u32)>), Par
         let d = declaration(text, Shape::Port).map_err(at)?;
         unique(&scope, &d.name, d.name_span.clone()).map_err(at)?;
         scope.input(&d.name, d.width);
+        if d.signed {
+            scope.mark_signed(&d.name);
+        }
         ports.push((d.name, d.width));
     }
     Ok((scope, ports))
@@ -361,7 +364,7 @@ pub(crate) fn input_decls(inputs_default: Vec<&str>) -> [ParamDecl; 2] {
     [
         ParamDecl::string_list(
             "inputs",
-            "input ports as \"name: width\" (Bits, 1..=64), in port order",
+            "input ports as \"name: width\" or \"name: signed width\" (Bits, 1..=64), in port order",
         )
         .default(inputs_default),
         ParamDecl::string_list(
@@ -392,6 +395,9 @@ pub fn info() -> ModelInfo {
                 unique(&scope, &d.name, d.name_span.clone()).map_err(at)?;
                 init.push(initial_value(&d, &scope).map_err(at)?);
                 scope.local(&d.name, d.width);
+                if d.signed {
+                    scope.mark_signed(&d.name);
+                }
                 ports = ports.registered(d.name.clone(), PortType::Bits(d.width as u8));
                 register_decls.push((text, d));
             }
@@ -430,6 +436,9 @@ pub fn info() -> ModelInfo {
                     port_count += 1;
                 }
                 scope.local(&d.name, d.width);
+                if d.signed {
+                    scope.mark_signed(&d.name);
+                }
                 reads.push(deps);
                 masks.push(mask(d.width));
                 outputs.push(program);
@@ -484,7 +493,10 @@ pub fn info() -> ModelInfo {
          (parts of known width, 64 bits at most). Functions:\n\
          popcount(x), parity(x), clz(x[, width]), ctz(x[, width]), reverse(x[, width]),\n\
          min(a, b), max(a, b), clog2(x); clz, ctz and reverse count within the width of\n\
-         their argument (a declared port, a slice) or the one given. Arithmetic is\n\
+         their argument (a declared port, a slice) or the one given. Signed: a port\n\
+         declared \"x: signed 8\" or signed(x) / $signed(x) is two's complement; <, <=, >, >=,\n\
+         /, %, min, max of two signed operands are signed, abs(x) its magnitude, x >>> n an\n\
+         arithmetic shift; unsigned(x) gives the bits back. Otherwise arithmetic is\n\
          unsigned and wraps at 64 bits; comparisons give 0 or 1; x/0 and x%0 give 0;\n\
          each result is masked to its port's width. Parsed and checked once, when the\n\
          circuit is loaded (errors point into the expression); evaluated without re-parsing.",
