@@ -98,11 +98,20 @@ fn bad_parameters_point_at_the_parameter() {
     );
 
     let (d, ..) = only(
+        r#"(components: {"c": (model: "bus")})"#,
+        ErrorKind::BadParameter,
+    );
+    assert!(
+        d.message.contains("missing required parameter `masters`"),
+        "{}",
+        d.message
+    );
+    let (d, ..) = only(
         r#"(components: {"c": (model: "concat")})"#,
         ErrorKind::BadParameter,
     );
     assert!(
-        d.message.contains("missing required parameter `widths`"),
+        d.message.contains("needs at least one width (or `n` inputs of `width` bits)"),
         "{}",
         d.message
     );
