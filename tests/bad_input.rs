@@ -111,7 +111,8 @@ fn bad_parameters_point_at_the_parameter() {
         ErrorKind::BadParameter,
     );
     assert!(
-        d.message.contains("needs at least one width (or `n` inputs of `width` bits)"),
+        d.message
+            .contains("needs at least one width (or `n` inputs of `width` bits)"),
         "{}",
         d.message
     );

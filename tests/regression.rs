@@ -560,3 +560,26 @@ fn a_self_loop_alone_is_a_combinational_loop() {
     )
     .unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// An unconnected input port of a composite whose inner inputs are
+/// optional once left them at an uninitialised all-ones value (a FIFO's
+/// `pop` read as 1 every cycle, draining it): they take their defaults.
+#[test]
+fn an_unconnected_composite_input_gives_its_inner_inputs_their_defaults() {
+    let text =
+        r#"Circuit(components: {"c": Component(model: "pixel_column", params: {"rows": 2})})"#;
+    let circuit = cspsim::netlist::load_str(text, "open.ron", None, &Registry::standard(), 0)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let fifo = circuit
+        .components
+        .iter()
+        .find(|c| c.path == "c.fifo")
+        .expect("the column's FIFO");
+    let pop = fifo
+        .interface
+        .inputs()
+        .iter()
+        .position(|p| p.name == "pop")
+        .unwrap();
+    assert_eq!(fifo.inputs[pop], cspsim::circuit::Source::Constant(0));
+}

@@ -199,6 +199,7 @@ pub fn elaborate_str(
     let mut elaborator =
         Elaborator::new(registry, options.seed, options.model_dirs.clone(), source);
     elaborator.budget.components = options.max_components;
+    elaborator.open_inputs = options.open_inputs;
     let env = circuit_params(&mut elaborator, &parsed, &options.params);
     let located = locate(text, &parsed.components.0, &parsed.nets.0);
     let body = Body {
@@ -209,7 +210,7 @@ pub fn elaborate_str(
         located: &located,
     };
     let hierarchy = elaborator.circuit(&body, &env);
-    unconnected_inputs(&mut elaborator, options.open_inputs);
+    unconnected_inputs(&mut elaborator);
     let mut checks = Checks {
         text,
         elaborator: &mut elaborator,
@@ -306,8 +307,8 @@ pub fn is_identifier(name: &str) -> bool {
 }
 
 /// Give unconnected optional inputs their defaults; report required ones,
-/// or with `open`, give them 0.
-fn unconnected_inputs(elaborator: &mut Elaborator, open: bool) {
+/// or, with inputs left open, give them 0.
+fn unconnected_inputs(elaborator: &mut Elaborator) {
     for c in 0..elaborator.components.len() {
         for i in 0..elaborator.components[c].inputs.len() {
             let input = PortRef {
@@ -322,7 +323,9 @@ fn unconnected_inputs(elaborator: &mut Elaborator, open: bool) {
             let component = &elaborator.components[c];
             match component.interface.inputs()[i].default {
                 Some(default) => elaborator.components[c].inputs[i] = Source::Constant(default),
-                None if open => elaborator.components[c].inputs[i] = Source::Constant(0),
+                None if elaborator.open_inputs => {
+                    elaborator.components[c].inputs[i] = Source::Constant(0)
+                }
                 None => {
                     let name = component.input_name(i);
                     let short = component.interface.inputs()[i].name.clone();

@@ -12,7 +12,7 @@ use super::{
     inside, Body, Elaborator, Frame, InPort, Instance, Locals, Port, PortIx, Ports,
     MAX_COMPOSITE_DEPTH, MAX_COUNT,
 };
-use crate::circuit::HierarchyNode;
+use crate::circuit::{HierarchyNode, Source};
 use crate::expr::{ExprError, Program, Scope};
 use crate::netlist::diagnostic::{Diagnostic, ErrorKind};
 use crate::netlist::endpoint::{self, Index};
@@ -378,7 +378,9 @@ impl<'a> Elaborator<'a> {
         }
     }
 
-    /// A composite child's required inputs that nothing in this scope drives.
+    /// A composite child's inputs that nothing in this scope drives: the
+    /// inner inputs of each take their defaults (0 when open); a required
+    /// one is reported, unless inputs are left open.
     pub(super) fn unconnected_ports(&mut self, file: usize, locals: &Locals) {
         for entity in &locals.entities {
             for element in &entity.elements {
@@ -391,7 +393,12 @@ impl<'a> Elaborator<'a> {
                             .default
                             .is_none()
                     });
-                    if !required {
+                    if !required || self.open_inputs {
+                        for r in &input.targets {
+                            let component = &mut self.components[r.component];
+                            let default = component.interface.inputs()[r.port].default;
+                            component.inputs[r.port] = Source::Constant(default.unwrap_or(0));
+                        }
                         continue;
                     }
                     for r in &input.targets {

@@ -146,6 +146,9 @@ pub struct Elaborator<'a> {
     pub budget: super::budget::Budget,
     /// The files models read.
     pub reads: crate::model::FilesRead,
+    /// Leave required inputs that nothing drives open at 0, unreported
+    /// ([`LoadOptions::open_inputs`](crate::netlist::LoadOptions::open_inputs)).
+    pub open_inputs: bool,
 }
 
 impl<'a> Elaborator<'a> {
@@ -170,6 +173,7 @@ impl<'a> Elaborator<'a> {
             active: Vec::new(),
             budget: super::budget::Budget::for_this_machine(None),
             reads: crate::model::FilesRead::default(),
+            open_inputs: false,
         }
     }
 
