@@ -106,6 +106,29 @@ pub struct Circuit {
     /// composite models', and those its models read (memory contents,
     /// stimulus). No output of a run may overwrite one.
     pub inputs: Vec<std::path::PathBuf>,
+    /// The ports of composite instances, which elaboration flattened away,
+    /// by the inner ports they stand for (what a
+    /// [`Simulation`](crate::simulation::Simulation) pokes and peeks for them).
+    pub composite_ports: Vec<CompositePort>,
+}
+
+/// A port of a composite instance: `col[3].ready` stands for the inner
+/// output `col[3].fifo_state.y`, say.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompositePort {
+    /// `instance.port`.
+    pub name: String,
+    /// What it stands for.
+    pub inner: InnerPorts,
+}
+
+/// The inner ports a composite port stands for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InnerPorts {
+    /// An input port: the inner inputs it drives.
+    Input(Vec<PortRef>),
+    /// An output port: the inner output it shows.
+    Output(PortRef),
 }
 
 impl Circuit {

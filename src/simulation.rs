@@ -32,7 +32,9 @@
 //! poked so far (a model's evaluation must give the same result when
 //! repeated, as the [`Testbench`](crate::Testbench)'s also requires).
 //!
-//! Only inputs that no net drives can be poked (those without a default
+//! A composite instance's ports are there too, by their own names
+//! (`col[3].ready`, `col[3].pop`): poking an input port pokes every inner
+//! input it drives. Only inputs that no net drives can be poked (those without a default
 //! start at 0, where `cspsim run` would report them unconnected): a driven
 //! input takes its driver's value every cycle, so poking it is an error
 //! that names the driver. Components run one by one, interpreted, on the calling thread.
@@ -41,7 +43,7 @@ use std::io;
 use std::path::Path;
 use std::sync::atomic::Ordering::Relaxed;
 
-use crate::circuit::{Circuit, Source};
+use crate::circuit::{Circuit, InnerPorts, PortRef, Source};
 use crate::engine::guard;
 use crate::model::{Io, Slot, Timing};
 use crate::netlist::{self, LoadError, LoadOptions};
@@ -131,8 +133,9 @@ pub struct Simulation {
     /// Components in evaluation order; the clocked ones.
     order: Vec<usize>,
     clocked: Vec<usize>,
-    /// Component paths, for lookups.
+    /// Component paths, for lookups; composite instances' ports.
     by_path: std::collections::HashMap<String, usize>,
+    composite: std::collections::HashMap<String, usize>,
     cycle: u64,
     /// Whether this cycle's combinational values are computed.
     settled: bool,
@@ -185,6 +188,22 @@ impl Simulation {
             .and_then(netlist::Elaborated::checked)
             .map_err(Box::new)?;
         Self::new(circuit)
+    }
+
+    /// A circuit of one instance, `dut`, of `model` (a primitive, or a
+    /// composite model on the model path) with `params`: a model's
+    /// integration test, through its ports (`dut.ready`).
+    pub fn of_model(
+        model: &str,
+        params: &[(String, crate::params::ParamValue)],
+        options: &LoadOptions,
+    ) -> Result<Self, SimError> {
+        let params: Vec<String> = params.iter().map(|(k, v)| format!("{k:?}: {v}")).collect();
+        let text = format!(
+            "Circuit(name: {model:?}, components: {{\"dut\": Component(model: {model:?}, params: {{{}}})}})",
+            params.join(", ")
+        );
+        Self::from_text(&text, options)
     }
 
     /// Simulate an elaborated circuit, reset.
@@ -263,6 +282,12 @@ impl Simulation {
             .enumerate()
             .map(|(c, comp)| (comp.path.clone(), c))
             .collect();
+        let composite = circuit
+            .composite_ports
+            .iter()
+            .enumerate()
+            .map(|(k, p)| (p.name.clone(), k))
+            .collect();
         let mut sim = Simulation {
             circuit,
             slots,
@@ -274,6 +299,7 @@ impl Simulation {
             order,
             clocked,
             by_path,
+            composite,
             cycle: 0,
             settled: false,
             failed: None,
@@ -309,7 +335,7 @@ impl Simulation {
     /// Give the unconnected input `path` (`component.port`) the value
     /// `value` from this cycle on.
     pub fn poke(&mut self, path: &str, value: u64) -> Result<(), SimError> {
-        let (slot, ty) = self.pokeable(path)?;
+        let (slots, ty) = self.pokeable(path)?;
         match ty {
             PortType::Bits(_) if value > ty.mask() => Err(SimError::TooWide {
                 path: path.to_string(),
@@ -317,7 +343,7 @@ impl Simulation {
                 value,
             }),
             PortType::Bits(_) => {
-                self.write(slot, value);
+                self.write(&slots, value);
                 Ok(())
             }
             PortType::Real => Err(SimError::WrongType {
@@ -330,10 +356,10 @@ impl Simulation {
 
     /// [`poke`](Self::poke) a `Real` input.
     pub fn poke_real(&mut self, path: &str, value: f64) -> Result<(), SimError> {
-        let (slot, ty) = self.pokeable(path)?;
+        let (slots, ty) = self.pokeable(path)?;
         match ty {
             PortType::Real => {
-                self.write(slot, value.to_bits());
+                self.write(&slots, value.to_bits());
                 Ok(())
             }
             PortType::Bits(_) => Err(SimError::WrongType {
@@ -563,15 +589,25 @@ impl Simulation {
         Ok(self.slots[slot as usize].load(Relaxed))
     }
 
-    fn write(&mut self, slot: u32, value: u64) {
-        self.slots[slot as usize].store(value, Relaxed);
+    fn write(&mut self, slots: &[u32], value: u64) {
+        for &slot in slots {
+            self.slots[slot as usize].store(value, Relaxed);
+        }
         self.settled = false;
     }
 
-    /// The slot and type of port `path` in this cycle.
+    /// The slot and type of port `path` in this cycle (a composite input
+    /// port: its first inner input's).
     fn port(&self, path: &str) -> Result<(u32, PortType), SimError> {
         let read = (self.cycle % 2) as usize;
-        let (c, port) = self.find(path)?;
+        let (c, port) = match self.find(path)? {
+            Found::Component(c, port) => (c, port),
+            Found::Composite(InnerPorts::Output(o)) => (o.component, Port::Output(o.port)),
+            Found::Composite(InnerPorts::Input(targets)) => {
+                let r = targets[0];
+                (r.component, Port::Input(r.port))
+            }
+        };
         let comp = &self.circuit.components[c];
         Ok(match port {
             Port::Output(o) => (self.outs[c][read][o], comp.interface.outputs()[o].ty),
@@ -579,25 +615,40 @@ impl Simulation {
         })
     }
 
-    /// The slot and type of the unconnected input `path`.
-    fn pokeable(&self, path: &str) -> Result<(u32, PortType), SimError> {
-        let (c, port) = self.find(path)?;
-        let comp = &self.circuit.components[c];
-        let Port::Input(i) = port else {
-            return Err(SimError::NotAnInput {
-                path: path.to_string(),
-            });
+    /// The slots and type of the unconnected input `path` (a composite
+    /// input port: every inner input it drives).
+    fn pokeable(&self, path: &str) -> Result<(Vec<u32>, PortType), SimError> {
+        let inputs = match self.find(path)? {
+            Found::Component(c, Port::Input(i)) => vec![PortRef {
+                component: c,
+                port: i,
+            }],
+            Found::Composite(InnerPorts::Input(targets)) => targets.clone(),
+            Found::Component(_, Port::Output(_)) | Found::Composite(InnerPorts::Output(_)) => {
+                return Err(SimError::NotAnInput {
+                    path: path.to_string(),
+                })
+            }
         };
-        if let Source::Driver(d) = comp.inputs[i] {
-            return Err(SimError::Driven {
-                path: path.to_string(),
-                driver: self.circuit.components[d.component].output_name(d.port),
-            });
+        let mut slots = Vec::with_capacity(inputs.len());
+        for r in &inputs {
+            if let Source::Driver(d) = self.circuit.components[r.component].inputs[r.port] {
+                return Err(SimError::Driven {
+                    path: path.to_string(),
+                    driver: self.circuit.components[d.component].output_name(d.port),
+                });
+            }
+            slots.push(self.ins[r.component][0][r.port]);
         }
-        Ok((self.ins[c][0][i], comp.interface.inputs()[i].ty))
+        let first = inputs[0];
+        let ty = self.circuit.components[first.component].interface.inputs()[first.port].ty;
+        Ok((slots, ty))
     }
 
-    fn find(&self, path: &str) -> Result<(usize, Port), SimError> {
+    fn find(&self, path: &str) -> Result<Found<'_>, SimError> {
+        if let Some(&k) = self.composite.get(path) {
+            return Ok(Found::Composite(&self.circuit.composite_ports[k].inner));
+        }
         let found = path.rsplit_once('.').and_then(|(component, port)| {
             let c = *self.by_path.get(component)?;
             let interface = &self.circuit.components[c].interface;
@@ -606,7 +657,7 @@ impl Simulation {
             output
                 .map(Port::Output)
                 .or(input.map(Port::Input))
-                .map(|p| (c, p))
+                .map(|p| Found::Component(c, p))
         });
         found.ok_or_else(|| SimError::UnknownPort {
             path: path.to_string(),
@@ -625,6 +676,7 @@ impl Simulation {
                 let ins = (0..c.interface.inputs().len()).map(|i| c.input_name(i));
                 outs.chain(ins).collect::<Vec<_>>()
             })
+            .chain(self.circuit.composite_ports.iter().map(|p| p.name.clone()))
             .collect();
         crate::suggest::closest(path, names.iter().map(String::as_str)).map(str::to_string)
     }
@@ -662,6 +714,12 @@ enum Call {
     Reset,
     Eval,
     Tick,
+}
+
+/// What a path names.
+enum Found<'a> {
+    Component(usize, Port),
+    Composite(&'a InnerPorts),
 }
 
 #[derive(Clone, Copy)]

@@ -201,3 +201,38 @@ fn a_study_loop_over_rates_needs_only_simulation() {
         "more light, more hits: {readouts:?}"
     );
 }
+
+/// A composite model's integration test, through its own ports.
+#[test]
+fn a_composite_model_is_tested_through_its_ports() {
+    let params = cspsim::params! { "rows" => 4 };
+    let mut sim = Simulation::of_model("pixel_column", &params, &LoadOptions::default()).unwrap();
+    // Its pixels fire on their own; wait for a word.
+    assert!(sim
+        .run_until(2000, |s| s.peek("dut.ready").unwrap() == 1)
+        .unwrap());
+    let word = sim.peek("dut.word").unwrap();
+    assert_eq!(
+        word,
+        sim.peek("dut.fifo.dout").unwrap(),
+        "a port shows its inner output"
+    );
+    assert_eq!(sim.peek("dut.fifo.pop").unwrap(), 0, "not popped");
+    sim.poke("dut.pop", 1).unwrap();
+    assert_eq!(
+        sim.peek("dut.fifo.pop").unwrap(),
+        1,
+        "a port pokes its inner inputs"
+    );
+    assert_eq!(sim.peek("dut.pop").unwrap(), 1);
+    let before = sim.peek("dut.fifo.count").unwrap();
+    sim.step(1).unwrap();
+    assert!(sim.peek("dut.fifo.count").unwrap() <= before, "popped");
+    let e = sim.poke("dut.word", 1).unwrap_err();
+    assert!(matches!(e, SimError::NotAnInput { .. }), "{e}");
+    let e = sim.peek("dut.redy").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "no port `dut.redy`; did you mean `dut.ready`?"
+    );
+}

@@ -259,6 +259,7 @@ pub fn elaborate_str(
                 .map(|f| std::path::PathBuf::from(&f.name))
                 .chain(elaborator.reads.paths())
                 .collect(),
+            composite_ports: std::mem::take(&mut elaborator.composite_ports),
         },
         loops,
         input_spans: elaborator.input_spans,

@@ -293,6 +293,18 @@ impl<'a> Elaborator<'a> {
             );
             ok = false;
         }
+        if ok {
+            use crate::circuit::{CompositePort, InnerPorts};
+            let inputs = ports.inputs.iter().map(|p| CompositePort {
+                name: format!("{path}.{}", p.name),
+                inner: InnerPorts::Input(p.targets.clone()),
+            });
+            let outputs = ports.outputs.iter().map(|(name, o)| CompositePort {
+                name: format!("{path}.{name}"),
+                inner: InnerPorts::Output(*o),
+            });
+            self.composite_ports.extend(inputs.chain(outputs));
+        }
         ok.then_some(ports)
     }
 

@@ -146,6 +146,8 @@ pub struct Elaborator<'a> {
     pub budget: super::budget::Budget,
     /// The files models read.
     pub reads: crate::model::FilesRead,
+    /// The ports of every composite instance, by the inner ports they stand for.
+    pub composite_ports: Vec<crate::circuit::CompositePort>,
     /// Leave required inputs that nothing drives open at 0, unreported
     /// ([`LoadOptions::open_inputs`](crate::netlist::LoadOptions::open_inputs)).
     pub open_inputs: bool,
@@ -173,6 +175,7 @@ impl<'a> Elaborator<'a> {
             active: Vec::new(),
             budget: super::budget::Budget::for_this_machine(None),
             reads: crate::model::FilesRead::default(),
+            composite_ports: Vec::new(),
             open_inputs: false,
         }
     }
