@@ -23,6 +23,11 @@
 //! # Ok::<(), cspsim::simulation::SimError>(())
 //! ```
 //!
+//! After a failure in cycle `t`, [`cycle`](Simulation::cycle) stays `t`:
+//! that cycle did not complete here, though `cspsim run` (and a sweep's
+//! `cycles` column) counts a cycle whose clock edge failed as completed,
+//! as its values are in the trace (they are in a `Simulation`'s too).
+//!
 //! The semantics are the engines' (a test holds every example circuit's
 //! trace byte-identical to theirs): in each cycle every component
 //! evaluates in dependency order, then every clock edge happens at once.
@@ -72,6 +77,12 @@ pub enum SimError {
         path: String,
         /// Its driver (`component.port`).
         driver: String,
+    },
+    /// A composite input port that drives no inner input.
+    #[error("`{path}` is a composite input port that drives nothing")]
+    Unused {
+        /// The port.
+        path: String,
     },
     /// A poke of an output.
     #[error("`{path}` is an output; poke an input")]
@@ -603,10 +614,14 @@ impl Simulation {
         let (c, port) = match self.find(path)? {
             Found::Component(c, port) => (c, port),
             Found::Composite(InnerPorts::Output(o)) => (o.component, Port::Output(o.port)),
-            Found::Composite(InnerPorts::Input(targets)) => {
-                let r = targets[0];
-                (r.component, Port::Input(r.port))
-            }
+            Found::Composite(InnerPorts::Input(targets)) => match targets.first() {
+                Some(r) => (r.component, Port::Input(r.port)),
+                None => {
+                    return Err(SimError::Unused {
+                        path: path.to_string(),
+                    })
+                }
+            },
         };
         let comp = &self.circuit.components[c];
         Ok(match port {
@@ -640,7 +655,11 @@ impl Simulation {
             }
             slots.push(self.ins[r.component][0][r.port]);
         }
-        let first = inputs[0];
+        let Some(first) = inputs.first() else {
+            return Err(SimError::Unused {
+                path: path.to_string(),
+            });
+        };
         let ty = self.circuit.components[first.component].interface.inputs()[first.port].ty;
         Ok((slots, ty))
     }

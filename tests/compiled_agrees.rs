@@ -321,8 +321,13 @@ fn initial_values_and_temporaries_hold_one_by_one_in_columns_and_compiled() {
             "registers": ["q: 8 init ${i * 30 + 3} = en ? q + step : q"],
             "outputs": ["let step: 8 = q[0] ? 3 : 1", "odd: 1 = q[0]"],
         }),
+        "t": Component(model: "expr", count: "n", params: {
+            "inputs": ["en: 1"],
+            "registers": ["q: 8 init ${i} = q + step"],
+            "outputs": ["let step: 8 = en ? 2 : 0"],
+        }),
         "on": Component(model: "const", params: {"width": 1, "value": 1}),
-    }, nets: {"on.y": ["c[*].en"]})"#;
+    }, nets: {"on.y": ["c[*].en", "t[*].en"]})"#;
     let registry = Registry::standard();
     let mut traces = Vec::new();
     for (codegen, one_by_one) in [
@@ -353,6 +358,9 @@ fn initial_values_and_temporaries_hold_one_by_one_in_columns_and_compiled() {
             assert_eq!(got, want % 256, "member {i}, cycle {t}");
             want += if want % 2 == 1 { 3 } else { 1 };
         }
+        // Only temporaries, no combinational port: the tick computes them.
+        let q = waves.get(&format!("circuit.t[{i}].q"));
+        assert_eq!((q[0], q[4]), (i, i + 8), "member {i} of t");
     }
 }
 
@@ -368,6 +376,7 @@ fn signed_arithmetic_agrees_compiled_in_columns_and_one_by_one() {
                 "q: 16 = r / ${i * 3 - 7}", "m: 16 = r % ${i + 2}", "a: 16 = abs(r)",
                 "sh: 16 = r >>> ${i}", "lt: 1 = r < -100", "mx: 16 = max(r, ${i * 100 - 300})",
                 "w: 1 = $signed(raw[7:0]) > 5",
+                "mixed: 1 = r > raw", "bits: 5 = popcount(r)", "down: 16 = r >> ${i}",
             ],
         }),
     }, nets: {"src.q": ["s[*].r", "s[*].raw"]})"#;
@@ -400,5 +409,12 @@ fn signed_arithmetic_agrees_compiled_in_columns_and_one_by_one() {
     for t in 0..300 {
         let v = r[t] as u16 as i16;
         assert_eq!(q[t] as u16 as i16, v / -7, "cycle {t}: {v} / -7");
+    }
+    // Mixed with the unsigned `raw` (the same bits), the signed `r` counts
+    // by its bits: never greater.
+    assert!(waves.get("circuit.s[0].mixed").iter().all(|&m| m == 0));
+    let down = waves.get("circuit.s[3].down");
+    for t in 0..300 {
+        assert_eq!(down[t], r[t] >> 3, "`>>` is logical on the declared bits");
     }
 }

@@ -236,3 +236,26 @@ fn a_composite_model_is_tested_through_its_ports() {
         "no port `dut.redy`; did you mean `dut.ready`?"
     );
 }
+
+/// A composite input port that drives nothing is an error to poke or
+/// peek, not a panic.
+#[test]
+fn a_composite_port_that_drives_nothing_is_an_error() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cspsim-sim-unused");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("idle.ron"),
+        r#"Model(inputs: {"x": []}, outputs: {"y": "c.q"}, components: {"c": Component(model: "counter")})"#,
+    )
+    .unwrap();
+    let options = LoadOptions {
+        model_dirs: vec![dir],
+        ..LoadOptions::default()
+    };
+    let mut sim = Simulation::of_model("idle", &[], &options).unwrap();
+    assert!(matches!(sim.poke("dut.x", 1), Err(SimError::Unused { .. })));
+    let e = sim.peek("dut.x").unwrap_err();
+    assert_eq!(e.to_string(), "`dut.x` is a composite input port that drives nothing");
+    sim.step(3).unwrap();
+    assert_eq!(sim.peek("dut.y").unwrap(), 3);
+}

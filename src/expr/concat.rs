@@ -28,7 +28,7 @@ pub(super) fn width_of(node: &Node, scope: &Scope) -> Option<u32> {
                 .sum::<Option<u32>>()?;
             u32::try_from(n).ok()?.checked_mul(one)
         }
-        Node::Call(Func::Reverse, args, _) => match args.get(1) {
+        Node::Call(Func::Reverse | Func::Signed, args, _) => match args.get(1) {
             Some(w) => constant(w, scope).and_then(|w| u32::try_from(w).ok()),
             None => width_of(&args[0], scope),
         },

@@ -263,6 +263,12 @@ mod tests {
             "signed(u, 3)",
             "unsigned(x) >> 1",
             "x - 1 < -100",
+            "x == u",
+            "x > u",
+            "popcount(x)",
+            "x >> 3",
+            "(u > 1 ? x : u)",
+            "max(x, u)",
         ];
         let values = [
             0u64,

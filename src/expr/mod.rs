@@ -382,15 +382,22 @@ fn code(node: &Node, scope: &Scope) -> Result<Code, ExprError> {
                 },
             }
         }
-        Node::Cond(c, a, b) => match code(c, scope)? {
-            Code::Const(v) => code(if v != 0 { a } else { b }, scope)?,
-            Code::Ops(mut ops) => {
-                ops.extend(code(a, scope)?.into_ops());
-                ops.extend(code(b, scope)?.into_ops());
-                ops.push(Op::Select);
-                Code::Ops(ops)
+        Node::Cond(c, a, b) => {
+            // A signed branch beside an unsigned one counts by its bits.
+            let branch = |n: &Node| match signed::mixed(a, b, scope) {
+                true => bits(n, scope),
+                false => code(n, scope),
+            };
+            match code(c, scope)? {
+                Code::Const(v) => branch(if v != 0 { a } else { b })?,
+                Code::Ops(mut ops) => {
+                    ops.extend(branch(a)?.into_ops());
+                    ops.extend(branch(b)?.into_ops());
+                    ops.push(Op::Select);
+                    Code::Ops(ops)
+                }
             }
-        },
+        }
         Node::Slice(a, hi, lo, span) => {
             if let Node::Name(name, _) = &**a {
                 if let Some(Symbol::Input { width, .. } | Symbol::Local { width, .. }) =
@@ -420,7 +427,17 @@ fn code(node: &Node, scope: &Scope) -> Result<Code, ExprError> {
 }
 
 fn unary(op: UnOp, a: &Node, scope: &Scope) -> Result<Code, ExprError> {
-    Ok(match code(a, scope)? {
+    // Operators that count bits see a signed value's declared bits.
+    let counts_bits = !matches!(
+        op,
+        UnOp::Neg | UnOp::Not | UnOp::LogNot | UnOp::Abs | UnOp::SignExtend(_)
+    );
+    let a = if counts_bits {
+        bits(a, scope)?
+    } else {
+        code(a, scope)?
+    };
+    Ok(match a {
         Code::Const(v) => Code::Const(op.apply(v)),
         Code::Ops(mut ops) => {
             ops.push(Op::Unary(op));
@@ -431,12 +448,37 @@ fn unary(op: UnOp, a: &Node, scope: &Scope) -> Result<Code, ExprError> {
 
 fn binary(op: BinOp, a: &Node, b: &Node, scope: &Scope) -> Result<Code, ExprError> {
     let op = signed::choose(op, a, b, scope);
-    Ok(match (code(a, scope)?, code(b, scope)?) {
+    // Mixed with an unsigned operand (or shifted logically), a signed one
+    // counts by its declared bits, as in Verilog.
+    let (a, b) = if signed::mixed(a, b, scope) {
+        (bits(a, scope)?, bits(b, scope)?)
+    } else if op == BinOp::Shr {
+        (bits(a, scope)?, code(b, scope)?)
+    } else {
+        (code(a, scope)?, code(b, scope)?)
+    };
+    Ok(match (a, b) {
         (Code::Const(x), Code::Const(y)) => Code::Const(op.apply(x, y)),
         (a, b) => {
             let mut ops = a.into_ops();
             ops.extend(b.into_ops());
             ops.push(Op::Binary(op));
+            Code::Ops(ops)
+        }
+    })
+}
+
+/// `node`'s code; a signed value of known width, masked to its bits.
+fn bits(node: &Node, scope: &Scope) -> Result<Code, ExprError> {
+    let width = match signed::is_signed(node, scope) {
+        true => concat::width_of(node, scope),
+        false => None,
+    };
+    Ok(match (code(node, scope)?, width) {
+        (code, None | Some(64)) => code,
+        (Code::Const(v), Some(w)) => Code::Const(v & crate::value::mask(w)),
+        (Code::Ops(mut ops), Some(w)) => {
+            ops.push(Op::BinaryConst(BinOp::And, crate::value::mask(w)));
             Code::Ops(ops)
         }
     })
@@ -567,6 +609,17 @@ mod tests {
             ("(x < 0 ? x : y) < 0", 1),
             ("y > -1", 1),
             ("u > -1", 0),
+            ("x == 8'hF0", 1),
+            ("x == -16", 1),
+            ("x > u", 0),
+            ("x == u", 1),
+            ("max(x, u)", 240),
+            ("popcount(x)", 4),
+            ("clz(x)", 0),
+            ("x >> 2", 60),
+            ("(u > 0 ? x : u)", 240),
+            ("(u > 0 ? x : y) < 0", 1),
+            ("{x, 4'd1}", 0xF01),
         ];
         for (text, want) in cases {
             let p = Program::compile(text, &s).unwrap_or_else(|e| panic!("{text}: {e}"));

@@ -5,8 +5,10 @@
 //! sign-extended to 64 bits, so `<`, `<=`, `>`, `>=`, `/`, `%`, `min`,
 //! `max` and `abs` of two signed operands compare and divide as two's
 //! complement, and `>>>` of a signed left operand shifts in its sign. Mixed
-//! with an unsigned operand, everything is unsigned; and a result is masked
-//! to the width of the port it lands on, as any other.
+//! with an unsigned operand, or under an operator that counts bits (`>>`,
+//! `popcount`, `clz`, …), a signed value counts by its declared bits (a
+//! signed sum, whose width is not declared, by its 64-bit extension); and a
+//! result is masked to the width of the port it lands on, as any other.
 
 use super::functions::Func;
 use super::parse::{BinOp, Node, UnOp};
@@ -18,10 +20,10 @@ pub(super) fn is_signed(node: &Node, scope: &Scope) -> bool {
         Node::Name(name, _) => scope.is_signed(name),
         Node::Call(Func::Signed, ..) => true,
         Node::Call(Func::Abs, args, _) => args.first().is_some_and(|a| is_signed(a, scope)),
-        Node::Call(Func::Min | Func::Max, args, _) => {
-            args.iter().all(|a| signed_or_plain(a, scope))
-                && args.iter().any(|a| is_signed(a, scope))
-        }
+        Node::Call(Func::Min | Func::Max, args, _) => match args.as_slice() {
+            [a, b] => both(a, b, scope),
+            _ => false,
+        },
         Node::Unary(UnOp::Neg | UnOp::Not, a) => is_signed(a, scope),
         Node::Binary(op, a, b) => match op {
             BinOp::Add
@@ -31,21 +33,28 @@ pub(super) fn is_signed(node: &Node, scope: &Scope) -> bool {
             | BinOp::Rem
             | BinOp::And
             | BinOp::Or
-            | BinOp::Xor => {
-                signed_or_plain(a, scope)
-                    && signed_or_plain(b, scope)
-                    && (is_signed(a, scope) || is_signed(b, scope))
-            }
-            BinOp::Shl | BinOp::Shr | BinOp::Sar => is_signed(a, scope),
+            | BinOp::Xor => both(a, b, scope),
+            // `>>` is logical, on the declared bits: its result is unsigned.
+            BinOp::Shl | BinOp::Sar => is_signed(a, scope),
             _ => false,
         },
-        Node::Cond(_, a, b) => {
-            signed_or_plain(a, scope)
-                && signed_or_plain(b, scope)
-                && (is_signed(a, scope) || is_signed(b, scope))
-        }
+        Node::Cond(_, a, b) => both(a, b, scope),
         _ => false,
     }
+}
+
+/// Whether `a` and `b` make a signed operation: both signed, or one, and
+/// the other a plain number.
+pub(super) fn both(a: &Node, b: &Node, scope: &Scope) -> bool {
+    signed_or_plain(a, scope)
+        && signed_or_plain(b, scope)
+        && (is_signed(a, scope) || is_signed(b, scope))
+}
+
+/// Whether `a` and `b` mix a signed operand with an unsigned one: then the
+/// signed one counts by its declared bits, not its sign extension.
+pub(super) fn mixed(a: &Node, b: &Node, scope: &Scope) -> bool {
+    (is_signed(a, scope) || is_signed(b, scope)) && !both(a, b, scope)
 }
 
 /// Whether `node` can take part in a signed operation: it is signed, or
@@ -65,10 +74,7 @@ fn plain(node: &Node) -> bool {
 /// The operator to apply for `op` on `a` and `b`: its signed twin when
 /// both are signed (or one is, and the other a plain number).
 pub(super) fn choose(op: BinOp, a: &Node, b: &Node, scope: &Scope) -> BinOp {
-    let both = signed_or_plain(a, scope)
-        && signed_or_plain(b, scope)
-        && (is_signed(a, scope) || is_signed(b, scope));
-    match (op, both) {
+    match (op, both(a, b, scope)) {
         (BinOp::Sar, _) if !is_signed(a, scope) => BinOp::Shr,
         (BinOp::Lt, true) => BinOp::SLt,
         (BinOp::Le, true) => BinOp::SLe,

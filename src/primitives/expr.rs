@@ -15,6 +15,9 @@ struct Expr {
     outputs: Vec<Program>,
     /// The port of each of `outputs`; `None` for a `let` temporary.
     ports: Vec<Option<usize>>,
+    /// Whether the tick computes the temporaries: there are some, and no
+    /// combinational port, so no evaluation ever runs.
+    temporaries_in_tick: bool,
     /// Each register's next-value expression.
     registers: Vec<Program>,
     /// Each register's value after reset.
@@ -49,6 +52,8 @@ struct ColumnPlan {
     outputs: Vec<Columns>,
     /// The port of each output; `None` for a temporary.
     ports: Vec<Option<usize>>,
+    /// As [`Expr::temporaries_in_tick`].
+    temporaries_in_tick: bool,
     registers: Vec<Columns>,
     masks: Vec<u64>,
     /// The inputs the outputs read; those only the registers read.
@@ -103,6 +108,7 @@ impl ColumnPlan {
             tick_reads,
             outputs,
             ports: first.ports.clone(),
+            temporaries_in_tick: first.temporaries_in_tick,
             registers,
             masks: first.masks.clone(),
             inputs: vec![vec![0; n]; first.inputs],
@@ -134,6 +140,11 @@ impl ColumnPlan {
     }
 
     fn tick(&mut self, io: &BatchIo<'_>) {
+        if self.temporaries_in_tick {
+            // No evaluation runs (no combinational port): the tick computes
+            // the temporaries its registers read.
+            self.eval(io);
+        }
         Self::gather(&mut self.inputs, &self.tick_reads, io);
         for (r, columns) in self.registers.iter_mut().enumerate() {
             columns.eval(&self.inputs, &self.locals, &mut self.next[r], self.masks[r]);
@@ -272,6 +283,11 @@ impl Model for Expr {
 
     #[inline(always)]
     fn tick(&mut self, io: &Io<'_>) {
+        if self.temporaries_in_tick {
+            // No evaluation runs (no combinational port): the tick computes
+            // the temporaries its registers read.
+            self.eval(io);
+        }
         for (next, (program, mask)) in self
             .next
             .iter_mut()
@@ -332,16 +348,19 @@ fn initial_value(
         )
         .hint("numbers, `constants` and `${…}` parameters; a register starts before any input is known"));
     };
-    if value > mask(d.width) {
+    // A signed register may start negative: its bits are kept.
+    let negative_fits =
+        d.signed && crate::expr::parse::UnOp::SignExtend(d.width as u8).apply(value) == value;
+    if value > mask(d.width) && !negative_fits {
         return Err(crate::expr::ExprError::new(
             format!(
-                "the initial value {value} of `{}` does not fit in {} bits",
-                d.name, d.width
+                "the initial value {} of `{}` does not fit in {} bits",
+                value as i64, d.name, d.width
             ),
             span.clone(),
         ));
     }
-    Ok(value)
+    Ok(value & mask(d.width))
 }
 
 fn unique(
@@ -462,6 +481,8 @@ pub fn info() -> ModelInfo {
             Ok((
                 ports,
                 Box::new(Expr {
+                    temporaries_in_tick: !outputs.is_empty()
+                        && output_ports.iter().all(Option::is_none),
                     outputs,
                     ports: output_ports,
                     registers,

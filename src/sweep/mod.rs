@@ -272,9 +272,17 @@ impl Sweep {
         round: Option<u64>,
         mut sync: impl FnMut(bool) -> bool,
     ) -> Result<Done, SweepError> {
-        let pool = rayon::ThreadPoolBuilder::new()
+        let pool = match rayon::ThreadPoolBuilder::new()
             .num_threads(checked.jobs)
-            .build()?;
+            .build()
+        {
+            Ok(pool) => pool,
+            Err(e) => {
+                // The other ranks are in their first round: stop them too.
+                let _ = sync(true);
+                return Err(e.into());
+            }
+        };
         let stop = self.stop.clone().unwrap_or_default();
         let failed_fast = AtomicBool::new(false);
         let started = Instant::now();
