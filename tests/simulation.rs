@@ -255,7 +255,10 @@ fn a_composite_port_that_drives_nothing_is_an_error() {
     let mut sim = Simulation::of_model("idle", &[], &options).unwrap();
     assert!(matches!(sim.poke("dut.x", 1), Err(SimError::Unused { .. })));
     let e = sim.peek("dut.x").unwrap_err();
-    assert_eq!(e.to_string(), "`dut.x` is a composite input port that drives nothing");
+    assert_eq!(
+        e.to_string(),
+        "`dut.x` is a composite input port that drives nothing"
+    );
     sim.step(3).unwrap();
     assert_eq!(sim.peek("dut.y").unwrap(), 3);
 }

@@ -96,17 +96,20 @@ pub(super) fn sweep(
         sweep.run_in_rounds(registry, checked.clone(), round, |stop| ranks.any(stop))
     });
     bar.finish();
-    let (rows, failed_fast, stopped) = match result {
-        Ok(done) => (done.rows, done.failed_fast, done.interrupted),
+    let (rows, failed_fast, stopped, broke) = match result {
+        Ok(done) => (done.rows, done.failed_fast, done.interrupted, false),
         Err(e) => {
-            eprint!("{}", refusal(&e));
-            (Vec::new(), false, true)
+            eprint!("{}", labelled("error", &e.to_string()));
+            (Vec::new(), false, true, true)
         }
     };
     let (failed_fast, stopped) = (ranks.any(failed_fast), ranks.any(stopped));
+    // Runs that could not start (no threads) fail the sweep: exit 1.
+    let broke = if ranks.any(broke) { EXIT_RUN_FAILED } else { 0 };
     let Some(rows) = ranks.gather(rows, &sweep.grid) else {
         // Rank 0 writes the table and says how the sweep went.
-        return exit_status(failed_fast, stopped && interrupted.load(Ordering::Relaxed));
+        let interrupted = stopped && interrupted.load(Ordering::Relaxed);
+        return exit_status(failed_fast, interrupted).max(broke);
     };
     let done = Done {
         rows,
@@ -156,7 +159,9 @@ pub(super) fn sweep(
             sweep.grid.runs()
         );
     }
-    exit_status(done.failed_fast, interrupted).max(written)
+    exit_status(done.failed_fast, interrupted)
+        .max(written)
+        .max(broke)
 }
 
 /// 130 if interrupted, 1 if `--fail-fast` stopped the sweep, else 0.
