@@ -321,7 +321,8 @@ impl Simulation {
     }
 
     /// Reset every component (as before cycle 0); the cycle count starts
-    /// again, and pokes stay.
+    /// again, and pokes stay. A trace being recorded goes on, its times
+    /// counting on from where they were.
     pub fn reset(&mut self) -> Result<(), SimError> {
         self.failed = None;
         for c in 0..self.circuit.components.len() {
