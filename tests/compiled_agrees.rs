@@ -310,6 +310,37 @@ fn random_circuits_compile_to_what_the_interpreter_computes() {
     );
 }
 
+/// Run the circuit `text` interpreted one by one, interpreted in column
+/// batches, and compiled; the traces must be identical. The trace, and
+/// how many components the compiled run lowered.
+fn one_by_one_in_columns_and_compiled(text: &str) -> (String, usize) {
+    let registry = Registry::standard();
+    let mut traces = Vec::new();
+    let mut lowered = 0;
+    for (codegen, one_by_one) in [
+        (Codegen::Interpret, true),
+        (Codegen::Interpret, false),
+        (Codegen::Compiled, false),
+    ] {
+        let circuit = cspsim::netlist::load_str(text, "agree.ron", None, &registry, 0)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let options = RunOptions {
+            codegen,
+            one_by_one,
+            ..RunOptions::default()
+        };
+        let (result, vcd) = run_with_patterns(circuit, &options, &["*".to_string()]);
+        let summary = result.unwrap();
+        if let Some(compiled) = summary.compiled {
+            lowered = compiled.lowered;
+        }
+        traces.push(vcd);
+    }
+    assert_eq!(traces[0], traces[1], "columns");
+    assert_eq!(traces[0], traces[2], "compiled");
+    (traces.swap_remove(0), lowered)
+}
+
 /// Registers' initial values (`init`), different in every member of an
 /// array, hold from cycle 0, and a `let` temporary feeds the registers,
 /// whether the array runs one by one, as a column batch, or compiled.
@@ -328,27 +359,8 @@ fn initial_values_and_temporaries_hold_one_by_one_in_columns_and_compiled() {
         }),
         "on": Component(model: "const", params: {"width": 1, "value": 1}),
     }, nets: {"on.y": ["c[*].en", "t[*].en"]})"#;
-    let registry = Registry::standard();
-    let mut traces = Vec::new();
-    for (codegen, one_by_one) in [
-        (Codegen::Interpret, true),
-        (Codegen::Interpret, false),
-        (Codegen::Compiled, false),
-    ] {
-        let circuit = cspsim::netlist::load_str(text, "init.ron", None, &registry, 0)
-            .unwrap_or_else(|e| panic!("{e}"));
-        let options = RunOptions {
-            codegen,
-            one_by_one,
-            ..RunOptions::default()
-        };
-        let (result, vcd) = run_with_patterns(circuit, &options, &["*".to_string()]);
-        result.unwrap();
-        traces.push(vcd);
-    }
-    assert_eq!(traces[0], traces[1], "columns");
-    assert_eq!(traces[0], traces[2], "compiled");
-    let waves = common::parse_vcd(&traces[0], 10);
+    let (vcd, _) = one_by_one_in_columns_and_compiled(text);
+    let waves = common::parse_vcd(&vcd, 10);
     for i in 0..8u64 {
         let q = waves.get(&format!("circuit.c[{i}].q"));
         assert_eq!(q[0], i * 30 + 3, "member {i} starts at its init");
@@ -380,30 +392,9 @@ fn signed_arithmetic_agrees_compiled_in_columns_and_one_by_one() {
             ],
         }),
     }, nets: {"src.q": ["s[*].r", "s[*].raw"]})"#;
-    let registry = Registry::standard();
-    let mut traces = Vec::new();
-    for (codegen, one_by_one) in [
-        (Codegen::Interpret, true),
-        (Codegen::Interpret, false),
-        (Codegen::Compiled, false),
-    ] {
-        let circuit = cspsim::netlist::load_str(text, "signed.ron", None, &registry, 0)
-            .unwrap_or_else(|e| panic!("{e}"));
-        let options = RunOptions {
-            codegen,
-            one_by_one,
-            ..RunOptions::default()
-        };
-        let (result, vcd) = run_with_patterns(circuit, &options, &["*".to_string()]);
-        let summary = result.unwrap();
-        if codegen == Codegen::Compiled {
-            assert_eq!(summary.compiled.unwrap().lowered, 7, "all lower");
-        }
-        traces.push(vcd);
-    }
-    assert_eq!(traces[0], traces[1], "columns");
-    assert_eq!(traces[0], traces[2], "compiled");
-    let waves = common::parse_vcd(&traces[0], 10);
+    let (vcd, lowered) = one_by_one_in_columns_and_compiled(text);
+    assert_eq!(lowered, 7, "all lower");
+    let waves = common::parse_vcd(&vcd, 10);
     let r = waves.get("circuit.src.q");
     let q = waves.get("circuit.s[0].q");
     for t in 0..300 {
