@@ -38,6 +38,22 @@ pub struct Component {
     pub inputs: Vec<Source>,
     /// For each output, the inputs it drives.
     pub readers: Vec<Vec<PortRef>>,
+    /// How it was built, kept when the circuit was loaded with
+    /// [`LoadOptions::keep_specs`](crate::netlist::LoadOptions::keep_specs):
+    /// what a child process needs to build it again.
+    pub spec: Option<Box<BuildSpec>>,
+}
+
+/// What a component was built from: its model's parameters as elaboration
+/// resolved them, the directory its files are relative to, and the seed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BuildSpec {
+    /// The parameters, `${…}` templates resolved.
+    pub params: Vec<(String, crate::params::ParamValue)>,
+    /// The directory of the file that declares the component.
+    pub dir: Option<std::path::PathBuf>,
+    /// The run's seed.
+    pub seed: u64,
 }
 
 impl Component {

@@ -40,6 +40,7 @@ pub mod model;
 pub mod netlist;
 pub mod params;
 pub mod primitives;
+pub mod process;
 pub mod registry;
 pub mod simulation;
 mod suggest;

@@ -135,10 +135,12 @@ fn failure(e: &RunError) -> Value {
             failure["kind"] = json!("trace");
             failure["completed_cycles"] = json!(f.held.cycles);
         }
-        RunError::TooManyThreads { .. } | RunError::TimeOverflow { .. } => {
+        RunError::TooManyThreads { .. }
+        | RunError::TooManyProcesses(_)
+        | RunError::TimeOverflow { .. } => {
             failure["kind"] = json!("refused");
         }
-        RunError::Spawn(_) => failure["kind"] = json!("spawn"),
+        RunError::Spawn(_) | RunError::Processes(_) => failure["kind"] = json!("spawn"),
     }
     failure
 }

@@ -69,18 +69,4 @@ pub(super) fn on_interrupt() -> (Arc<AtomicBool>, Arc<AtomicBool>) {
     (stop, interrupted)
 }
 
-/// Run `f` with a panic hook that leaves a model's panic to the engine,
-/// which reports it with its component, cycle and place.
-pub(super) fn with_model_panic_hook<R>(f: impl FnOnce() -> R) -> R {
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if engine::in_model_call() {
-            engine::note_panic_location(info);
-        } else {
-            default_hook(info);
-        }
-    }));
-    let result = f();
-    let _ = std::panic::take_hook();
-    result
-}
+pub(super) use engine::with_model_panic_hook;

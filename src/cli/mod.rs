@@ -90,6 +90,13 @@ fn parse_param(text: &str) -> Result<(String, ParamValue), String> {
     Ok((name.to_string(), value))
 }
 
+fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .and_then(crate::process::remote::timeout_from_secs)
+        .ok_or_else(|| format!("`{text}` is not a number of seconds above 0"))
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run a circuit, optionally writing a VCD trace.
@@ -141,6 +148,11 @@ enum Command {
         /// starts, or interpret every component (same results).
         #[arg(long, value_enum, default_value_t = Codegen::Compiled)]
         codegen: Codegen,
+        /// Seconds each child of `--engine processes` has to answer one
+        /// frame before it counts as hung (default 10; a `process`
+        /// component has its own `timeout` parameter).
+        #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
+        child_timeout: Option<std::time::Duration>,
         #[command(flatten)]
         load: LoadArgs,
     },
@@ -245,6 +257,17 @@ enum Command {
         #[arg(long = "models", value_name = "DIR")]
         models: Vec<PathBuf>,
     },
+    /// Serve one model over standard input and output, as a child process
+    /// of a circuit (docs/process-protocol.md): the `command` of a `process`
+    /// component, and every child of `--engine processes` (which names the
+    /// model in its handshake, so MODEL is left out).
+    Serve {
+        /// The model (a primitive, standard or this program's own).
+        model: Option<String>,
+        /// A parameter of the model (repeatable), e.g. `--param width=8`.
+        #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+        params: Vec<(String, ParamValue)>,
+    },
     /// Print a shell completion script: `cspsim completions bash > /etc/bash_completion.d/cspsim`.
     Completions {
         /// The shell.
@@ -298,6 +321,7 @@ where
             stats,
             no_batch,
             codegen,
+            child_timeout,
             load,
         } => {
             let options = RunOptions {
@@ -306,9 +330,14 @@ where
                 cycles,
                 one_by_one: no_batch,
                 codegen,
+                processes: crate::engine::ProcessOptions {
+                    program: None,
+                    timeout: child_timeout,
+                },
                 ..RunOptions::default()
             };
-            let load = load_options(load, seed);
+            let mut load = load_options(load, seed);
+            load.keep_specs = engine == Engine::Processes;
             run::run(
                 &registry,
                 &circuit,
@@ -348,6 +377,7 @@ where
             sweep.load = LoadOptions {
                 model_dirs: models,
                 max_components,
+                keep_specs: engine == Engine::Processes,
                 ..LoadOptions::default()
             };
             sweep.collect = collect;
@@ -398,6 +428,7 @@ where
             scopes,
         } => diff::diff(&a, &b, tolerance, &diff::Selection { maps, scopes }),
         Command::Models { models: dirs } => models::list(&registry, dirs),
+        Command::Serve { model, params } => serve(&registry, model.as_deref(), &params),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(
@@ -426,6 +457,28 @@ where
     }
 }
 
+/// `cspsim serve`: exit 0 when the parent says finish, 2 for an unknown
+/// model, 1 if the protocol breaks (its reason on standard error).
+fn serve(registry: &Registry, model: Option<&str>, params: &[(String, ParamValue)]) -> i32 {
+    let served = match model {
+        None => crate::process::serve_from_handshake(registry),
+        Some(name) => match registry.get(name) {
+            Some(info) => crate::process::serve(info, params),
+            None => {
+                eprintln!("error: no model `{name}`; `cspsim models` lists them");
+                return EXIT_BAD_INPUT;
+            }
+        },
+    };
+    match served {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: cspsim serve: {e}");
+            EXIT_RUN_FAILED
+        }
+    }
+}
+
 fn load_options(args: LoadArgs, seed: u64) -> LoadOptions {
     LoadOptions {
         seed,
@@ -433,6 +486,7 @@ fn load_options(args: LoadArgs, seed: u64) -> LoadOptions {
         params: args.params,
         max_components: args.max_components,
         open_inputs: false,
+        keep_specs: false,
     }
 }
 

@@ -198,14 +198,16 @@ fn conclude(
                     }
                     EXIT_RUN_FAILED
                 }
-                RunError::TooManyThreads { .. } | RunError::TimeOverflow { .. } => EXIT_BAD_INPUT,
+                RunError::TooManyThreads { .. }
+                | RunError::TooManyProcesses(_)
+                | RunError::TimeOverflow { .. } => EXIT_BAD_INPUT,
                 RunError::Trace(failure) => {
                     if let Some((path, format)) = out.filter(|(path, _)| !is_stdout(path)) {
                         keep_whole_cycles(path, format, &failure.held, period);
                     }
                     EXIT_RUN_FAILED
                 }
-                RunError::Spawn(_) => EXIT_RUN_FAILED,
+                RunError::Spawn(_) | RunError::Processes(_) => EXIT_RUN_FAILED,
             }
         }
     }
@@ -367,7 +369,9 @@ pub fn summary_line(name: &str, s: &RunSummary, vcd: Option<&Path>) -> String {
         .unwrap_or_default();
     // Several workers may have found one thread faster for a while.
     let alone = match (s.threads, s.one_thread_cycles, s.cycles) {
-        (2.., one, all) if one * 200 >= all && all > 0 => {
+        (2.., one, all)
+            if one * 200 >= all && all > 0 && s.engine == crate::engine::Engine::Partitioned =>
+        {
             format!(
                 " (one for {:.0}% of cycles)",
                 100.0 * one as f64 / all as f64
@@ -376,6 +380,15 @@ pub fn summary_line(name: &str, s: &RunSummary, vcd: Option<&Path>) -> String {
         _ => String::new(),
     };
     let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let unit = match s.engine {
+        crate::engine::Engine::Processes => "child process",
+        _ => "thread",
+    };
+    let plural_unit = |n: usize| match (n, s.engine) {
+        (1, _) => "",
+        (_, crate::engine::Engine::Processes) => "es",
+        _ => "s",
+    };
     let speed = if s.cycles == 0 {
         "no cycles run".to_string()
     } else {
@@ -386,7 +399,7 @@ pub fn summary_line(name: &str, s: &RunSummary, vcd: Option<&Path>) -> String {
         )
     };
     format!(
-        "{name}: {} cycle{} × {} component{} in {:.3?}: {speed} ({}, {} thread{}{alone}{compiled}){trace}",
+        "{name}: {} cycle{} × {} component{} in {:.3?}: {speed} ({}, {} {unit}{}{alone}{compiled}){trace}",
         s.cycles,
         if s.cycles == 1 { "" } else { "s" },
         s.components,
@@ -394,7 +407,7 @@ pub fn summary_line(name: &str, s: &RunSummary, vcd: Option<&Path>) -> String {
         s.elapsed,
         s.engine,
         s.threads,
-        plural(s.threads),
+        plural_unit(s.threads),
     )
 }
 

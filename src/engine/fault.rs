@@ -94,6 +94,22 @@ pub fn in_model_call() -> bool {
     IN_MODEL.with(Cell::get)
 }
 
+/// Run `f` with a panic hook that leaves a model's panic to the engine,
+/// which reports it with its component, cycle and place.
+pub fn with_model_panic_hook<R>(f: impl FnOnce() -> R) -> R {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if in_model_call() {
+            note_panic_location(info);
+        } else {
+            default_hook(info);
+        }
+    }));
+    let result = f();
+    let _ = std::panic::take_hook();
+    result
+}
+
 /// Run model code `f`; if it panics or fails, how and why.
 pub fn guard<R>(f: impl FnOnce() -> R) -> Result<R, (FaultKind, String)> {
     IN_MODEL.with(|m| m.set(true));

@@ -6,12 +6,15 @@
 //!   threads, evaluated in dependency order over shared value slots.
 //! - [`Engine::Threads`]: one OS thread per component, a channel per
 //!   connection — the literal CSP picture, and the reference.
+//! - [`Engine::Processes`]: one OS process per component, pipes as
+//!   channels (see [`crate::process`]).
 
 mod barrier;
 mod fault;
 mod native;
 mod partition;
 mod partitioned;
+mod processes;
 mod threads;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -22,7 +25,10 @@ use crate::circuit::Circuit;
 use crate::trace::Trace;
 
 pub(crate) use fault::guard;
-pub use fault::{in_model_call, note_panic_location, Fault, FaultKind, Phase};
+pub use fault::{
+    in_model_call, note_panic_location, with_model_panic_hook, Fault, FaultKind, Phase,
+};
+pub use processes::ProcessOptions;
 pub use threads::thread_limit;
 
 /// Which engine runs the circuit.
@@ -33,6 +39,8 @@ pub enum Engine {
     Partitioned,
     /// One OS thread per component, channels as wires.
     Threads,
+    /// One OS process per component (`cspsim serve`), pipes as wires.
+    Processes,
 }
 
 impl std::fmt::Display for Engine {
@@ -40,6 +48,7 @@ impl std::fmt::Display for Engine {
         f.write_str(match self {
             Engine::Partitioned => "partitioned",
             Engine::Threads => "threads",
+            Engine::Processes => "processes",
         })
     }
 }
@@ -88,6 +97,8 @@ pub struct RunOptions {
     pub codegen: Codegen,
     /// How several workers of the partitioned engine share the cores.
     pub spread: Spread,
+    /// The processes engine's children.
+    pub processes: ProcessOptions,
 }
 
 /// How the partitioned engine runs several workers' parts.
@@ -124,7 +135,8 @@ impl RunOptions {
 pub struct RunSummary {
     /// The engine that ran.
     pub engine: Engine,
-    /// Worker threads (partitioned) or component threads (threads).
+    /// Worker threads (partitioned), component threads (threads) or child
+    /// processes (processes).
     pub threads: usize,
     /// Cycles in which the partitioned engine ran all its workers' parts on
     /// one thread, having measured that faster then (see
@@ -211,6 +223,13 @@ pub enum RunError {
         /// The trace's clock period, in its time units.
         period: u64,
     },
+    /// The circuit needs more processes than the machine allows (refused
+    /// before any child starts).
+    #[error("{0}")]
+    TooManyProcesses(String),
+    /// The processes engine could not start its children (before any cycle).
+    #[error("{0}")]
+    Processes(String),
     /// A thread could not be started.
     #[error("could not start a thread: {0}")]
     Spawn(std::io::Error),
@@ -235,6 +254,11 @@ pub fn run(
     if let Some(trace) = &trace {
         trace_fits(cycles, trace.plan.period)?;
     }
+    let mut circuit = circuit;
+    let children = match options.engine {
+        Engine::Processes => processes::start(&mut circuit, options)?.len(),
+        _ => 0,
+    };
     let tracer = trace
         .map(crate::trace::Tracer::spawn)
         .transpose()
@@ -246,6 +270,16 @@ pub fn run(
             partitioned::run(circuit, cycles, workers.max(1), options, tracer)
         }
         Engine::Threads => threads::run(circuit, cycles, options, tracer),
+        Engine::Processes => {
+            // The parent runs the schedule on one worker; the children
+            // of a batch compute at once.
+            let options = RunOptions {
+                codegen: Codegen::Interpret,
+                ..options.clone()
+            };
+            let workers = options.threads.unwrap_or(1).max(1);
+            partitioned::run(circuit, cycles, workers, &options, tracer)
+        }
     }?;
     // The cycles' time, where the engine measured it (setting up, and
     // generating code, before cycle 0 are not part of it).
@@ -272,7 +306,11 @@ pub fn run(
     outcome.trace.map_err(RunError::Trace)?;
     Ok(RunSummary {
         engine: options.engine,
-        threads: outcome.threads,
+        threads: if options.engine == Engine::Processes {
+            children
+        } else {
+            outcome.threads
+        },
         one_thread_cycles: outcome.one_thread,
         cycles: outcome.cycles,
         components,

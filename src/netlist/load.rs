@@ -40,6 +40,10 @@ pub struct LoadOptions {
     /// 0, instead of reporting them: a [`Simulation`](crate::simulation::Simulation)
     /// pokes them.
     pub open_inputs: bool,
+    /// Keep what each component was built from
+    /// ([`Component::spec`](crate::circuit::Component::spec)), which the
+    /// processes engine sends its children.
+    pub keep_specs: bool,
 }
 
 /// An elaborated circuit that may contain combinational loops (for
@@ -200,6 +204,7 @@ pub fn elaborate_str(
         Elaborator::new(registry, options.seed, options.model_dirs.clone(), source);
     elaborator.budget.components = options.max_components;
     elaborator.open_inputs = options.open_inputs;
+    elaborator.keep_specs = options.keep_specs;
     let env = circuit_params(&mut elaborator, &parsed, &options.params);
     let located = locate(text, &parsed.components.0, &parsed.nets.0);
     let body = Body {

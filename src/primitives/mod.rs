@@ -23,6 +23,7 @@ mod lfsr;
 mod memory;
 mod mux;
 mod pixel;
+mod process;
 mod register;
 mod shift_register;
 mod slice;
@@ -51,6 +52,7 @@ pub fn all() -> Vec<ModelInfo> {
         arbiter::info(),
         pixel::info(),
         hit_pixel::info(),
+        process::info(),
     ];
     models.extend(memory::infos());
     models.extend(arith::infos());

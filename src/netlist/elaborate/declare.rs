@@ -402,6 +402,13 @@ impl<'a> Elaborator<'a> {
             behaviour,
             inputs: vec![Source::Constant(u64::MAX); n_in],
             readers: vec![Vec::new(); n_out],
+            spec: self.keep_specs.then(|| {
+                Box::new(crate::circuit::BuildSpec {
+                    params: params.to_vec(),
+                    dir: dir.map(Path::to_path_buf),
+                    seed: self.seed,
+                })
+            }),
         });
         self.origins.push(Origin {
             file,

@@ -151,6 +151,8 @@ pub struct Elaborator<'a> {
     /// Leave required inputs that nothing drives open at 0, unreported
     /// ([`LoadOptions::open_inputs`](crate::netlist::LoadOptions::open_inputs)).
     pub open_inputs: bool,
+    /// Keep each component's [`BuildSpec`](crate::circuit::BuildSpec).
+    pub keep_specs: bool,
 }
 
 impl<'a> Elaborator<'a> {
@@ -177,6 +179,7 @@ impl<'a> Elaborator<'a> {
             reads: crate::model::FilesRead::default(),
             composite_ports: Vec::new(),
             open_inputs: false,
+            keep_specs: false,
         }
     }
 
