@@ -155,6 +155,9 @@ pub enum ParamKind {
     Str,
     /// A list of strings.
     StrList,
+    /// A command line: a list of strings, where numbers and booleans
+    /// (a `${…}` parameter, say) are taken as their text.
+    Args,
     /// A list of integers in `min..=max`.
     IntList {
         /// Smallest value allowed.
@@ -174,6 +177,7 @@ impl fmt::Display for ParamKind {
             ParamKind::Str => f.write_str("string"),
             ParamKind::Choice(choices) => write!(f, "one of {}", choices.join("|")),
             ParamKind::StrList => f.write_str("list of strings"),
+            ParamKind::Args => f.write_str("list of strings (numbers as text)"),
             ParamKind::IntList { min, max } => write!(f, "list of integers {min}..={max}"),
         }
     }
@@ -224,6 +228,12 @@ impl ParamDecl {
     /// A list of strings.
     pub fn string_list(name: &'static str, doc: &'static str) -> Self {
         Self::new(name, ParamKind::StrList, doc)
+    }
+
+    /// A declaration of a command line: a list of strings, numbers and
+    /// booleans taken as their text (read with [`Params::str_list`]).
+    pub fn args(name: &'static str, doc: &'static str) -> Self {
+        Self::new(name, ParamKind::Args, doc)
     }
     /// A list of integers in `min..=max`.
     pub fn int_list(name: &'static str, min: i128, max: i128, doc: &'static str) -> Self {
@@ -279,6 +289,17 @@ impl ParamDecl {
                     None => Ok(value.clone()),
                 }
             }
+            (ParamKind::Args, ParamValue::List(items)) => items
+                .iter()
+                .map(|item| match item {
+                    ParamValue::Str(_) => Ok(item.clone()),
+                    ParamValue::Int(v) => Ok(ParamValue::Str(v.to_string())),
+                    ParamValue::Real(v) => Ok(ParamValue::Str(v.to_string())),
+                    ParamValue::Bool(v) => Ok(ParamValue::Str(v.to_string())),
+                    ParamValue::List(_) => Err("list holds a list".to_string()),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(ParamValue::List),
             (ParamKind::IntList { min, max }, ParamValue::List(items)) => {
                 for item in items {
                     match item {

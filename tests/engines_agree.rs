@@ -142,3 +142,57 @@ fn batched_counters_compute_what_each_counter_computes() {
         }
     }
 }
+
+/// The processes engine (one `cspsim serve` child per component) writes
+/// the same VCD as the interpreted partitioned engine. The 4,419-process
+/// detector is left to `cargo bench --bench engines`: thousands of debug
+/// children would take minutes here.
+#[test]
+fn the_processes_engine_writes_the_same_vcd() {
+    let load = |path: &std::path::Path| {
+        let options = cspsim::netlist::LoadOptions {
+            keep_specs: true,
+            ..Default::default()
+        };
+        cspsim::netlist::load_file_with(path, &cspsim::Registry::standard(), &options)
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let mut compared = 0;
+    for path in all_circuits() {
+        let circuit = load(&path);
+        if circuit.components.len() > 300 {
+            continue;
+        }
+        let cycles = Some(circuit.cycles.min(300));
+        let reference = RunOptions {
+            codegen: Codegen::Interpret,
+            cycles,
+            ..RunOptions::default()
+        };
+        let (result, expected) = run_traced(load_path(&path), &reference);
+        result.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let options = RunOptions {
+            engine: Engine::Processes,
+            cycles,
+            processes: cspsim::engine::ProcessOptions {
+                program: Some(env!("CARGO_BIN_EXE_cspsim").into()),
+                timeout: None,
+            },
+            ..RunOptions::default()
+        };
+        let (result, vcd) = run_traced(circuit, &options);
+        let summary = result.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(summary.engine, Engine::Processes);
+        assert_eq!(
+            summary.threads, summary.components,
+            "one child per component"
+        );
+        assert!(
+            vcd == expected,
+            "{}: the processes engine differs from the partitioned engine",
+            path.display()
+        );
+        compared += 1;
+    }
+    assert!(compared >= 10, "the example circuits were compared");
+}

@@ -65,6 +65,8 @@ pub(super) fn on_interrupt() -> (Arc<AtomicBool>, Arc<AtomicBool>) {
     let _ = ctrlc::set_handler(move || {
         i.store(true, Ordering::Relaxed);
         s.store(true, Ordering::Relaxed);
+        // A child process being waited for gives up at once.
+        crate::process::child::INTERRUPTED.store(true, Ordering::Relaxed);
     });
     (stop, interrupted)
 }

@@ -196,6 +196,11 @@ fn conclude(
                             trace_name(out)
                         );
                     }
+                    // Ctrl-C while a child process was answering ends its
+                    // cycle with this error: the user asked for the stop.
+                    if interrupted {
+                        return EXIT_INTERRUPTED;
+                    }
                     EXIT_RUN_FAILED
                 }
                 RunError::TooManyThreads { .. }

@@ -179,6 +179,8 @@ fn program(name: &str, dir: Option<&Path>) -> Result<PathBuf, String> {
             Some(d) => d.join(name),
             None => PathBuf::from(name),
         };
+        // Absolute, as the child runs in its own directory.
+        let path = std::path::absolute(&path).unwrap_or(path);
         return executable(&path).map(|()| path);
     }
     let path_var = std::env::var_os("PATH").unwrap_or_default();
@@ -239,9 +241,11 @@ pub fn info() -> ModelInfo {
             })?;
             let mut argv = command.clone();
             argv[0] = program.to_string_lossy().into_owned();
-            let child = Child::spawn(&argv, cwd.as_deref(), &env, timeout).map_err(|e| {
-                ParamError::invalid("command", format!("could not start `{}`: {e}", command.join(" ")))
-            })?;
+            let child = Child::spawn(&argv, cwd.as_deref(), &env, timeout)
+                .map_err(|e| {
+                    ParamError::invalid("command", format!("could not start `{}`: {e}", command.join(" ")))
+                })?
+                .named(command.join(" "));
             let (inputs, outputs) = port_specs(&ports);
             let hello = Hello {
                 version: VERSION,
@@ -253,8 +257,14 @@ pub fn info() -> ModelInfo {
                 inputs,
                 outputs,
             };
-            let remote = Remote::start(child, &hello, &ports)
-                .map_err(|e| ParamError::invalid("command", e))?;
+            let remote = Remote::start(child, &hello, &ports).map_err(|e| {
+                // A port mismatch is the port list's error; anything else the program's.
+                let param = ["inputs", "outputs"]
+                    .into_iter()
+                    .find(|p| e.starts_with(&format!("the circuit declares the {p}")))
+                    .unwrap_or("command");
+                ParamError::invalid(param, e)
+            })?;
             Ok((ports, Box::new(remote)))
         },
     )
@@ -271,7 +281,7 @@ The program starts and its ports are checked when the circuit loads. If
 it exits, crashes, hangs past `timeout` seconds or writes anything but
 frames to stdout, the run stops at that cycle with what it did and the
 last lines of its stderr.")
-    .param(ParamDecl::string_list("command", "the program and its arguments, e.g. [\"python3\", \"adc.py\"]"))
+    .param(ParamDecl::args("command", "the program and its arguments, e.g. [\"python3\", \"adc.py\", \"${bits}\"]"))
     .param(ParamDecl::string_list("inputs", "input ports, \"name: width\" or \"name: real\", in port order").default(Vec::<&str>::new()))
     .param(ParamDecl::string_list("outputs", "output ports: \"name: width\" (registered) or \"name: width from a, b\" (combinational on inputs a, b)"))
     .param(ParamDecl::string("cwd", "the child's working directory, relative to the circuit file (default: its directory)").default(""))
@@ -323,6 +333,6 @@ mod tests {
         let e = program("no-such-program-cspsim", None).unwrap_err();
         assert!(e.contains("not found on PATH"), "{e}");
         let e = program("./missing.py", Some(Path::new("/tmp"))).unwrap_err();
-        assert!(e.contains("/tmp/./missing.py` does not exist"), "{e}");
+        assert!(e.contains("missing.py` does not exist"), "{e}");
     }
 }

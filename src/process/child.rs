@@ -102,6 +102,13 @@ impl Child {
         })
     }
 
+    /// Show the command as `name` in messages (as the user wrote it,
+    /// rather than the path it was found at).
+    pub fn named(mut self, name: String) -> Self {
+        self.program = name;
+        self
+    }
+
     /// The command, as messages show it.
     pub fn program(&self) -> &str {
         &self.program
@@ -258,6 +265,9 @@ impl Child {
     /// Wait up to `grace` for the child to exit on its own.
     fn wait_for_exit(&mut self, grace: Duration) -> Option<ExitStatus> {
         let until = Instant::now() + grace;
+        // Short naps first: a child that is exiting is gone in microseconds,
+        // and thousands of them end one after the other.
+        let mut nap = Duration::from_micros(20);
         loop {
             match self.process.try_wait() {
                 Ok(Some(status)) => {
@@ -266,7 +276,8 @@ impl Child {
                     return Some(status);
                 }
                 Ok(None) if Instant::now() < until => {
-                    std::thread::sleep(Duration::from_millis(2));
+                    std::thread::sleep(nap);
+                    nap = (nap * 2).min(Duration::from_millis(2));
                 }
                 _ => return None,
             }
@@ -321,6 +332,17 @@ impl Child {
             }
         }
         self.stdin = None;
+        // Its stdout closes when it exits: wait for that rather than nap.
+        let until = Instant::now() + Duration::from_millis(200);
+        let mut chunk = [0u8; 4096];
+        while let Ok([true]) = os::wait_readable(
+            [self.stdout.as_raw_fd()],
+            until.saturating_duration_since(Instant::now()),
+        ) {
+            if !matches!(self.stdout.read(&mut chunk), Ok(1..)) {
+                break;
+            }
+        }
         if self.wait_for_exit(Duration::from_millis(200)).is_none() {
             self.kill();
         }
