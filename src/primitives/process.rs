@@ -28,14 +28,6 @@ struct PortDecl {
     from: Option<Vec<(String, Range<usize>)>>,
 }
 
-fn is_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
 /// Parse one port declaration; `output` allows `from`.
 fn port(text: &str, output: bool) -> Result<PortDecl, ExprError> {
     let example = if output {
@@ -49,7 +41,7 @@ fn port(text: &str, output: bool) -> Result<PortDecl, ExprError> {
     };
     let name = text[..colon].trim();
     let name_at = text.find(name).unwrap_or(0);
-    if !is_name(name) {
+    if !crate::netlist::is_identifier(name) {
         return Err(ExprError::new(
             format!("`{name}` is not a port name"),
             name_at..name_at + name.len().max(1),
@@ -95,7 +87,7 @@ fn port(text: &str, output: bool) -> Result<PortDecl, ExprError> {
             for part in list.split(',') {
                 let word = part.trim();
                 let start = at + part.find(word).unwrap_or(0);
-                if !is_name(word) {
+                if !crate::netlist::is_identifier(word) {
                     return Err(ExprError::new(
                         format!("`{word}` is not an input name"),
                         start..start + word.len().max(1),
@@ -115,6 +107,24 @@ fn port(text: &str, output: bool) -> Result<PortDecl, ExprError> {
     })
 }
 
+/// `declared`, unless its name is in `seen` already (then an error over
+/// the whole declaration `text`); the name is added to `seen`.
+fn unique(
+    declared: Result<PortDecl, ExprError>,
+    text: &str,
+    seen: &mut std::collections::HashSet<String>,
+) -> Result<PortDecl, ExprError> {
+    let d = declared?;
+    if seen.insert(d.name.clone()) {
+        Ok(d)
+    } else {
+        Err(ExprError::new(
+            format!("`{}` is declared twice", d.name),
+            0..text.len(),
+        ))
+    }
+}
+
 /// The interface the `inputs` and `outputs` parameters declare.
 fn interface(p: &Params) -> Result<Interface, ParamError> {
     let mut ports = Interface::new();
@@ -122,13 +132,7 @@ fn interface(p: &Params) -> Result<Interface, ParamError> {
     let mut seen = std::collections::HashSet::new();
     for text in p.str_list("inputs")? {
         let at = |e| ParamError::in_value("inputs", text, e);
-        let d = port(text, false).map_err(at)?;
-        if !seen.insert(d.name.clone()) {
-            return Err(at(ExprError::new(
-                format!("`{}` is declared twice", d.name),
-                0..text.len(),
-            )));
-        }
+        let d = unique(port(text, false), text, &mut seen).map_err(at)?;
         ports = ports.input(d.name.clone(), d.ty);
         inputs.push(d.name);
     }
@@ -141,13 +145,7 @@ fn interface(p: &Params) -> Result<Interface, ParamError> {
     }
     for text in outputs {
         let at = |e| ParamError::in_value("outputs", text, e);
-        let d = port(text, true).map_err(at)?;
-        if !seen.insert(d.name.clone()) {
-            return Err(at(ExprError::new(
-                format!("`{}` is declared twice", d.name),
-                0..text.len(),
-            )));
-        }
+        let d = unique(port(text, true), text, &mut seen).map_err(at)?;
         ports = match d.from {
             None => ports.registered(d.name, d.ty),
             Some(from) => {

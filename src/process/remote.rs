@@ -141,8 +141,10 @@ impl Remote {
     /// Read the answer and write the outputs `kind` sets.
     fn answer(&mut self, kind: Kind, io: &Io<'_>) -> Result<(), (ErrorKind, String)> {
         let n = self.masks.len();
-        let program = self.child.program().to_string();
-        let (got, payload) = self.child.receive().map_err(|e| (ErrorKind::Panicked, e))?;
+        let (got, payload) = match self.child.receive() {
+            Ok(frame) => frame,
+            Err(e) => return Err((ErrorKind::Panicked, e)),
+        };
         match got {
             Kind::Outputs => {
                 let mut r = FrameReader::new(payload);
@@ -151,7 +153,10 @@ impl Remote {
                     .map_err(|e| {
                         (
                             ErrorKind::Panicked,
-                            format!("`{program}` sent outputs that do not fit its {n} ports: {e}"),
+                            format!(
+                                "`{}` sent outputs that do not fit its {n} ports: {e}",
+                                self.child.program()
+                            ),
                         )
                     })?;
             }
@@ -159,14 +164,17 @@ impl Remote {
                 return Err(protocol::read_error(payload).unwrap_or_else(|e| {
                     (
                         ErrorKind::Panicked,
-                        format!("`{program}` sent a malformed error: {e}"),
+                        format!("`{}` sent a malformed error: {e}", self.child.program()),
                     )
                 }))
             }
             other => {
                 return Err((
                     ErrorKind::Panicked,
-                    format!("`{program}` answered {kind:?} with a `{other:?}` frame"),
+                    format!(
+                        "`{}` answered {kind:?} with a `{other:?}` frame",
+                        self.child.program()
+                    ),
                 ))
             }
         }
