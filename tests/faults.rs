@@ -118,6 +118,7 @@ fn a_panic_in_eval_names_component_model_and_cycle_and_keeps_earlier_cycles() {
             model,
             fault,
             completed,
+            ..
         } = &err
         else {
             panic!("{err}");
@@ -371,6 +372,7 @@ fn a_failing_assert_stops_every_engine_at_the_same_cycle() {
             cycle,
             message,
             completed,
+            ..
         }) = result
         else {
             panic!("{engine:?}/{threads}: {result:?}");
@@ -387,5 +389,64 @@ fn a_failing_assert_stops_every_engine_at_the_same_cycle() {
         let waves = parse_vcd(&vcd, 10);
         assert_eq!(waves.cycles, 14, "{engine:?}/{threads}");
         assert_eq!(waves.get("circuit.cnt.q")[13], 13);
+    }
+}
+
+/// Six counters, then the panicker and the register reading it: split over
+/// two ranks, the panicker is on rank 1.
+fn on_rank_one(at: u64, in_tick: bool) -> cspsim::Circuit {
+    let text = format!(
+        r#"Circuit(
+            name: "faulty",
+            cycles: 50,
+            components: {{
+                "cnt": Component(model: "counter", count: 6, params: {{"width": 8}}),
+                "bad": Component(model: "panicker", params: {{"at": {at}, "in_tick": {in_tick}}}),
+                "reg": Component(model: "register", params: {{"width": 32}}),
+            }},
+            nets: {{ "bad.y": ["reg.d"] }},
+        )"#
+    );
+    cspsim::netlist::load_str(&text, "faulty.ron", None, &registry(), 0)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A panic on rank 1 stops both ranks after the same cycle as one process
+/// stops; the error names the rank, and rank 0's trace is the one process's.
+#[test]
+fn a_panic_on_rank_one_stops_every_rank_as_one_process_stops() {
+    for (at, in_tick) in [(7, false), (3, true)] {
+        let single = RunOptions {
+            threads: Some(1),
+            ..RunOptions::default()
+        };
+        let (expected, reference) = run_traced(on_rank_one(at, in_tick), &single);
+        let expected = expected.expect_err("fails").to_string();
+        for codegen in [Codegen::Compiled, Codegen::Interpret] {
+            let options = RunOptions {
+                codegen,
+                ..RunOptions::default()
+            };
+            let (results, vcd) = common::on_ranks(|| on_rank_one(at, in_tick), 2, &options);
+            for result in results {
+                let err = result.expect_err("every rank fails");
+                let RunError::ComponentPanicked {
+                    rank, completed, ..
+                } = &err
+                else {
+                    panic!("{err}");
+                };
+                assert_eq!(*rank, Some(1));
+                assert_eq!(*completed, at + u64::from(in_tick));
+                assert_eq!(
+                    err.to_string(),
+                    expected.replace("(model `panicker`)", "(model `panicker`) on rank 1")
+                );
+            }
+            assert!(
+                vcd == reference,
+                "{at} {in_tick} {codegen}: the trace differs"
+            );
+        }
     }
 }

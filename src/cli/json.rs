@@ -105,11 +105,15 @@ fn failure(e: &RunError) -> Value {
     match e {
         RunError::ComponentPanicked {
             path,
+            rank,
             model,
             fault,
             completed,
         } => {
             failure["kind"] = json!("panic");
+            if let Some(rank) = rank {
+                failure["rank"] = json!(rank);
+            }
             failure["component"] = json!(path);
             failure["model"] = json!(model);
             failure["phase"] = json!(fault.phase.to_string());
@@ -119,12 +123,16 @@ fn failure(e: &RunError) -> Value {
         }
         RunError::ComponentFailed {
             path,
+            rank,
             model,
             cycle,
             message,
             completed,
         } => {
             failure["kind"] = json!("failed");
+            if let Some(rank) = rank {
+                failure["rank"] = json!(rank);
+            }
             failure["component"] = json!(path);
             failure["model"] = json!(model);
             failure["cycle"] = json!(cycle);
@@ -141,6 +149,7 @@ fn failure(e: &RunError) -> Value {
             failure["kind"] = json!("refused");
         }
         RunError::Spawn(_) | RunError::Processes(_) => failure["kind"] = json!("spawn"),
+        RunError::Ranks(_) => failure["kind"] = json!("ranks"),
     }
     failure
 }

@@ -212,7 +212,7 @@ fn conclude(
                     }
                     EXIT_RUN_FAILED
                 }
-                RunError::Spawn(_) | RunError::Processes(_) => EXIT_RUN_FAILED,
+                RunError::Spawn(_) | RunError::Processes(_) | RunError::Ranks(_) => EXIT_RUN_FAILED,
             }
         }
     }

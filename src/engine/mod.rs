@@ -8,8 +8,12 @@
 //!   connection — the literal CSP picture, and the reference.
 //! - [`Engine::Processes`]: one OS process per component, pipes as
 //!   channels (see [`crate::process`]).
+//! - [`Engine::Mpi`]: the components partitioned over ranks (MPI
+//!   processes, or threads standing in for them: see [`exchange`]), each
+//!   rank running its part as the partitioned engine would.
 
 mod barrier;
+pub mod exchange;
 mod fault;
 mod native;
 mod partition;
@@ -28,6 +32,7 @@ pub(crate) use fault::guard;
 pub use fault::{
     in_model_call, note_panic_location, with_model_panic_hook, Fault, FaultKind, Phase,
 };
+pub use partition::{rank_report, RankReport};
 pub use processes::ProcessOptions;
 pub use threads::thread_limit;
 
@@ -41,6 +46,9 @@ pub enum Engine {
     Threads,
     /// One OS process per component (`cspsim serve`), pipes as wires.
     Processes,
+    /// The components partitioned over MPI ranks (`mpirun -n R`), or over
+    /// the ranks of [`RunOptions::ranks`].
+    Mpi,
 }
 
 impl std::fmt::Display for Engine {
@@ -49,6 +57,7 @@ impl std::fmt::Display for Engine {
             Engine::Partitioned => "partitioned",
             Engine::Threads => "threads",
             Engine::Processes => "processes",
+            Engine::Mpi => "mpi",
         })
     }
 }
@@ -99,6 +108,8 @@ pub struct RunOptions {
     pub spread: Spread,
     /// The processes engine's children.
     pub processes: ProcessOptions,
+    /// This process's rank, for [`Engine::Mpi`].
+    pub ranks: Option<exchange::Link>,
 }
 
 /// How the partitioned engine runs several workers' parts.
@@ -177,10 +188,12 @@ impl RunSummary {
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// A component panicked; the run stopped, completed cycles were traced.
-    #[error("component `{path}` (model `{model}`) panicked during {} of cycle {}: {}", .fault.phase, .fault.cycle, .fault.message)]
+    #[error("component `{path}` (model `{model}`){} panicked during {} of cycle {}: {}", on_rank(*.rank), .fault.phase, .fault.cycle, .fault.message)]
     ComponentPanicked {
         /// Its path.
         path: String,
+        /// Its rank, under [`Engine::Mpi`].
+        rank: Option<usize>,
         /// Its model.
         model: String,
         /// Where and why.
@@ -190,10 +203,12 @@ pub enum RunError {
     },
     /// A component stopped the run with [`fail`](crate::model::fail) (an
     /// `assert` whose condition was false); completed cycles were traced.
-    #[error("cycle {cycle}: component `{path}` (model `{model}`) failed: {message}")]
+    #[error("cycle {cycle}: component `{path}` (model `{model}`){} failed: {message}", on_rank(*.rank))]
     ComponentFailed {
         /// Its path.
         path: String,
+        /// Its rank, under [`Engine::Mpi`].
+        rank: Option<usize>,
         /// Its model.
         model: String,
         /// The cycle whose values failed the check.
@@ -230,12 +245,21 @@ pub enum RunError {
     /// The processes engine could not start its children (before any cycle).
     #[error("{0}")]
     Processes(String),
+    /// The ranks of [`Engine::Mpi`] could not run together (none given,
+    /// different circuits, a rank gone).
+    #[error("{0}")]
+    Ranks(String),
     /// A thread could not be started.
     #[error("could not start a thread: {0}")]
     Spawn(std::io::Error),
     /// The trace could not be written.
     #[error("could not write the trace: {0}")]
     Trace(crate::trace::TraceFailure),
+}
+
+/// ` on rank N`, for an error under [`Engine::Mpi`].
+fn on_rank(rank: Option<usize>) -> String {
+    rank.map(|r| format!(" on rank {r}")).unwrap_or_default()
 }
 
 /// Run `circuit`, optionally tracing it.
@@ -264,6 +288,7 @@ pub fn run(
         .transpose()
         .map_err(RunError::Spawn)?;
     let started = Instant::now();
+    let mut rank = None;
     let outcome = match options.engine {
         Engine::Partitioned => {
             let workers = options.threads.unwrap_or_else(|| default_workers(&circuit));
@@ -280,6 +305,18 @@ pub fn run(
             let workers = options.threads.unwrap_or(1).max(1);
             partitioned::run(circuit, cycles, workers, &options, tracer)
         }
+        Engine::Mpi => {
+            let link = options.ranks.as_ref().ok_or_else(|| {
+                RunError::Ranks(
+                    "the mpi engine runs under `mpirun -n R` (in a build with `--features mpi`)"
+                        .into(),
+                )
+            })?;
+            let (outcome, fault_rank) =
+                partitioned::ranked::run(circuit, cycles, options, tracer, link)?;
+            rank = fault_rank;
+            Ok(outcome)
+        }
     }?;
     // The cycles' time, where the engine measured it (setting up, and
     // generating code, before cycle 0 are not part of it).
@@ -290,6 +327,7 @@ pub fn run(
         if fault.kind == FaultKind::Failed {
             return Err(RunError::ComponentFailed {
                 path,
+                rank,
                 model,
                 cycle: fault.cycle,
                 message: fault.message,
@@ -298,6 +336,7 @@ pub fn run(
         }
         return Err(RunError::ComponentPanicked {
             path,
+            rank,
             model,
             fault,
             completed: outcome.cycles,

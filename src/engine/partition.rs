@@ -6,6 +6,18 @@ use std::collections::HashMap;
 
 use crate::circuit::{Circuit, Source};
 
+/// The combinational level of each component (`usize::MAX`: it is not
+/// evaluated).
+pub(crate) fn levels_of(circuit: &Circuit) -> Vec<usize> {
+    let mut level_of = vec![usize::MAX; circuit.components.len()];
+    for (l, level) in circuit.levels.iter().enumerate() {
+        for &c in level {
+            level_of[c] = l;
+        }
+    }
+    level_of
+}
+
 /// The phase in which each clocked component ticks: the first in which its
 /// inputs are final (after the levels of the combinational outputs it
 /// reads) and its own evaluation is done. `usize::MAX` if it has no clock.
@@ -62,6 +74,152 @@ pub(crate) fn owners(
         }
     }
     owner
+}
+
+/// Assign components to `ranks` ranks: the components, in elaboration
+/// order (which keeps a composite instance and an array's neighbours
+/// together), are cut into contiguous blocks of about equal cost, and each
+/// cut is then moved, within a window, to where the fewest nets cross it;
+/// a combinational net counts four times a registered one, as it costs an
+/// exchange within the cycle rather than one after its clock edge.
+pub(crate) fn rank_blocks(circuit: &Circuit, ranks: usize) -> Vec<usize> {
+    let n = circuit.components.len();
+    let ranks = ranks.clamp(1, n.max(1));
+    let cost = |c: usize| 8 + circuit.components[c].inputs.len();
+    // `crossing[b]`: the weight of the nets that a cut before component `b` cuts.
+    let mut crossing = vec![0i64; n + 2];
+    for (lo, hi, weight) in net_spans(circuit) {
+        crossing[lo + 1] += weight;
+        crossing[hi + 1] -= weight;
+    }
+    for b in 1..crossing.len() {
+        crossing[b] += crossing[b - 1];
+    }
+    let total: usize = (0..n).map(cost).sum();
+    let window = (n / (8 * ranks)).max(1);
+    let mut cuts = Vec::with_capacity(ranks);
+    let (mut c, mut before) = (0, 0);
+    for k in 1..ranks {
+        let target = total * k / ranks;
+        while c < n && before + cost(c) / 2 < target {
+            before += cost(c);
+            c += 1;
+        }
+        // Leave at least one component on each side of every cut.
+        let lowest = cuts.last().map_or(1, |&last: &usize| last + 1);
+        let highest = n - (ranks - k);
+        let ideal = c.clamp(lowest, highest);
+        let from = ideal.saturating_sub(window).max(lowest);
+        let to = (ideal + window).min(highest);
+        let best = (from..=to)
+            .min_by_key(|&b| (crossing[b], b.abs_diff(ideal)))
+            .unwrap_or(ideal);
+        cuts.push(best);
+    }
+    let mut owner = vec![0; n];
+    let mut rank = 0;
+    for (i, o) in owner.iter_mut().enumerate() {
+        while rank < cuts.len() && i >= cuts[rank] {
+            rank += 1;
+        }
+        *o = rank;
+    }
+    owner
+}
+
+/// Each net's span in component order: its driver's and its readers'
+/// lowest and highest index, and its weight as a cut (4 when combinational).
+fn net_spans(circuit: &Circuit) -> Vec<(usize, usize, i64)> {
+    let mut span: HashMap<(usize, usize), (usize, usize)> = HashMap::new();
+    for (c, comp) in circuit.components.iter().enumerate() {
+        for src in &comp.inputs {
+            if let Source::Driver(d) = *src {
+                let (lo, hi) = span
+                    .entry((d.component, d.port))
+                    .or_insert((d.component, d.component));
+                (*lo, *hi) = ((*lo).min(c), (*hi).max(c));
+            }
+        }
+    }
+    let mut spans: Vec<_> = span
+        .into_iter()
+        .map(|((c, o), (lo, hi))| {
+            let weight = if circuit.is_registered(c, o) { 1 } else { 4 };
+            (lo, hi, weight)
+        })
+        .collect();
+    spans.sort_unstable();
+    spans
+}
+
+/// How a circuit divides over ranks: what `cspsim check --ranks` prints.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RankReport {
+    /// Components on each rank.
+    pub components: Vec<usize>,
+    /// Nets read on another rank than their driver's.
+    pub cut: usize,
+    /// Of those, the combinational ones (each phase that has some costs an
+    /// exchange within the cycle).
+    pub combinational: usize,
+    /// Exchanges per cycle: one after the clock edge, plus one per level
+    /// with combinational cut nets.
+    pub exchanges: usize,
+}
+
+impl std::fmt::Display for RankReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ranks = self.components.len();
+        writeln!(f, "{ranks} rank{}:", if ranks == 1 { "" } else { "s" })?;
+        for (r, n) in self.components.iter().enumerate() {
+            writeln!(
+                f,
+                "  rank {r}: {n} component{}",
+                if *n == 1 { "" } else { "s" }
+            )?;
+        }
+        write!(
+            f,
+            "  cut nets: {} ({} registered, {} combinational); {} exchange{} per cycle",
+            self.cut,
+            self.cut - self.combinational,
+            self.combinational,
+            self.exchanges,
+            if self.exchanges == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// How [`rank_blocks`] divides `circuit` over `ranks` ranks.
+pub fn rank_report(circuit: &Circuit, ranks: usize) -> RankReport {
+    let owner = rank_blocks(circuit, ranks);
+    let level_of = levels_of(circuit);
+    let mut components = vec![0; ranks.clamp(1, circuit.components.len().max(1))];
+    for &o in &owner {
+        components[o] += 1;
+    }
+    let mut cut = std::collections::BTreeSet::new();
+    for (c, comp) in circuit.components.iter().enumerate() {
+        for src in &comp.inputs {
+            if let Source::Driver(d) = *src {
+                if owner[d.component] != owner[c] {
+                    cut.insert((d.component, d.port));
+                }
+            }
+        }
+    }
+    let combinational: Vec<_> = cut
+        .iter()
+        .filter(|&&(c, o)| !circuit.is_registered(c, o))
+        .collect();
+    let levels: std::collections::BTreeSet<usize> =
+        combinational.iter().map(|&&(c, _)| level_of[c]).collect();
+    RankReport {
+        components,
+        cut: cut.len(),
+        combinational: combinational.len(),
+        exchanges: 1 + levels.len(),
+    }
 }
 
 #[cfg(test)]

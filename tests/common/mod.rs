@@ -82,6 +82,31 @@ pub fn run_with_patterns(
     (result, buf.text())
 }
 
+/// Run the circuit `load` makes on `ranks` thread ranks; each rank's result,
+/// and rank 0's VCD.
+pub fn on_ranks(
+    load: impl Fn() -> Circuit + Sync,
+    ranks: usize,
+    options: &RunOptions,
+) -> (Vec<Result<RunSummary, RunError>>, String) {
+    let buf = SharedBuf::default();
+    let results = cspsim::engine::exchange::in_threads(ranks, |link| {
+        let circuit = load();
+        let rank = link.0.lock().unwrap().rank();
+        let trace = (rank == 0).then(|| {
+            let patterns = circuit.trace.clone();
+            Trace::vcd(&circuit, &patterns, buf.clone()).expect("header written")
+        });
+        let options = RunOptions {
+            engine: cspsim::engine::Engine::Mpi,
+            ranks: Some(link),
+            ..options.clone()
+        };
+        engine::run(circuit, &options, trace)
+    });
+    (results, buf.text())
+}
+
 /// A VCD read back: each signal's value at every cycle.
 pub struct Waves {
     pub cycles: usize,

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use super::super::barrier::Barrier;
 use super::super::fault::{Fault, FaultKind, Faults, Phase};
 use super::super::native::Code;
-use super::super::partition::{owners, tick_phases};
+use super::super::partition::{levels_of, owners, tick_phases};
 use crate::batch::{type_of, Batch, Wiring};
 use crate::circuit::{Circuit, Source};
 use crate::model::{Slot, Timing};
@@ -184,24 +184,20 @@ impl Wired {
     }
 }
 
-/// Assign components to workers, lay out the slots, and hand out the
-/// models; each component's slots, by index.
+/// Assign components to workers (balanced per phase, unless `given` says
+/// which worker owns each), lay out the slots, and hand out the models;
+/// each component's slots, by index.
 pub(super) fn build(
     circuit: Circuit,
-    workers: usize,
+    (workers, given): (usize, Option<Vec<usize>>),
     one_by_one: bool,
     tracer: Option<&Tracer>,
 ) -> (Vec<Worker>, Shared, [Vec<u32>; 2], Vec<Wired>) {
     let n = circuit.components.len();
     let levels = circuit.levels.len();
-    let mut level_of = vec![usize::MAX; n];
-    for (l, level) in circuit.levels.iter().enumerate() {
-        for &c in level {
-            level_of[c] = l;
-        }
-    }
+    let level_of = levels_of(&circuit);
     let tick_phase = tick_phases(&circuit, &level_of);
-    let owner = owners(&circuit, &level_of, &tick_phase, workers);
+    let owner = given.unwrap_or_else(|| owners(&circuit, &level_of, &tick_phase, workers));
     let mut by_worker: Vec<Vec<usize>> = vec![Vec::new(); workers];
     for c in 0..n {
         by_worker[owner[c]].push(c);

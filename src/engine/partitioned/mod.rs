@@ -25,6 +25,7 @@
 mod adapt;
 mod cycle;
 mod layout;
+pub(super) mod ranked;
 mod stretch;
 
 use std::ops::Range;
@@ -48,8 +49,12 @@ pub(super) fn run(
     tracer: Option<Tracer>,
 ) -> Result<Outcome, RunError> {
     let workers = workers.min(circuit.components.len().max(1));
-    let (mut pool, shared, row, wired) =
-        build(circuit, workers, options.one_by_one, tracer.as_ref());
+    let (mut pool, shared, row, wired) = build(
+        circuit,
+        (workers, None),
+        options.one_by_one,
+        tracer.as_ref(),
+    );
     reset(&mut pool, &shared);
     // Reset faults end the run before cycle 0; code is made only for a run.
     let reset_failed = shared.failed.load(Relaxed) != NEVER;
@@ -57,7 +62,7 @@ pub(super) fn run(
     let compiling = std::time::Instant::now();
     let (native, note) = match options.codegen {
         Codegen::Compiled if !reset_failed => {
-            compile(&mut pool, wired, &shared, options.one_by_one)
+            compile(&mut pool, wired, &shared, (options.one_by_one, false))
         }
         _ => (None, None),
     };
@@ -159,13 +164,14 @@ fn reset(pool: &mut [Worker], sh: &Shared) {
 }
 
 /// Lower every group whose members all lower, and compile them; they leave
-/// the workers' batch schedules for native code. Without a code generator,
-/// nothing changes and the note says why.
+/// the workers' batch schedules for native code. With `phased`, only code
+/// per phase is made (a cycle is never one call). Without a code
+/// generator, nothing changes and the note says why.
 fn compile(
     pool: &mut [Worker],
     wired: Vec<Wired>,
     sh: &Shared,
-    one_by_one: bool,
+    (one_by_one, phased): (bool, bool),
 ) -> (Option<Native>, Option<String>) {
     let mut wired: Vec<Option<Wired>> = wired.into_iter().map(Some).collect();
     let mut lowered = Vec::with_capacity(pool.len());
@@ -221,10 +227,11 @@ fn compile(
     let phases = pool.first().map_or(0, |w| w.steps.len());
     // Where every group compiles, a cycle can run in one call; several
     // workers also need code per phase, for when they run on threads.
-    let whole_cycle = pool
-        .iter()
-        .zip(&chosen)
-        .all(|(w, groups)| groups.len() == w.groups.len());
+    let whole_cycle = !phased
+        && pool
+            .iter()
+            .zip(&chosen)
+            .all(|(w, groups)| groups.len() == w.groups.len());
     let modes = (one_by_one, whole_cycle, pool.len() > 1 || !whole_cycle);
     let native = match Native::compile(lowered, phases, &sh.slots, modes) {
         Ok(native) => native,
