@@ -1070,3 +1070,50 @@ fn the_seed_option_reaches_the_models() {
     assert_ne!(trace("7"), trace("8"));
     assert_ne!(trace("0"), trace("8"));
 }
+
+#[test]
+fn check_ranks_shows_how_the_mpi_engine_divides_a_circuit() {
+    let out = cspsim(&["check", "circuits/detector_readout.ron", "--ranks", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(
+        said.contains("2 ranks:\n  rank 0: 6 components\n  rank 1: 4 components\n  cut nets: 2 (0 registered, 2 combinational); 3 exchanges per cycle"),
+        "{said}"
+    );
+    let out = cspsim(&["check", "circuits/detector64.ron", "--ranks", "3", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let per_rank: Vec<u64> = json["ranks"]["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_u64().unwrap())
+        .collect();
+    assert_eq!(per_rank.len(), 3);
+    assert_eq!(per_rank.iter().sum::<u64>(), 4419);
+    assert!(json["ranks"]["cut_nets"].as_u64().unwrap() > 0);
+    let out = cspsim(&["check", "circuits/detector64.ron", "--ranks", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[cfg(not(feature = "mpi"))]
+#[test]
+fn the_mpi_engine_in_a_build_without_mpi_says_how_to_get_it() {
+    let out = cspsim(&["run", "circuits/counter_compare.ron", "--engine", "mpi"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--features mpi"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_sweep_refuses_the_mpi_engine_for_its_runs() {
+    let out = cspsim(&["sweep", "circuits/counter_compare.ron", "--engine", "mpi"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("mpirun -n R cspsim sweep"),
+        "{}",
+        text(&out.stderr)
+    );
+}

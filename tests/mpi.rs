@@ -1,8 +1,12 @@
-//! Sweeps over MPI ranks (the `mpi` feature; `cargo test --features mpi
-//! --test mpi`): under `mpirun -n R` the table rank 0 writes is the one a
-//! single process writes, byte for byte, for R = 2 and 3; a failure on any
-//! rank stops every rank with `--fail-fast`; a bad grid is refused once;
-//! Ctrl-C to `mpirun` writes every rank's finished rows.
+//! Sweeps and partitions over MPI ranks (the `mpi` feature; `cargo test
+//! --features mpi --test mpi`). Sweeps: under `mpirun -n R` the table rank 0
+//! writes is the one a single process writes, byte for byte, for R = 2 and
+//! 3; a failure on any rank stops every rank with `--fail-fast`; a bad grid
+//! is refused once; Ctrl-C to `mpirun` writes every rank's finished rows.
+//! Partitions (`--engine mpi`): every example circuit, the 64×64 detector
+//! included, writes the single process's VCD on 1, 2 and 3 ranks; a failed
+//! check on rank 1 stops both ranks after the same cycle, named with its
+//! rank; Ctrl-C keeps the trace.
 //! Skipped without `mpirun`, unless `CSPSIM_REQUIRE_MPI` is set, as CI does.
 #![cfg(feature = "mpi")]
 
@@ -250,5 +254,137 @@ fn ctrl_c_to_mpirun_writes_every_ranks_finished_rows() {
     assert!(
         rows.iter().all(|r| r.contains(",ok,1000,")),
         "only finished runs"
+    );
+}
+
+/// `cspsim run CIRCUIT --vcd OUT ARGS`, alone or (with `ranks`) under
+/// `mpirun` with `--engine mpi`; the output, and the VCD.
+fn run_to_vcd(circuit: &Path, ranks: Option<usize>, out: &Path, args: &[&str]) -> (Output, String) {
+    let mut all = vec![
+        "run",
+        circuit.to_str().unwrap(),
+        "--vcd",
+        out.to_str().unwrap(),
+    ];
+    all.extend(args);
+    let output = match ranks {
+        None => {
+            all.extend(["--threads", "1"]);
+            cspsim(&all)
+        }
+        Some(r) => {
+            all.extend(["--engine", "mpi"]);
+            mpirun(r, &all)
+        }
+    };
+    let vcd = std::fs::read_to_string(out).unwrap_or_default();
+    (output, vcd)
+}
+
+#[test]
+fn every_circuit_on_one_two_and_three_ranks_writes_the_single_process_vcd() {
+    if !have_mpirun() {
+        return;
+    }
+    let dir = scratch("partitions");
+    for circuit in common::all_circuits() {
+        let name = circuit.file_stem().unwrap().to_str().unwrap().to_string();
+        // The detector for its whole 1,000 cycles; the rest for 300.
+        let cycles: &[&str] = if name == "detector64" {
+            &[]
+        } else {
+            &["--cycles", "300"]
+        };
+        let (alone, reference) =
+            run_to_vcd(&circuit, None, &dir.join(format!("{name}.vcd")), cycles);
+        assert_eq!(
+            alone.status.code(),
+            Some(0),
+            "{name}: {}",
+            text(&alone.stderr)
+        );
+        assert!(reference.contains("$enddefinitions"), "{name}");
+        for ranks in [1, 2, 3] {
+            let out = dir.join(format!("{name}.{ranks}.vcd"));
+            let (output, vcd) = run_to_vcd(&circuit, Some(ranks), &out, cycles);
+            assert_eq!(
+                output.status.code(),
+                Some(0),
+                "{name} on {ranks} ranks: {}",
+                text(&output.stderr)
+            );
+            assert!(vcd == reference, "{name} on {ranks} ranks: the VCD differs");
+            let said = text(&output.stderr);
+            assert_eq!(
+                said.matches("component-cycles/s").count(),
+                1,
+                "rank 0 alone sums up: {said}"
+            );
+            assert!(said.contains(&format!("(mpi, {ranks} rank")), "{said}");
+        }
+    }
+}
+
+#[test]
+fn a_failed_check_on_rank_one_stops_both_ranks_after_its_cycle() {
+    if !have_mpirun() {
+        return;
+    }
+    let dir = scratch("fault");
+    let circuit = Path::new(env!("CARGO_MANIFEST_DIR")).join("circuits/detector_readout.ron");
+    let args = ["--param", "fifo_depth=1"];
+    let (alone, reference) = run_to_vcd(&circuit, None, &dir.join("alone.vcd"), &args);
+    assert_eq!(alone.status.code(), Some(1));
+    let (output, vcd) = run_to_vcd(&circuit, Some(2), &dir.join("two.vcd"), &args);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let said = text(&output.stderr);
+    let expected = text(&alone.stderr).replace("(model `assert`)", "(model `assert`) on rank 1");
+    let first = expected.lines().next().unwrap();
+    assert!(first.contains("cycle 134: component `no_loss`"), "{first}");
+    assert_eq!(
+        said.matches(first).count(),
+        1,
+        "said once, by rank 0: {said}"
+    );
+    assert!(said.contains("holds the 135 completed cycles"), "{said}");
+    assert!(vcd == reference, "the trace keeps the same cycles");
+}
+
+#[test]
+fn ctrl_c_to_mpirun_keeps_the_trace_of_a_partitioned_run() {
+    if !have_mpirun() {
+        return;
+    }
+    let dir = scratch("partition-interrupt");
+    let vcd = dir.join("long.vcd");
+    let child = Command::new("mpirun")
+        .args(["--allow-run-as-root", "--oversubscribe", "-n", "2"])
+        .arg(env!("CARGO_BIN_EXE_cspsim"))
+        .args(["run", "circuits/detector64.ron", "--engine", "mpi", "-q"])
+        .args(["--cycles", "100000000", "--vcd", vcd.to_str().unwrap()])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    let said = text(&out.stderr);
+    let completed: u64 = said
+        .split("interrupted after ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{said}"));
+    let trace = std::fs::read_to_string(&vcd).unwrap();
+    let waves = common::parse_vcd(&trace, 10);
+    assert_eq!(
+        waves.cycles as u64, completed,
+        "every completed cycle, no more"
     );
 }

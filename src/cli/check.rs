@@ -9,7 +9,12 @@ use crate::netlist::{self, LoadOptions};
 use crate::registry::Registry;
 use crate::Circuit;
 
-pub(super) fn check(registry: &Registry, path: &Path, options: &LoadOptions, json: bool) -> i32 {
+pub(super) fn check(
+    registry: &Registry,
+    path: &Path,
+    options: &LoadOptions,
+    (json, ranks): (bool, Option<usize>),
+) -> i32 {
     let elaborated = match netlist::elaborate_file(path, registry, options) {
         Ok(e) => e,
         Err(e) if json => {
@@ -20,7 +25,16 @@ pub(super) fn check(registry: &Registry, path: &Path, options: &LoadOptions, jso
         Err(e) => return report(&e),
     };
     if json {
-        let partial = super::json::check_report(&elaborated);
+        let mut partial = super::json::check_report(&elaborated);
+        if let Some(r) = ranks {
+            let report = crate::engine::rank_report(&elaborated.circuit, r);
+            partial["ranks"] = serde_json::json!({
+                "components": report.components,
+                "cut_nets": report.cut,
+                "combinational_cut_nets": report.combinational,
+                "exchanges_per_cycle": report.exchanges,
+            });
+        }
         let checked = elaborated.checked().err();
         let text = super::json::with_diagnostics(partial, checked.as_ref());
         return match (emit(&text), checked) {
@@ -29,7 +43,14 @@ pub(super) fn check(registry: &Registry, path: &Path, options: &LoadOptions, jso
             (Ok(()), None) => 0,
         };
     }
-    if let Err(code) = emit(&check_report(&elaborated.circuit, &elaborated.loops)) {
+    let mut text = check_report(&elaborated.circuit, &elaborated.loops);
+    if let Some(r) = ranks {
+        text.push_str(&format!(
+            "{}\n",
+            crate::engine::rank_report(&elaborated.circuit, r)
+        ));
+    }
+    if let Err(code) = emit(&text) {
         return code;
     }
     match elaborated.checked() {

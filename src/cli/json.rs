@@ -43,6 +43,12 @@ pub(super) fn run_report(end: RunEnd<'_>) -> String {
         report.insert("engine".into(), json!(s.engine.to_string()));
         report.insert("threads".into(), json!(s.threads));
         report.insert("one_thread_cycles".into(), json!(s.one_thread_cycles));
+        if let Some(x) = s.exchanged {
+            report.insert(
+                "exchanged_per_cycle".into(),
+                json!({"messages": x.messages, "bytes": x.bytes}),
+            );
+        }
         report.insert("seconds".into(), json!(s.elapsed.as_secs_f64()));
         report.insert("cycles_per_second".into(), json!(s.cycles_per_second()));
         report.insert(

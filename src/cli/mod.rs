@@ -218,6 +218,10 @@ enum Command {
         /// Print the report as JSON (see docs/json.md).
         #[arg(long)]
         json: bool,
+        /// Also show how `--engine mpi` divides the circuit over R ranks:
+        /// components per rank, and the nets that cross (cut nets).
+        #[arg(long, value_name = "R", value_parser = clap::value_parser!(u64).range(1..=65536))]
+        ranks: Option<u64>,
         #[command(flatten)]
         load: LoadArgs,
     },
@@ -324,6 +328,24 @@ where
             child_timeout,
             load,
         } => {
+            let (mut vcd, mut fst, mut quiet, mut json, mut stats) = (vcd, fst, quiet, json, stats);
+            let mut ranks = None;
+            if engine == Engine::Mpi {
+                match run::join_ranks() {
+                    Ok((link, rank)) => {
+                        ranks = Some(link);
+                        // Rank 0 traces and says everything, once.
+                        if rank != 0 {
+                            output::set_silent();
+                            (vcd, fst, quiet, json, stats) = (None, None, true, false, false);
+                        }
+                    }
+                    Err(message) => {
+                        output::say("error", &message);
+                        return EXIT_BAD_INPUT;
+                    }
+                }
+            }
             let options = RunOptions {
                 engine,
                 threads: threads.map(|t| t as usize),
@@ -334,6 +356,7 @@ where
                     program: None,
                     timeout: child_timeout,
                 },
+                ranks,
                 ..RunOptions::default()
             };
             let mut load = load_options(load, seed);
@@ -373,6 +396,13 @@ where
             models,
             max_components,
         } => {
+            if engine == Engine::Mpi {
+                output::say(
+                    "error",
+                    "a sweep splits its runs over the MPI ranks itself: start it with `mpirun -n R cspsim sweep`, each run on another engine",
+                );
+                return EXIT_BAD_INPUT;
+            }
             let mut sweep = crate::sweep::Sweep::new(circuit, crate::sweep::Grid::default());
             sweep.load = LoadOptions {
                 model_dirs: models,
@@ -408,8 +438,14 @@ where
         Command::Check {
             circuit,
             json,
+            ranks,
             load,
-        } => check::check(&registry, &circuit, &load_options(load, 0), json),
+        } => check::check(
+            &registry,
+            &circuit,
+            &load_options(load, 0),
+            (json, ranks.map(|r| r as usize)),
+        ),
         Command::Graph {
             circuit,
             output,
@@ -491,7 +527,9 @@ fn load_options(args: LoadArgs, seed: u64) -> LoadOptions {
 }
 
 pub(crate) fn report(e: &LoadError) -> i32 {
-    eprint!("{}", e.render(output::color()));
+    if !output::silent() {
+        eprint!("{}", e.render(output::color()));
+    }
     EXIT_BAD_INPUT
 }
 

@@ -10,6 +10,20 @@ use super::EXIT_RUN_FAILED;
 /// Whether messages on standard error are styled (set once, at start).
 static COLOR: AtomicBool = AtomicBool::new(false);
 
+/// Whether messages are left to another process (an MPI rank other than
+/// rank 0, which says everything once).
+static SILENT: AtomicBool = AtomicBool::new(false);
+
+/// Leave messages to another process from now on.
+pub fn set_silent() {
+    SILENT.store(true, Ordering::Relaxed);
+}
+
+/// Whether messages are left to another process.
+pub fn silent() -> bool {
+    SILENT.load(Ordering::Relaxed)
+}
+
 /// When to style messages.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorChoice {
@@ -43,7 +57,9 @@ pub fn color() -> bool {
 /// are (bold, the label red for `error`, yellow for `warning`, green for
 /// `note`).
 pub fn say(label: &str, message: &str) {
-    eprint!("{}", labelled(label, message));
+    if !silent() {
+        eprint!("{}", labelled(label, message));
+    }
 }
 
 /// What [`say`] prints, with its newline.

@@ -180,7 +180,9 @@ fn conclude(
                 eprintln!("{}", summary_line(name, summary, vcd));
             }
             if interrupted {
-                eprintln!("interrupted after {} of {cycles} cycles; the trace holds every completed cycle", summary.cycles);
+                if !super::output::silent() {
+                    eprintln!("interrupted after {} of {cycles} cycles; the trace holds every completed cycle", summary.cycles);
+                }
                 return EXIT_INTERRUPTED;
             }
             0
@@ -357,6 +359,22 @@ fn trace_name(path: &Path) -> String {
     }
 }
 
+/// Join the MPI ranks `mpirun` started, for `--engine mpi`: the link, and
+/// this process's rank.
+#[cfg(feature = "mpi")]
+pub(super) fn join_ranks() -> Result<(engine::exchange::Link, usize), String> {
+    use engine::exchange::Exchange;
+    let rank = engine::mpi::MpiRank::join()?;
+    let number = rank.rank();
+    Ok((engine::exchange::Link::new(rank), number))
+}
+
+/// Without MPI, `--engine mpi` is refused.
+#[cfg(not(feature = "mpi"))]
+pub(super) fn join_ranks() -> Result<(engine::exchange::Link, usize), String> {
+    Err("--engine mpi needs a cspsim built with `--features mpi`, started by `mpirun -n R`".into())
+}
+
 /// The path `-`: standard output.
 fn is_stdout(path: &Path) -> bool {
     path.as_os_str() == "-"
@@ -385,8 +403,20 @@ pub fn summary_line(name: &str, s: &RunSummary, vcd: Option<&Path>) -> String {
         _ => String::new(),
     };
     let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let exchanged = s
+        .exchanged
+        .map(|x| {
+            format!(
+                ", {} message{} and {} bytes a cycle",
+                x.messages,
+                plural(x.messages as usize),
+                x.bytes
+            )
+        })
+        .unwrap_or_default();
     let unit = match s.engine {
         crate::engine::Engine::Processes => "child process",
+        crate::engine::Engine::Mpi => "rank",
         _ => "thread",
     };
     let plural_unit = |n: usize| match (n, s.engine) {
@@ -404,7 +434,7 @@ pub fn summary_line(name: &str, s: &RunSummary, vcd: Option<&Path>) -> String {
         )
     };
     format!(
-        "{name}: {} cycle{} × {} component{} in {:.3?}: {speed} ({}, {} {unit}{}{alone}{compiled}){trace}",
+        "{name}: {} cycle{} × {} component{} in {:.3?}: {speed} ({}, {} {unit}{}{exchanged}{alone}{compiled}){trace}",
         s.cycles,
         if s.cycles == 1 { "" } else { "s" },
         s.components,

@@ -15,6 +15,8 @@
 mod barrier;
 pub mod exchange;
 mod fault;
+#[cfg(feature = "mpi")]
+pub mod mpi;
 mod native;
 mod partition;
 mod partitioned;
@@ -166,6 +168,20 @@ pub struct RunSummary {
     /// Something the user should know about how it ran (no code generator
     /// on this machine, say).
     pub note: Option<String>,
+    /// What the ranks of [`Engine::Mpi`] sent each other per cycle.
+    pub exchanged: Option<Exchanged>,
+}
+
+/// The values the ranks of [`Engine::Mpi`] send each other in one cycle,
+/// all ranks together (besides one all-reduce of three numbers, which
+/// agrees on faults and stops): fixed by the partition, so the same every
+/// cycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Exchanged {
+    /// Messages (one per pair of ranks and exchange that has values).
+    pub messages: u64,
+    /// Bytes of values (8 per net value).
+    pub bytes: u64,
 }
 
 /// What the compiled engine made of a circuit.
@@ -288,7 +304,7 @@ pub fn run(
         .transpose()
         .map_err(RunError::Spawn)?;
     let started = Instant::now();
-    let mut rank = None;
+    let (mut rank, mut exchanged) = (None, None);
     let outcome = match options.engine {
         Engine::Partitioned => {
             let workers = options.threads.unwrap_or_else(|| default_workers(&circuit));
@@ -312,9 +328,9 @@ pub fn run(
                         .into(),
                 )
             })?;
-            let (outcome, fault_rank) =
+            let (outcome, fault_rank, sent) =
                 partitioned::ranked::run(circuit, cycles, options, tracer, link)?;
-            rank = fault_rank;
+            (rank, exchanged) = (fault_rank, Some(sent));
             Ok(outcome)
         }
     }?;
@@ -357,6 +373,7 @@ pub fn run(
         stopped: outcome.cycles < cycles,
         compiled: outcome.compiled,
         note: outcome.note,
+        exchanged,
     })
 }
 

@@ -30,7 +30,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use super::super::exchange::{Exchange, Link, Lost};
 use super::super::fault::{Fault, FaultKind, Phase};
 use super::super::partition::{levels_of, rank_blocks};
-use super::super::{finish_trace, Codegen, Compiled, Outcome, RunError, RunOptions};
+use super::super::{finish_trace, Codegen, Compiled, Exchanged, Outcome, RunError, RunOptions};
 use super::cycle::{parities, views, Lead, Run, Running};
 use super::layout::{build, Shared, Wired, NEVER};
 use super::{compile, reset};
@@ -98,6 +98,17 @@ impl Round {
 struct Traffic {
     levels: Vec<Round>,
     registered: Round,
+}
+
+impl Traffic {
+    /// The messages this rank sends per cycle, and their bytes.
+    fn sent(&self) -> (u64, u64) {
+        let rounds = self.levels.iter().chain([&self.registered]);
+        let sends = rounds.flat_map(|r| &r.sends);
+        sends.fold((0, 0), |(m, b), (_, slots)| {
+            (m + 1, b + 8 * slots.len() as u64)
+        })
+    }
 }
 
 /// Which driver's value goes from which rank to which: every net read on
@@ -209,7 +220,7 @@ pub(in crate::engine) fn run(
     options: &RunOptions,
     tracer: Option<Tracer>,
     link: &Link,
-) -> Result<(Outcome, Option<usize>), RunError> {
+) -> Result<(Outcome, Option<usize>, Exchanged), RunError> {
     let mut held = link.0.lock().unwrap_or_else(|e| e.into_inner());
     let ex: &mut dyn Exchange = &mut **held;
     let lost = |l: Lost| RunError::Ranks(l.to_string());
@@ -295,15 +306,26 @@ pub(in crate::engine) fn run(
     drop(native);
     // The earliest fault of any rank, and the components compiled on all.
     let lowered = if made_code { native_count(&mine) } else { 0 };
-    let mut report = lowered.to_le_bytes().to_vec();
+    let (messages, bytes) = traffic.sent();
+    let mut report = Vec::new();
+    for number in [lowered, messages, bytes] {
+        report.extend(number.to_le_bytes());
+    }
     if let Some(f) = sh.faults.first() {
         report.extend(encode(&f));
     }
     let reports = ex.share(report).map_err(lost)?;
-    let lowered_all: u64 = reports.iter().map(|r| words(&r[..8]).sum::<u64>()).sum();
+    let total = |k: usize| -> u64 { reports.iter().filter_map(|r| words(r).nth(k)).sum() };
+    let (lowered_all, exchanged) = (
+        total(0),
+        Exchanged {
+            messages: total(1),
+            bytes: total(2),
+        },
+    );
     let fault = reports
         .iter()
-        .filter_map(|r| decode(&r[8..]))
+        .filter_map(|r| decode(r.get(24..)?))
         .min_by_key(|f| (f.cycle, f.phase, f.component));
     let fault_rank = fault.as_ref().map(|f| owner[f.component]);
     let compiled = made_code.then_some(Compiled {
@@ -322,6 +344,7 @@ pub(in crate::engine) fn run(
             note,
         },
         fault_rank,
+        exchanged,
     ))
 }
 
