@@ -388,3 +388,28 @@ fn ctrl_c_to_mpirun_keeps_the_trace_of_a_partitioned_run() {
         "every completed cycle, no more"
     );
 }
+
+#[test]
+fn the_fst_of_two_ranks_is_the_single_process_fst() {
+    if !have_mpirun() {
+        return;
+    }
+    let dir = scratch("fst");
+    let (one, two) = (dir.join("one.fst"), dir.join("two.fst"));
+    let args = [
+        "run",
+        "circuits/detector64.ron",
+        "--cycles",
+        "300",
+        "-q",
+        "--fst",
+    ];
+    let mut alone = args.to_vec();
+    alone.extend([one.to_str().unwrap(), "--threads", "1"]);
+    assert_eq!(cspsim(&alone).status.code(), Some(0));
+    let mut ranked = args.to_vec();
+    ranked.extend([two.to_str().unwrap(), "--engine", "mpi"]);
+    let out = mpirun(2, &ranked);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(std::fs::read(&one).unwrap() == std::fs::read(&two).unwrap());
+}

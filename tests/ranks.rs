@@ -21,6 +21,12 @@ fn every_circuit_on_two_and_three_ranks_writes_the_single_process_vcd() {
         };
         let (result, reference) = common::run_traced(load_path(&path), &single);
         let reference_cycles = result.expect("runs on one worker").cycles;
+        let compiled = RunOptions {
+            codegen: Codegen::Compiled,
+            ..single.clone()
+        };
+        let (result, _) = common::run_traced(load_path(&path), &compiled);
+        let lowered = result.expect("runs compiled").compiled.map(|c| c.lowered);
         for ranks in [2, 3] {
             for codegen in [Codegen::Compiled, Codegen::Interpret] {
                 let options = RunOptions {
@@ -36,6 +42,17 @@ fn every_circuit_on_two_and_three_ranks_writes_the_single_process_vcd() {
                     assert_eq!(
                         (summary.engine, summary.threads, summary.cycles),
                         (Engine::Mpi, ranks, reference_cycles),
+                        "{}",
+                        path.display()
+                    );
+                    // What compiles on one process compiles over the ranks.
+                    let expected = match codegen {
+                        Codegen::Compiled => lowered,
+                        Codegen::Interpret => None,
+                    };
+                    assert_eq!(
+                        summary.compiled.map(|c| c.lowered),
+                        expected,
                         "{}",
                         path.display()
                     );

@@ -287,4 +287,47 @@ mod tests {
         // worker with the XOR gets fewer LFSRs.
         assert_eq!((count(0), count(1)), (4, 3), "{owner:?}");
     }
+
+    #[test]
+    fn rank_cuts_move_to_a_registered_net_nearby() {
+        // A chain of 12 gates, the seventh a register: the balanced cut
+        // (before component 6) would cut a combinational net; one further,
+        // the cut crosses the register's output instead.
+        let mut components = String::new();
+        let mut nets = String::new();
+        for k in 0..12 {
+            let model = if k == 6 { "register" } else { "not" };
+            components.push_str(&format!(
+                r#""g{k:02}": Component(model: "{model}", params: {{"width": 8}}),"#
+            ));
+            if k > 0 {
+                let (out, input) = if k == 7 {
+                    ("q", "a")
+                } else if k == 6 {
+                    ("y", "d")
+                } else {
+                    ("y", "a")
+                };
+                nets.push_str(&format!(r#""g{:02}.{out}": ["g{k:02}.{input}"],"#, k - 1));
+            }
+        }
+        // The last closes the ring (through the register), crossing every cut.
+        nets.push_str(r#""g11.y": ["g00.a"],"#);
+        let c = circuit(&format!(
+            "Circuit(cycles: 1, components: {{{components}}}, nets: {{{nets}}})"
+        ));
+        let owner = rank_blocks(&c, 2);
+        let first_of_rank_1 = owner.iter().position(|&o| o == 1).unwrap();
+        assert_eq!(first_of_rank_1, 7, "{owner:?}");
+        assert!(
+            owner.windows(2).all(|w| w[0] <= w[1]),
+            "contiguous: {owner:?}"
+        );
+        let report = rank_report(&c, 2);
+        assert_eq!(
+            (report.cut, report.combinational, report.exchanges),
+            (2, 1, 2)
+        );
+        assert_eq!(report.components, vec![7, 5]);
+    }
 }

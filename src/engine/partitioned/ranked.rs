@@ -303,9 +303,9 @@ pub(in crate::engine) fn run(
     };
     let elapsed = started.elapsed();
     let made_code = native.is_some();
+    let lowered = native.as_ref().map_or(0, |n| n.lowered as u64);
     drop(native);
     // The earliest fault of any rank, and the components compiled on all.
-    let lowered = if made_code { native_count(&mine) } else { 0 };
     let (messages, bytes) = traffic.sent();
     let mut report = Vec::new();
     for number in [lowered, messages, bytes] {
@@ -346,22 +346,6 @@ pub(in crate::engine) fn run(
         fault_rank,
         exchanged,
     ))
-}
-
-/// Components of this rank that run as compiled code: those of the groups
-/// left out of its batch schedules.
-fn native_count(w: &super::layout::Worker) -> u64 {
-    let scheduled: BTreeSet<u32> = w
-        .steps
-        .iter()
-        .flat_map(|s| s.evals.iter().chain(&s.ticks).copied())
-        .collect();
-    w.groups
-        .iter()
-        .enumerate()
-        .filter(|(g, _)| !scheduled.contains(&(*g as u32)))
-        .map(|(_, g)| g.members.len() as u64)
-        .sum()
 }
 
 /// The cycles of one rank: its phases, each followed by the level's
