@@ -190,7 +190,8 @@ impl std::fmt::Display for RankReport {
     }
 }
 
-/// How [`rank_blocks`] divides `circuit` over `ranks` ranks.
+/// How `--engine mpi` divides `circuit` over `ranks` ranks (contiguous
+/// blocks of equal cost, each cut moved to where the fewest nets cross it).
 pub fn rank_report(circuit: &Circuit, ranks: usize) -> RankReport {
     let owner = rank_blocks(circuit, ranks);
     let level_of = levels_of(circuit);
