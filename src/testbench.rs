@@ -13,6 +13,23 @@
 //! Combinational outputs always reflect the current inputs and state: reading
 //! one after [`set`](Testbench::set) evaluates the model first.
 //!
+//! A composite model is tested the same way, through its own ports
+//! ([`Testbench::new`] finds it on the model path, [`Testbench::composite`]
+//! takes a path too), and so is a whole circuit ([`Testbench::circuit`]):
+//! its unconnected inputs and every output, by `component.port`.
+//!
+//! ```
+//! use cspsim::{params, Testbench};
+//! // models/pixel_column.ron: 4 pixels, a bus, a FIFO; `ready` when a word waits.
+//! let mut tb = Testbench::new("pixel_column", params! { "rows" => 4 }).unwrap();
+//! while tb.get("ready") == 0 && tb.cycle() < 5000 {
+//!     tb.step();
+//! }
+//! assert_eq!(tb.get("ready"), 1, "a pixel fired");
+//! tb.set("pop", 1); // take the word
+//! tb.step();
+//! ```
+//!
 //! [`record_vcd_file`](Testbench::record_vcd_file) records every port to a
 //! VCD to look at in GTKWave; with [`trace::diff::check_golden`](crate::trace::diff::check_golden)
 //! that recording becomes a golden-waveform test.
@@ -20,6 +37,8 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering::Relaxed;
+
+mod circuit;
 
 use crate::circuit::PortRef;
 
@@ -65,6 +84,9 @@ pub enum TestbenchError {
         /// What is wrong.
         message: String,
     },
+    /// A composite model or circuit did not load.
+    #[error("{0}")]
+    Circuit(Box<crate::simulation::SimError>),
     /// The model stopped the run with [`fail`](crate::model::fail) (an
     /// `assert` whose condition was false).
     #[error("cycle {cycle}: {message}")]
@@ -101,16 +123,66 @@ impl Testbench {
         Self::with_registry(&Registry::standard(), model, params)
     }
 
-    /// A bench for `model` looked up in `registry`.
+    /// A bench for `model` looked up in `registry`, or else a composite
+    /// model of that name on the model path (`models/` here and above).
     pub fn with_registry(
         registry: &Registry,
         model: &str,
         params: Vec<(String, ParamValue)>,
     ) -> Result<Self, TestbenchError> {
-        let info = registry
-            .get(model)
-            .ok_or_else(|| TestbenchError::UnknownModel(model.to_string()))?;
-        Self::for_model(info, params)
+        match registry.get(model) {
+            Some(info) => Self::for_model(info, params),
+            None if crate::netlist::Library::new(Vec::new())
+                .find(model, None)
+                .is_some() =>
+            {
+                Self::composite(model, params, &crate::netlist::LoadOptions::default())
+            }
+            None => Err(TestbenchError::UnknownModel(model.to_string())),
+        }
+    }
+
+    /// A bench for the composite model `model`, by name (found as
+    /// `options.model_dirs` and `models/` say) or by the path of its file
+    /// (`models/pixel_column.ron`), through its own ports. An input port
+    /// that drives nothing inside is left out.
+    pub fn composite(
+        model: &str,
+        params: Vec<(String, ParamValue)>,
+        options: &crate::netlist::LoadOptions,
+    ) -> Result<Self, TestbenchError> {
+        let mut options = options.clone();
+        let path = Path::new(model);
+        let name = if model.ends_with(".ron") || model.contains('/') {
+            let dir = path.parent().map_or_else(PathBuf::new, Path::to_path_buf);
+            options.model_dirs.insert(0, dir);
+            path.file_stem().and_then(|s| s.to_str()).unwrap_or(model)
+        } else {
+            model
+        };
+        let sim = crate::simulation::Simulation::of_model(name, &params, &options)
+            .map_err(|e| TestbenchError::Circuit(Box::new(e)))?;
+        let (interface, model) = circuit::composite(sim);
+        Ok(Self::of(name, interface, Box::new(model)))
+    }
+
+    /// A bench for the whole circuit in `path`: its inputs that no net
+    /// drives, and every output, named `component.port`.
+    pub fn circuit(path: impl AsRef<Path>) -> Result<Self, TestbenchError> {
+        Self::circuit_with(path, &crate::netlist::LoadOptions::default())
+    }
+
+    /// [`circuit`](Self::circuit) loaded with `options` (seed, parameters,
+    /// model directories).
+    pub fn circuit_with(
+        path: impl AsRef<Path>,
+        options: &crate::netlist::LoadOptions,
+    ) -> Result<Self, TestbenchError> {
+        let sim = crate::simulation::Simulation::from_file(path, options)
+            .map_err(|e| TestbenchError::Circuit(Box::new(e)))?;
+        let name = sim.circuit().name.clone();
+        let (interface, model) = circuit::whole(sim);
+        Ok(Self::of(&name, interface, Box::new(model)))
     }
 
     /// A bench for the model described by `info` (need not be registered).
@@ -134,6 +206,11 @@ impl Testbench {
                     model: info.name.to_string(),
                     source: Box::new(source),
                 })?;
+        Ok(Self::of(info.name, interface, model))
+    }
+
+    /// A bench for `model` with `interface`, reset.
+    fn of(name: &str, interface: Interface, model: Box<dyn Model>) -> Self {
         let n_in = interface.inputs().len();
         let n_out = interface.outputs().len();
         let slots: Vec<Slot> = (0..n_in + n_out).map(|_| Slot::new(0)).collect();
@@ -141,7 +218,7 @@ impl Testbench {
             slots[i].store(input.default.unwrap_or(0), Relaxed);
         }
         let mut tb = Testbench {
-            name: info.name.to_string(),
+            name: name.to_string(),
             masks: interface.output_masks(),
             ins: (0..n_in as u32).collect(),
             outs: (n_in as u32..(n_in + n_out) as u32).collect(),
@@ -155,7 +232,7 @@ impl Testbench {
         };
         let io = Io::new(&tb.slots, &tb.ins, &tb.outs, &tb.masks);
         tb.model.reset(&io);
-        Ok(tb)
+        tb
     }
 
     /// The component's ports.

@@ -413,3 +413,57 @@ fn the_fst_of_two_ranks_is_the_single_process_fst() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(std::fs::read(&one).unwrap() == std::fs::read(&two).unwrap());
 }
+
+/// `mpirun -n ranks cspsim ARGS`, killed (and the test failed) if it has
+/// not ended within a minute: what a hang would look like.
+fn mpirun_within_a_minute(ranks: usize, args: &[&str]) -> Output {
+    let mut child = Command::new("mpirun")
+        .args([
+            "--allow-run-as-root",
+            "--oversubscribe",
+            "-n",
+            &ranks.to_string(),
+        ])
+        .arg(env!("CARGO_BIN_EXE_cspsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("mpirun starts");
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("mpirun runs").is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("{args:?} on {ranks} ranks hangs");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("mpirun ends")
+}
+
+#[test]
+fn a_mistake_only_rank_0_sees_ends_every_rank_instead_of_hanging() {
+    if !have_mpirun() {
+        return;
+    }
+    // Only rank 0 opens the trace, so only it finds that the pattern selects nothing.
+    let out = mpirun_within_a_minute(
+        2,
+        &[
+            "run",
+            "circuits/detector64.ron",
+            "--engine",
+            "mpi",
+            "--json",
+            "--trace",
+            "nothing*",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("selects no signal"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -328,24 +328,17 @@ where
             child_timeout,
             load,
         } => {
-            let (mut vcd, mut fst, mut quiet, mut json, mut stats) = (vcd, fst, quiet, json, stats);
-            let mut ranks = None;
+            let (mut ranks, mut rank) = (None, 0);
             if engine == Engine::Mpi {
                 match run::join_ranks() {
-                    Ok((link, rank)) => {
-                        ranks = Some(link);
-                        // Rank 0 traces and says everything, once.
-                        if rank != 0 {
-                            output::set_silent();
-                            (vcd, fst, quiet, json, stats) = (None, None, true, false, false);
-                        }
-                    }
+                    Ok((link, r)) => (ranks, rank) = (Some(link), r),
                     Err(message) => {
                         output::say("error", &message);
                         return EXIT_BAD_INPUT;
                     }
                 }
             }
+            let link = ranks.clone();
             let options = RunOptions {
                 engine,
                 threads: threads.map(|t| t as usize),
@@ -361,7 +354,7 @@ where
             };
             let mut load = load_options(load, seed);
             load.keep_specs = engine == Engine::Processes;
-            run::run(
+            let code = run::run(
                 &registry,
                 &circuit,
                 &load,
@@ -376,8 +369,18 @@ where
                     json,
                     stats,
                     save_file: !no_gtkw,
+                    rank,
                 },
-            )
+            );
+            // A rank that stops before its run began would leave the others
+            // waiting for it: it ends them all.
+            match link {
+                Some(link) if code != 0 && !link.started() => {
+                    link.lock().abort(code);
+                    code
+                }
+                _ => code,
+            }
         }
         Command::Sweep {
             circuit,

@@ -27,6 +27,9 @@ pub(super) struct Outputs<'a> {
     pub stats: bool,
     /// A GTKWave save file beside the trace.
     pub save_file: bool,
+    /// This process's MPI rank (`--engine mpi`): only rank 0 traces and
+    /// speaks once the circuit has loaded.
+    pub rank: usize,
 }
 
 pub(super) fn run(
@@ -37,12 +40,13 @@ pub(super) fn run(
     outputs: Outputs<'_>,
 ) -> i32 {
     let Outputs {
-        trace: out,
+        trace: mut out,
         patterns,
-        quiet,
-        json,
-        stats,
+        mut quiet,
+        mut json,
+        mut stats,
         save_file,
+        rank,
     } = outputs;
     let vcd = out.map(|(path, _)| path);
     if json && vcd.is_some_and(is_stdout) {
@@ -56,6 +60,12 @@ pub(super) fn run(
         Ok(c) => c,
         Err(code) => return code,
     };
+    if rank != 0 {
+        // Rank 0 says everything, once, and writes the trace and the report.
+        super::output::set_silent();
+        (out, quiet, json, stats) = (None, true, false, false);
+    }
+    let vcd = out.map(|(path, _)| path);
     let patterns = if patterns.is_empty() {
         circuit.trace.clone()
     } else {

@@ -7,13 +7,15 @@
 //! them from the circuit, which every rank loads whole), so a message
 //! between two ranks is always the next one the receiver expects.
 
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crossbeam_channel::{unbounded, Receiver, Sender};
 
-/// Another rank is gone: it stopped before the run's end (a crash, a kill).
+/// Another rank is gone (it stopped before the run's end: a crash, a
+/// kill), or sent what this rank did not expect.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("rank {0} stopped answering before the run's end")]
+#[error("rank {0} stopped answering before the run's end, or sent what this rank did not expect")]
 pub struct Lost(pub usize);
 
 /// One rank's link to the others.
@@ -35,22 +37,50 @@ pub trait Exchange: Send {
     fn min(&mut self, values: &mut [u64]) -> Result<(), Lost>;
     /// Every rank's `bytes`, in rank order, on every rank.
     fn share(&mut self, bytes: Vec<u8>) -> Result<Vec<Vec<u8>>, Lost>;
+    /// End every rank's process with exit status `code`, when this one
+    /// cannot take part in a run the others wait in (the default does
+    /// nothing: thread ranks end with their process).
+    fn abort(&self, _code: i32) {}
 }
 
 /// An [`Exchange`] for the engine's options: shared, as options are cloned.
 #[derive(Clone)]
-pub struct Link(pub Arc<Mutex<Box<dyn Exchange>>>);
+pub struct Link {
+    exchange: Arc<Mutex<Box<dyn Exchange>>>,
+    /// Whether a run has begun talking to the other ranks.
+    pub(crate) started: Arc<AtomicBool>,
+}
 
 impl Link {
     /// Wrap `exchange`.
     pub fn new(exchange: impl Exchange + 'static) -> Link {
-        Link(Arc::new(Mutex::new(Box::new(exchange))))
+        Link {
+            exchange: Arc::new(Mutex::new(Box::new(exchange))),
+            started: Arc::default(),
+        }
+    }
+
+    /// The exchange, for one caller at a time.
+    pub fn lock(&self) -> MutexGuard<'_, Box<dyn Exchange>> {
+        self.exchange.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// This rank.
+    pub fn rank(&self) -> usize {
+        self.lock().rank()
+    }
+
+    /// Whether a run has begun with the other ranks: before it has, a
+    /// rank that cannot run must [`abort`](Exchange::abort), or the others
+    /// wait for it.
+    pub fn started(&self) -> bool {
+        self.started.load(Ordering::Relaxed)
     }
 }
 
 impl std::fmt::Debug for Link {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0.try_lock() {
+        match self.exchange.try_lock() {
             Ok(e) => write!(f, "Link(rank {} of {})", e.rank(), e.ranks()),
             Err(_) => f.write_str("Link(in use)"),
         }
@@ -154,10 +184,10 @@ impl Exchange for ThreadRank {
 
     fn min(&mut self, values: &mut [u64]) -> Result<(), Lost> {
         let mine = values.to_vec();
-        for r in self.others().collect::<Vec<_>>() {
+        for r in self.others() {
             self.send(r, Message::Values(mine.clone()))?;
         }
-        for r in self.others().collect::<Vec<_>>() {
+        for r in self.others() {
             match self.receive(r)? {
                 Message::Values(v) if v.len() == values.len() => {
                     for (a, b) in values.iter_mut().zip(v) {
@@ -171,7 +201,7 @@ impl Exchange for ThreadRank {
     }
 
     fn share(&mut self, bytes: Vec<u8>) -> Result<Vec<Vec<u8>>, Lost> {
-        for r in self.others().collect::<Vec<_>>() {
+        for r in self.others() {
             self.send(r, Message::Bytes(bytes.clone()))?;
         }
         let mut all = Vec::with_capacity(self.ranks());
@@ -196,7 +226,7 @@ mod tests {
     #[test]
     fn thread_ranks_swap_take_the_least_and_share() {
         let results = in_threads(3, |link| {
-            let mut e = link.0.lock().unwrap();
+            let mut e = link.lock();
             let (me, n) = (e.rank(), e.ranks());
             // Each rank sends its number to the next and receives from the one before.
             let sends = [((me + 1) % n, vec![me as u64 * 10])];

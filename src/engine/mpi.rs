@@ -15,7 +15,8 @@ use mpi::traits::*;
 use super::exchange::{Exchange, Lost};
 
 /// This process as one rank of the MPI world, which stays initialised
-/// while it lives.
+/// while it lives. Drop it on the thread that made it (which MPI's
+/// finalisation requires).
 pub struct MpiRank {
     _universe: mpi::environment::Universe,
     world: SimpleCommunicator,
@@ -45,8 +46,12 @@ impl MpiRank {
 
 // SAFETY: MPI was initialised with `Threading::Serialized` (checked in
 // `join`), which allows calls from any thread as long as no two are at
-// once; an `MpiRank` makes calls only through `&mut self`, and the engine
-// holds it behind a `Mutex` (`Link`), so no two threads call at once.
+// once; an `MpiRank` makes calls only through `&mut self` (and `abort`,
+// which ends the process), and the engine holds it behind a `Mutex`
+// (`Link`), so no two threads call at once. Dropping it finalises MPI,
+// which the standard wants on the thread that initialised it: `MpiRank`'s
+// docs ask for that, and the command line makes, uses and drops it on the
+// main thread.
 unsafe impl Send for MpiRank {}
 
 impl Exchange for MpiRank {
@@ -73,16 +78,20 @@ impl Exchange for MpiRank {
                         .immediate_send(scope, &values[..])
                 })
                 .collect();
+            let mut short = None;
             for (from, buffer) in receives.iter_mut() {
-                world
+                let status = world
                     .process_at_rank(*from as i32)
                     .receive_into(&mut buffer[..]);
+                if status.count(u64::equivalent_datatype()) as usize != buffer.len() {
+                    short = Some(*from);
+                }
             }
             for request in requests {
                 request.wait();
             }
-        });
-        Ok(())
+            short.map_or(Ok(()), |from| Err(Lost(from)))
+        })
     }
 
     fn min(&mut self, values: &mut [u64]) -> Result<(), Lost> {
@@ -116,5 +125,9 @@ impl Exchange for MpiRank {
         });
         all[rank] = bytes;
         Ok(all)
+    }
+
+    fn abort(&self, code: i32) {
+        self.world.abort(code);
     }
 }

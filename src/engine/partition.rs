@@ -162,8 +162,9 @@ pub struct RankReport {
     /// Of those, the combinational ones (each phase that has some costs an
     /// exchange within the cycle).
     pub combinational: usize,
-    /// Exchanges per cycle: one after the clock edge, plus one per level
-    /// with combinational cut nets.
+    /// Exchanges of values per cycle: one per level with combinational cut
+    /// nets, and one after the clock edge if registered ones cross (besides
+    /// one all-reduce that agrees on faults and stops).
     pub exchanges: usize,
 }
 
@@ -213,13 +214,17 @@ pub fn rank_report(circuit: &Circuit, ranks: usize) -> RankReport {
         .iter()
         .filter(|&&(c, o)| !circuit.is_registered(c, o))
         .collect();
-    let levels: std::collections::BTreeSet<usize> =
-        combinational.iter().map(|&&(c, _)| level_of[c]).collect();
+    let levels: std::collections::BTreeSet<usize> = combinational
+        .iter()
+        .map(|&&(c, _)| level_of[c])
+        .filter(|&l| l != usize::MAX)
+        .collect();
+    let registered = cut.len() > combinational.len();
     RankReport {
         components,
         cut: cut.len(),
         combinational: combinational.len(),
-        exchanges: 1 + levels.len(),
+        exchanges: levels.len() + usize::from(registered),
     }
 }
 

@@ -92,7 +92,7 @@ pub fn on_ranks(
     let buf = SharedBuf::default();
     let results = cspsim::engine::exchange::in_threads(ranks, |link| {
         let circuit = load();
-        let rank = link.0.lock().unwrap().rank();
+        let rank = link.rank();
         let trace = (rank == 0).then(|| {
             let patterns = circuit.trace.clone();
             Trace::vcd(&circuit, &patterns, buf.clone()).expect("header written")

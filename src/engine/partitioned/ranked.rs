@@ -147,13 +147,21 @@ fn traffic(
     crossings(circuit, owner, traced)
         .into_iter()
         .filter(|&(from, to, _, _)| from == rank || to == rank)
-        .map(|(from, to, component, port)| {
+        .filter_map(|(from, to, component, port)| {
             let send = from == rank;
             let peer = if send { to } else { from };
-            let level = (!circuit.is_registered(component, port))
-                .then_some(level_of[component])
-                .filter(|&l| l != usize::MAX);
-            (send, peer, level, PortRef { component, port })
+            let level = if circuit.is_registered(component, port) {
+                None
+            } else {
+                // Every combinational output is on a level (`graph::schedule`).
+                let l = level_of[component];
+                debug_assert_ne!(l, usize::MAX, "a combinational output off every level");
+                if l == usize::MAX {
+                    return None;
+                }
+                Some(l)
+            };
+            Some((send, peer, level, PortRef { component, port }))
         })
         .collect()
 }
@@ -221,7 +229,7 @@ pub(in crate::engine) fn run(
     tracer: Option<Tracer>,
     link: &Link,
 ) -> Result<(Outcome, Option<usize>, Exchanged), RunError> {
-    let mut held = link.0.lock().unwrap_or_else(|e| e.into_inner());
+    let mut held = link.lock();
     let ex: &mut dyn Exchange = &mut **held;
     let lost = |l: Lost| RunError::Ranks(l.to_string());
     let (rank, ranks) = (ex.rank(), ex.ranks());
@@ -257,7 +265,10 @@ pub(in crate::engine) fn run(
     for w in &pool {
         sh.copy_forward(&w.registered, 0);
     }
-    let reset_failed = sh.failed.load(Relaxed) != NEVER;
+    // Every rank reset the same components, but agree in any case.
+    let mut reset = [sh.failed.load(Relaxed)];
+    ex.min(&mut reset).map_err(lost)?;
+    let reset_failed = reset[0] != NEVER;
     let mut mine = pool.swap_remove(rank);
     drop(pool);
     let compiling = std::time::Instant::now();
@@ -307,8 +318,9 @@ pub(in crate::engine) fn run(
     drop(native);
     // The earliest fault of any rank, and the components compiled on all.
     let (messages, bytes) = traffic.sent();
+    let trace = finish_trace(lead.tracer);
     let mut report = Vec::new();
-    for number in [lowered, messages, bytes] {
+    for number in [lowered, messages, bytes, u64::from(trace.is_err())] {
         report.extend(number.to_le_bytes());
     }
     if let Some(f) = sh.faults.first() {
@@ -323,9 +335,14 @@ pub(in crate::engine) fn run(
             bytes: total(2),
         },
     );
+    if rank != 0 && total(3) > 0 {
+        return Err(RunError::Ranks(
+            "rank 0 could not write the trace (it says why)".into(),
+        ));
+    }
     let fault = reports
         .iter()
-        .filter_map(|r| decode(r.get(24..)?))
+        .filter_map(|r| decode(r.get(32..)?))
         .min_by_key(|f| (f.cycle, f.phase, f.component));
     let fault_rank = fault.as_ref().map(|f| owner[f.component]);
     let compiled = made_code.then_some(Compiled {
@@ -339,7 +356,7 @@ pub(in crate::engine) fn run(
             fault,
             elapsed: Some(elapsed),
             one_thread: 0,
-            trace: finish_trace(lead.tracer),
+            trace,
             compiled,
             note,
         },
