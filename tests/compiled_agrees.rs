@@ -387,7 +387,7 @@ fn signed_arithmetic_agrees_compiled_in_columns_and_one_by_one() {
             "outputs": [
                 "q: 16 = r / ${i * 3 - 7}", "m: 16 = r % ${i + 2}", "a: 16 = abs(r)",
                 "sh: 16 = r >>> ${i}", "lt: 1 = r < -100", "mx: 16 = max(r, ${i * 100 - 300})",
-                "w: 1 = $signed(raw[7:0]) > 5",
+                "w: 1 = $signed(raw[7:0]) > 5", "lit: 1 = r > 16'shFF00 && r < 16'sd${i * 50}",
                 "mixed: 1 = r > raw", "bits: 5 = popcount(r)", "down: 16 = r >> ${i}",
             ],
         }),
@@ -404,6 +404,11 @@ fn signed_arithmetic_agrees_compiled_in_columns_and_one_by_one() {
     // Mixed with the unsigned `raw` (the same bits), the signed `r` counts
     // by its bits: never greater.
     assert!(waves.get("circuit.s[0].mixed").iter().all(|&m| m == 0));
+    let lit = waves.get("circuit.s[2].lit");
+    for t in 0..300 {
+        let v = r[t] as u16 as i16;
+        assert_eq!(lit[t], u64::from(v > -256 && v < 100), "cycle {t}: {v}");
+    }
     let down = waves.get("circuit.s[3].down");
     for t in 0..300 {
         assert_eq!(down[t], r[t] >> 3, "`>>` is logical on the declared bits");

@@ -4,7 +4,8 @@
 //! one pass over a few ops and never touches the text again.
 //!
 //! - values: decimal, `0x…` hexadecimal, `0b…` binary (`_` separators allowed),
-//!   Verilog sized literals (`8'hFF`, `4'b1010`, `12'd100`), and names
+//!   Verilog sized literals (`8'hFF`, `4'b1010`, `12'd100`; signed `8'shF0`,
+//!   which is `signed(8'hF0)`), and names
 //!   (inputs, constants, earlier outputs);
 //! - concatenation `{a, b[3:0], 2'b01}` and replication `{4{x[1:0]}}`
 //!   ([`concat`](mod@concat)), of parts whose widths are known, 64 bits at most;
@@ -620,6 +621,17 @@ mod tests {
             ("(u > 0 ? x : u)", 240),
             ("(u > 0 ? x : y) < 0", 1),
             ("{x, 4'd1}", 0xF01),
+            // Signed sized literals are their bits read as two's complement.
+            ("x == 8'shF0", 1),
+            ("x < 8'sd0", 1),
+            ("y > 8'sh_FF", 1),
+            ("u < 8'shFF", 1), // mixed: unsigned, by its bits
+            ("8'sd5 > 8'shF0", 1),
+            ("8'd5 > 8'hF0", 0),
+            ("4'sb1000 < 0", 1),
+            ("x / 8'sd4", neg(-4)),
+            ("{8'sd1, 4'd2}", 0x12),
+            ("{2{4'sb1111}}", 0xFF),
         ];
         for (text, want) in cases {
             let p = Program::compile(text, &s).unwrap_or_else(|e| panic!("{text}: {e}"));
@@ -688,6 +700,15 @@ mod tests {
             "a sized literal needs a base after `'`"
         );
         assert_eq!(err("4'b102").message, "`4'b102` is not a number");
+        let e = err("a + 8'sh1FF");
+        assert_eq!(
+            (e.message.as_str(), e.span.clone()),
+            ("`8'sh1FF` does not fit in 8 bits", 4..11)
+        );
+        assert_eq!(
+            err("8'sx1").message,
+            "a sized literal needs a base after `'`"
+        );
         let e = err("a + {a, 5}");
         assert_eq!(
             (e.message.as_str(), e.span.clone()),

@@ -235,8 +235,8 @@ pub enum Node {
 #[derive(Clone, Debug, PartialEq)]
 enum Tok {
     Num(u64),
-    /// A sized literal: value, width.
-    Sized(u64, u32),
+    /// A sized literal: value, width, and whether it is signed (`8'sd5`).
+    Sized(u64, u32, bool),
     Ident(String),
     Sym(&'static str),
     End,
@@ -297,10 +297,13 @@ fn lex(text: &str) -> Result<Vec<(Tok, Range<usize>)>, ExprError> {
     Ok(tokens)
 }
 
-/// A Verilog sized literal, `8'hFF`, `4'b1010`, `12'd100` or `3'o7`, whose
-/// width is `text[start..tick]`: the token and where it ends.
+/// A Verilog sized literal, `8'hFF`, `4'b1010`, `12'd100` or `3'o7`, or a
+/// signed one (`8'sd5`, `8'shF0`: -16), whose width is `text[start..tick]`:
+/// the token and where it ends.
 fn sized(text: &str, start: usize, tick: usize) -> Result<(Tok, usize), ExprError> {
     let bytes = text.as_bytes();
+    let signed = matches!(bytes.get(tick + 1), Some(b's' | b'S'));
+    let tick = tick + usize::from(signed);
     let radix = match bytes.get(tick + 1).map(u8::to_ascii_lowercase) {
         Some(b'h') => 16,
         Some(b'd') => 10,
@@ -311,7 +314,7 @@ fn sized(text: &str, start: usize, tick: usize) -> Result<(Tok, usize), ExprErro
                 "a sized literal needs a base after `'`",
                 start..(tick + 2).min(text.len()),
             )
-            .hint("write h, d, b or o: 8'hFF, 12'd100, 4'b1010, 3'o7"))
+            .hint("write h, d, b or o: 8'hFF, 12'd100, 4'b1010, 3'o7 (8'sd5 for a signed one)"))
         }
     };
     let mut end = tick + 2;
@@ -319,13 +322,16 @@ fn sized(text: &str, start: usize, tick: usize) -> Result<(Tok, usize), ExprErro
         end += 1;
     }
     let span = start..end;
-    let width: u32 = text[start..tick]
+    let width: u32 = text[start..tick - usize::from(signed)]
         .parse()
         .ok()
         .filter(|w| (1..=64).contains(w))
         .ok_or_else(|| {
             ExprError::new(
-                format!("width {} is not in 1..=64", &text[start..tick]),
+                format!(
+                    "width {} is not in 1..=64",
+                    &text[start..tick - usize::from(signed)]
+                ),
                 span.clone(),
             )
         })?;
@@ -342,7 +348,7 @@ fn sized(text: &str, start: usize, tick: usize) -> Result<(Tok, usize), ExprErro
             span,
         ));
     }
-    Ok((Tok::Sized(value, width), end))
+    Ok((Tok::Sized(value, width, signed), end))
 }
 
 /// A literal: decimal, `0x…` hexadecimal or `0b…` binary, `_` separators
@@ -553,9 +559,14 @@ impl<'a> Parser<'a> {
                 }
                 Ok((Node::Name(name, span), 1))
             }
-            Tok::Sized(v, w) => {
-                self.bump();
-                Ok((Node::Sized(v, w), 1))
+            Tok::Sized(v, w, signed) => {
+                let span = self.bump().1;
+                let literal = Node::Sized(v, w);
+                if signed {
+                    // As `signed(8'hF0)`: its bits, read as two's complement.
+                    return Ok((Node::Call(Func::Signed, vec![literal], span), 1));
+                }
+                Ok((literal, 1))
             }
             Tok::Sym("(") => {
                 self.bump();
