@@ -414,3 +414,52 @@ fn signed_arithmetic_agrees_compiled_in_columns_and_one_by_one() {
         assert_eq!(down[t], r[t] >> 3, "`>>` is logical on the declared bits");
     }
 }
+
+/// Input arrays (`in[6]: 8`) with their reductions (`sum`, `xor`, `or`,
+/// `and`, `max`, `min`, signed too) and elements (`in[2][1:0]`), in an
+/// array of `expr` components whose constants differ: the values Rust
+/// computes from the inputs, one by one, as a column batch and compiled.
+#[test]
+fn input_arrays_reduce_the_same_one_by_one_in_columns_and_compiled() {
+    let text = r#"Circuit(cycles: 200, components: {
+        "l": Component(model: "lfsr", count: 6, params: {"width": 8, "seed": "${i * 7 + 3}"}),
+        "e": Component(model: "expr", count: 3, params: {
+            "inputs": ["in[6]: 8", "s[2]: signed 8"],
+            "outputs": [
+                "sum: 12 = sum(in) + ${i}", "x: 8 = xor(in)", "o: 8 = or(in)", "a: 8 = and(in)",
+                "mx: 8 = max(in)", "mn: 8 = min(in)", "smin: 8 = min(s)",
+                "third: 2 = in[2][1:0]", "low: 3 = popcount({in[0][0], in[1][0], in[2][0]})",
+            ],
+        }),
+    }, nets: {"l[i].q": ["e[*].in[i]"], "l[0].q": ["e[*].s[0]"], "l[1].q": ["e[*].s[1]"]})"#;
+    let (vcd, lowered) = one_by_one_in_columns_and_compiled(text);
+    assert_eq!(lowered, 9, "all lower");
+    let waves = common::parse_vcd(&vcd, 10);
+    let ins: Vec<&[u64]> = (0..6)
+        .map(|k| waves.get(&format!("circuit.l[{k}].q")))
+        .collect();
+    let e = |m: usize, name: &str| waves.get(&format!("circuit.e[{m}].{name}"));
+    for t in 0..200 {
+        let v: Vec<u64> = ins.iter().map(|w| w[t]).collect();
+        for m in 0..3 {
+            assert_eq!(
+                e(m, "sum")[t],
+                v.iter().sum::<u64>() + m as u64,
+                "cycle {t}"
+            );
+        }
+        assert_eq!(e(0, "x")[t], v.iter().fold(0, |a, b| a ^ b));
+        assert_eq!(e(0, "o")[t], v.iter().fold(0, |a, b| a | b));
+        assert_eq!(e(0, "a")[t], v.iter().fold(0xff, |a, b| a & b));
+        assert_eq!(e(0, "mx")[t], *v.iter().max().unwrap());
+        assert_eq!(e(0, "mn")[t], *v.iter().min().unwrap());
+        let signed = |x: u64| x as u8 as i8;
+        assert_eq!(
+            signed(e(1, "smin")[t]),
+            signed(v[0]).min(signed(v[1])),
+            "cycle {t}"
+        );
+        assert_eq!(e(2, "third")[t], v[2] & 3);
+        assert_eq!(e(2, "low")[t], v[..3].iter().map(|x| x & 1).sum::<u64>());
+    }
+}

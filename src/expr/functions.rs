@@ -35,10 +35,19 @@ pub enum Func {
     Unsigned,
     /// `abs(x)`: the magnitude of a signed `x` (an unsigned `x` itself).
     Abs,
+    /// `sum(in)`: the elements of an input array added (see `arrays`).
+    Sum,
+    /// `and(in)`, `or(in)`, `xor(in)`: the elements of an input array
+    /// combined bit by bit.
+    And,
+    /// See [`Func::And`].
+    Or,
+    /// See [`Func::And`].
+    Xor,
 }
 
 /// Every function, by name, with its usage.
-const FUNCTIONS: [(&str, Func, &str); 11] = [
+const FUNCTIONS: [(&str, Func, &str); 15] = [
     ("clog2", Func::Clog2, "clog2(x)"),
     ("popcount", Func::Popcount, "popcount(x)"),
     ("parity", Func::Parity, "parity(x)"),
@@ -50,6 +59,10 @@ const FUNCTIONS: [(&str, Func, &str); 11] = [
     ("signed", Func::Signed, "signed(x[, width])"),
     ("unsigned", Func::Unsigned, "unsigned(x)"),
     ("abs", Func::Abs, "abs(x)"),
+    ("sum", Func::Sum, "sum(array)"),
+    ("and", Func::And, "and(array)"),
+    ("or", Func::Or, "or(array)"),
+    ("xor", Func::Xor, "xor(array)"),
 ];
 
 impl Func {
@@ -84,6 +97,7 @@ impl Func {
     fn arity(self) -> (usize, usize) {
         match self {
             Func::Clog2 | Func::Popcount | Func::Parity | Func::Unsigned | Func::Abs => (1, 1),
+            Func::Sum | Func::And | Func::Or | Func::Xor => (1, 1),
             Func::Clz | Func::Ctz | Func::Reverse | Func::Signed => (1, 2),
             Func::Min | Func::Max => (2, 2),
         }
@@ -191,5 +205,13 @@ pub(super) fn call<'a>(
             Lowered::Unary(UnOp::Abs, &args[0])
         }
         Func::Abs => Lowered::Same(&args[0]),
+        // An input array's reduction is expanded before this (`arrays`).
+        Func::Sum | Func::And | Func::Or | Func::Xor => {
+            return Err(ExprError::new(
+                format!("{} reduces an input array", func.usage()),
+                span.clone(),
+            )
+            .hint("declare one in `inputs` as `in[8]: 4`, then write sum(in)"))
+        }
     })
 }

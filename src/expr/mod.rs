@@ -36,6 +36,7 @@
 
 use std::ops::Range;
 
+mod arrays;
 pub mod columns;
 pub mod concat;
 pub mod functions;
@@ -101,6 +102,9 @@ pub struct Scope {
     names: Vec<(String, Symbol)>,
     /// The inputs and locals declared `signed`.
     signed: Vec<String>,
+    /// Input arrays (`in[8]: 4`), by name, with their lengths: their
+    /// elements are the inputs `in[0]`, `in[1]`, ….
+    arrays: Vec<(String, u32)>,
     inputs: usize,
     locals: usize,
 }
@@ -144,6 +148,19 @@ impl Scope {
         self.signed.iter().any(|n| n == name)
     }
 
+    /// Add an input array: `count` inputs of `width` bits, `name[0]` on.
+    pub fn input_array(&mut self, name: &str, count: u32, width: u32) {
+        for k in 0..count {
+            self.input(&format!("{name}[{k}]"), width);
+        }
+        self.arrays.push((name.to_string(), count));
+    }
+
+    /// The length of the input array `name`, if it is one.
+    pub fn array_len(&self, name: &str) -> Option<u32> {
+        self.arrays.iter().find(|(n, _)| n == name).map(|(_, c)| *c)
+    }
+
     /// Add a named constant.
     pub fn constant(&mut self, name: &str, value: u64) {
         self.names.push((name.to_string(), Symbol::Constant(value)));
@@ -156,7 +173,7 @@ impl Scope {
 
     /// Whether `name` is taken.
     pub fn contains(&self, name: &str) -> bool {
-        self.lookup(name).is_some()
+        self.lookup(name).is_some() || self.array_len(name).is_some()
     }
 
     fn unknown(&self, name: &str, span: Range<usize>) -> ExprError {
@@ -226,7 +243,8 @@ impl Program {
 
     /// Compile a parsed expression against `scope`.
     pub fn from_node(node: &Node, scope: &Scope) -> Result<Self, ExprError> {
-        let ops = fuse(code(node, scope)?.into_ops());
+        let node = arrays::expand(node, scope)?;
+        let ops = fuse(code(&node, scope)?.into_ops());
         let mut depth = 0usize;
         let mut max = 0;
         for op in &ops {

@@ -620,7 +620,12 @@ impl<'a> Parser<'a> {
         let (mut args, depth) = self.parts()?;
         let close = self.expect(")", "`,` or `)`")?;
         let span = span.start..close.end;
-        func.check_arity(args.len(), span.clone())?;
+        // `min(in)` and `max(in)` of an input array are reductions (see
+        // `arrays`), checked once the names are known.
+        let reduction = matches!(func, Func::Min | Func::Max) && args.len() == 1;
+        if !reduction {
+            func.check_arity(args.len(), span.clone())?;
+        }
         if func == Func::Clog2 {
             let inner = args.pop().expect("one argument, checked");
             return self.nest(Node::Unary(UnOp::Clog2, Box::new(inner)), depth);
@@ -721,7 +726,13 @@ pub struct Declaration {
     pub temporary: bool,
     /// `name: signed width`: its value reads as a two's complement number.
     pub signed: bool,
+    /// `name[n]: width` (inputs only): an array of `n` inputs, `name[0]` to
+    /// `name[n - 1]`.
+    pub count: Option<u32>,
 }
+
+/// The most elements an input array may have.
+pub const MAX_ARRAY: u64 = 4096;
 
 /// Parse a declaration of the given shape.
 pub fn declaration(text: &str, shape: Shape) -> Result<Declaration, ExprError> {
@@ -742,6 +753,29 @@ pub fn declaration(text: &str, shape: Shape) -> Result<Declaration, ExprError> {
         temporary = true;
         name = next;
         name_span = p.bump().1;
+    }
+    let mut count = None;
+    if let Tok::Sym("[") = p.peek() {
+        let open = p.bump().1;
+        if shape != Shape::Port {
+            return Err(ExprError::new("only an input can be an array", open).hint(
+                "declare `name[n]: width` in `inputs`; reduce it with sum(name), xor(name), …",
+            ));
+        }
+        let Tok::Num(n) = *p.peek() else {
+            return Err(p
+                .unexpected("the number of elements")
+                .hint("write `in[8]: 4`"));
+        };
+        let n_span = p.bump().1;
+        if !(1..=MAX_ARRAY).contains(&n) {
+            return Err(ExprError::new(
+                format!("an array of {n} inputs is not in 1..={MAX_ARRAY}"),
+                n_span,
+            ));
+        }
+        p.expect("]", "`]`")?;
+        count = Some(n as u32);
     }
     let mut width = 0;
     let mut signed = false;
@@ -800,6 +834,7 @@ pub fn declaration(text: &str, shape: Shape) -> Result<Declaration, ExprError> {
         init,
         temporary,
         signed,
+        count,
     })
 }
 

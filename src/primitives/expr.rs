@@ -322,11 +322,23 @@ pub(crate) fn input_scope(p: &Params) -> Result<(Scope, Vec<(String, u32)>), Par
         let at = |e| ParamError::in_value("inputs", text, e);
         let d = declaration(text, Shape::Port).map_err(at)?;
         unique(&scope, &d.name, d.name_span.clone()).map_err(at)?;
-        scope.input(&d.name, d.width);
-        if d.signed {
-            scope.mark_signed(&d.name);
+        let Some(count) = d.count else {
+            scope.input(&d.name, d.width);
+            if d.signed {
+                scope.mark_signed(&d.name);
+            }
+            ports.push((d.name, d.width));
+            continue;
+        };
+        // An array: its elements are the inputs `name[0]` on.
+        scope.input_array(&d.name, count, d.width);
+        for k in 0..count {
+            let element = format!("{}[{k}]", d.name);
+            if d.signed {
+                scope.mark_signed(&element);
+            }
+            ports.push((element, d.width));
         }
-        ports.push((d.name, d.width));
     }
     Ok((scope, ports))
 }
@@ -497,7 +509,9 @@ pub fn info() -> ModelInfo {
         },
     )
     .doc(
-        "Inputs: as declared by `inputs`, e.g. [\"a: 8\", \"b: 8\", \"op: 2\"].\n\
+        "Inputs: as declared by `inputs`, e.g. [\"a: 8\", \"b: 8\", \"op: 2\"]; \"in[8]: 4\" is an\n\
+         array, the inputs in[0] to in[7], read as in[3] or reduced with sum(in), and(in),\n\
+         or(in), xor(in), min(in), max(in).\n\
          Registers (registered outputs): as declared by `registers`, each\n\
          \"name: width = next value\", e.g. [\"count: 8 = en ? count + 1 : count\"]: at each\n\
          clock edge every register takes its next value at once; reset sets it to 0, or\n\
@@ -510,7 +524,7 @@ pub fn info() -> ModelInfo {
          values use all of these and every output. C/Verilog operators:\n\
          ?: || && | ^ & == != < <= > >= << >> + - * / % and unary ~ ! -, bit\n\
          slices a[7:4] and a[0], numbers in decimal, 0x hex or 0b binary, sized literals\n\
-         8'hFF 4'b1010 12'd100, concatenation {a, b[3:0], 2'b01} and replication {4{x[1:0]}}\n\
+         8'hFF 4'b1010 12'd100 (signed: 8'sd5), concatenation {a, b[3:0], 2'b01} and replication {4{x[1:0]}}\n\
          (parts of known width, 64 bits at most). Functions:\n\
          popcount(x), parity(x), clz(x[, width]), ctz(x[, width]), reverse(x[, width]),\n\
          min(a, b), max(a, b), clog2(x); clz, ctz and reverse count within the width of\n\
