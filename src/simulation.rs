@@ -209,12 +209,22 @@ impl Simulation {
         params: &[(String, crate::params::ParamValue)],
         options: &LoadOptions,
     ) -> Result<Self, SimError> {
+        Self::of_model_with(model, params, options, &Registry::standard())
+    }
+
+    /// [`of_model`](Self::of_model) with a registry of one's own models.
+    pub fn of_model_with(
+        model: &str,
+        params: &[(String, crate::params::ParamValue)],
+        options: &LoadOptions,
+        registry: &Registry,
+    ) -> Result<Self, SimError> {
         let params: Vec<String> = params.iter().map(|(k, v)| format!("{k:?}: {v}")).collect();
         let text = format!(
             "Circuit(name: {model:?}, components: {{\"dut\": Component(model: {model:?}, params: {{{}}})}})",
             params.join(", ")
         );
-        Self::from_text(&text, options)
+        Self::from_text_with(&text, options, registry)
     }
 
     /// Simulate an elaborated circuit, reset.

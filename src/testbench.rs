@@ -118,7 +118,8 @@ pub struct Testbench {
 }
 
 impl Testbench {
-    /// A bench for the standard model `model` with parameters `params`.
+    /// A bench for the standard model `model` with parameters `params` (or
+    /// for a composite model of that name on the model path).
     pub fn new(model: &str, params: Vec<(String, ParamValue)>) -> Result<Self, TestbenchError> {
         Self::with_registry(&Registry::standard(), model, params)
     }
@@ -136,7 +137,8 @@ impl Testbench {
                 .find(model, None)
                 .is_some() =>
             {
-                Self::composite(model, params, &crate::netlist::LoadOptions::default())
+                let options = crate::netlist::LoadOptions::default();
+                Self::composite_with(registry, model, params, &options)
             }
             None => Err(TestbenchError::UnknownModel(model.to_string())),
         }
@@ -151,19 +153,37 @@ impl Testbench {
         params: Vec<(String, ParamValue)>,
         options: &crate::netlist::LoadOptions,
     ) -> Result<Self, TestbenchError> {
+        Self::composite_with(&Registry::standard(), model, params, options)
+    }
+
+    /// [`composite`](Self::composite) of a model built from the
+    /// primitives of `registry`.
+    pub fn composite_with(
+        registry: &Registry,
+        model: &str,
+        params: Vec<(String, ParamValue)>,
+        options: &crate::netlist::LoadOptions,
+    ) -> Result<Self, TestbenchError> {
         let mut options = options.clone();
         let path = Path::new(model);
         let name = if model.ends_with(".ron") || model.contains('/') {
+            if !path.is_file() {
+                return Err(TestbenchError::UnknownModel(model.to_string()));
+            }
             let dir = path.parent().map_or_else(PathBuf::new, Path::to_path_buf);
             options.model_dirs.insert(0, dir);
             path.file_stem().and_then(|s| s.to_str()).unwrap_or(model)
         } else {
             model
         };
-        let sim = crate::simulation::Simulation::of_model(name, &params, &options)
+        if registry.get(name).is_some() {
+            // A primitive has no composite ports: bench it as a model.
+            return Self::with_registry(registry, name, params);
+        }
+        let sim = crate::simulation::Simulation::of_model_with(name, &params, &options, registry)
             .map_err(|e| TestbenchError::Circuit(Box::new(e)))?;
         let (interface, model) = circuit::composite(sim);
-        Ok(Self::of(name, interface, Box::new(model)))
+        Self::of(name, interface, Box::new(model))
     }
 
     /// A bench for the whole circuit in `path`: its inputs that no net
@@ -182,7 +202,7 @@ impl Testbench {
             .map_err(|e| TestbenchError::Circuit(Box::new(e)))?;
         let name = sim.circuit().name.clone();
         let (interface, model) = circuit::whole(sim);
-        Ok(Self::of(&name, interface, Box::new(model)))
+        Self::of(&name, interface, Box::new(model))
     }
 
     /// A bench for the model described by `info` (need not be registered).
@@ -206,11 +226,12 @@ impl Testbench {
                     model: info.name.to_string(),
                     source: Box::new(source),
                 })?;
-        Ok(Self::of(info.name, interface, model))
+        Self::of(info.name, interface, model)
     }
 
-    /// A bench for `model` with `interface`, reset.
-    fn of(name: &str, interface: Interface, model: Box<dyn Model>) -> Self {
+    /// A bench for `model` with `interface`, reset; a reset that fails (a
+    /// circuit's check at cycle 0) is an error.
+    fn of(name: &str, interface: Interface, model: Box<dyn Model>) -> Result<Self, TestbenchError> {
         let n_in = interface.inputs().len();
         let n_out = interface.outputs().len();
         let slots: Vec<Slot> = (0..n_in + n_out).map(|_| Slot::new(0)).collect();
@@ -230,9 +251,8 @@ impl Testbench {
             recording: None,
             save_file: None,
         };
-        let io = Io::new(&tb.slots, &tb.ins, &tb.outs, &tb.masks);
-        tb.model.reset(&io);
-        tb
+        tb.call(|model, io| model.reset(io))?;
+        Ok(tb)
     }
 
     /// The component's ports.

@@ -132,3 +132,51 @@ fn a_failing_assert_in_a_circuit_is_the_benchs_failure() {
         "{message}"
     );
 }
+
+#[test]
+fn a_composite_inside_a_composite_stays_inside() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cspsim-testbench-nested");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("inner.ron"),
+        r#"Model(inputs: {"x": ["r.d"]}, outputs: {"y": "r.q"}, components: {"r": Component(model: "register", params: {"width": 8})})"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("outer.ron"),
+        r#"Model(inputs: {"a": ["n.a"]}, outputs: {"b": "sub.y"},
+            components: {"n": Component(model: "not", params: {"width": 8}), "sub": Component(model: "inner")},
+            nets: {"n.y": ["sub.x"]})"#,
+    )
+    .unwrap();
+    let options = LoadOptions {
+        model_dirs: vec![dir.clone()],
+        ..LoadOptions::default()
+    };
+    let mut tb = Testbench::composite("outer", vec![], &options).unwrap();
+    let iface = tb.interface();
+    let ports: Vec<&str> = iface
+        .inputs()
+        .iter()
+        .map(|p| p.name.as_str())
+        .chain(iface.outputs().iter().map(|p| p.name.as_str()))
+        .collect();
+    assert_eq!(
+        ports,
+        ["a", "b"],
+        "the inner instance's ports are not the bench's"
+    );
+    tb.set("a", 0x0f);
+    tb.step();
+    assert_eq!(tb.get("b"), 0xf0);
+    // A file that is not there, and a primitive's name.
+    let missing = dir.join("nowhere.ron");
+    let e = Testbench::composite(missing.to_str().unwrap(), vec![], &options)
+        .err()
+        .unwrap();
+    assert!(matches!(e, TestbenchError::UnknownModel(_)), "{e}");
+    let mut reg = Testbench::composite("register", params! { "width" => 4 }, &options).unwrap();
+    reg.set("d", 9);
+    reg.step();
+    assert_eq!(reg.get("q"), 9);
+}

@@ -151,6 +151,25 @@ mod tests {
         assert_eq!(eval("min(b, in[1])"), 2);
         assert_eq!(eval("in[3][3:2]"), 2);
         assert_eq!(eval("and(in)"), 0);
+        // Elements past 63 are elements, not bits.
+        let mut wide = Scope::new();
+        wide.input_array("w", 200, 8);
+        let p = Program::compile("w[150] + w[199]", &wide).unwrap();
+        assert_eq!(p.eval(|i| i as u64, &[]), 150 + 199);
+    }
+
+    #[test]
+    fn a_long_chain_of_signed_operations_compiles_at_once() {
+        // Deciding signedness once per operand keeps this linear, not 2^40.
+        let mut s = Scope::new();
+        s.input_array("x", 40, 8);
+        for k in 0..40 {
+            s.mark_signed(&format!("x[{k}]"));
+        }
+        let chain: Vec<String> = (0..40).map(|k| format!("x[{k}]")).collect();
+        let p = Program::compile(&format!("({}) < 0", chain.join(" + ")), &s).unwrap();
+        // -1 forty times is negative.
+        assert_eq!(p.eval(|_| 0xff, &[]), 1);
     }
 
     #[test]
@@ -175,6 +194,11 @@ mod tests {
         assert_eq!(e.message, "only an input can be an array");
         let e = declaration("in[0]: 4", Shape::Port).unwrap_err();
         assert_eq!(e.message, "an array of 0 inputs is not in 1..=4096");
+        let e = err("b[64]");
+        assert_eq!(
+            (e.message.as_str(), e.span.clone()),
+            ("bit 64 is beyond bit 63", 1..5)
+        );
         let d = declaration("in[8]: signed 4", Shape::Port).unwrap();
         assert_eq!((d.count, d.width, d.signed), (Some(8), 4, true));
     }

@@ -418,6 +418,13 @@ fn code(node: &Node, scope: &Scope) -> Result<Code, ExprError> {
             }
         }
         Node::Slice(a, hi, lo, span) => {
+            // Parsing lets indices past 63 through, for input arrays.
+            if *hi >= 64 {
+                return Err(ExprError::new(
+                    format!("bit {hi} is beyond bit 63"),
+                    span.clone(),
+                ));
+            }
             if let Node::Name(name, _) = &**a {
                 if let Some(Symbol::Input { width, .. } | Symbol::Local { width, .. }) =
                     scope.lookup(name)

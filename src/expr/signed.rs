@@ -46,23 +46,21 @@ pub(super) fn is_signed(node: &Node, scope: &Scope) -> bool {
 /// Whether `a` and `b` make a signed operation: both signed, or one, and
 /// the other a plain number.
 pub(super) fn both(a: &Node, b: &Node, scope: &Scope) -> bool {
-    signed_or_plain(a, scope)
-        && signed_or_plain(b, scope)
-        && (is_signed(a, scope) || is_signed(b, scope))
+    // Each side once: `is_signed` walks its operand, so asking twice per
+    // level would make a long chain of signed operations exponential.
+    let (sa, sb) = (is_signed(a, scope), is_signed(b, scope));
+    (sa || plain(a)) && (sb || plain(b)) && (sa || sb)
 }
 
 /// Whether `a` and `b` mix a signed operand with an unsigned one: then the
 /// signed one counts by its declared bits, not its sign extension.
 pub(super) fn mixed(a: &Node, b: &Node, scope: &Scope) -> bool {
-    (is_signed(a, scope) || is_signed(b, scope)) && !both(a, b, scope)
+    let (sa, sb) = (is_signed(a, scope), is_signed(b, scope));
+    (sa || sb) && !((sa || plain(a)) && (sb || plain(b)))
 }
 
-/// Whether `node` can take part in a signed operation: it is signed, or
-/// a plain number (`5`, `-1`), which takes the other side's kind.
-fn signed_or_plain(node: &Node, scope: &Scope) -> bool {
-    plain(node) || is_signed(node, scope)
-}
-
+/// Whether `node` is a plain number (`5`, `-1`), which takes the other
+/// side's kind.
 fn plain(node: &Node) -> bool {
     match node {
         Node::Num(_) => true,

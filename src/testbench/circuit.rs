@@ -30,7 +30,10 @@ pub(super) fn composite(sim: Simulation) -> (Interface, CircuitModel) {
         .circuit()
         .composite_ports
         .iter()
-        .filter_map(|p| Some((p.name.strip_prefix("dut.")?.to_string(), p.inner.clone())))
+        // `dut`'s own ports, not those of the composites inside it (`dut.sub.x`).
+        .filter_map(|p| Some((p.name.strip_prefix("dut.")?, p)))
+        .filter(|(name, _)| !name.contains('.'))
+        .map(|(name, p)| (name.to_string(), p.inner.clone()))
         .collect();
     let circuit = sim.circuit();
     let mut interface = Interface::new().clocked(is_clocked(circuit));
