@@ -347,6 +347,10 @@ fn a_failed_check_on_rank_one_stops_both_ranks_after_its_cycle() {
         "said once, by rank 0: {said}"
     );
     assert!(said.contains("holds the 135 completed cycles"), "{said}");
+    assert!(
+        !said.contains("MPI_ABORT"),
+        "a run that began ends normally: {said}"
+    );
     assert!(vcd == reference, "the trace keeps the same cycles");
 }
 

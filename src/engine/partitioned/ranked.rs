@@ -195,17 +195,22 @@ fn rounds(
 /// What every rank tells the others before the run: the circuit it loaded
 /// (so that ranks that loaded different ones refuse) and, from rank 0, the
 /// traced nets.
-fn greeting(circuit: &Circuit, tracer: Option<&Tracer>) -> Vec<u8> {
+fn greeting(circuit: &Circuit, cycles: u64, tracer: Option<&Tracer>) -> Vec<u8> {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    cycles.hash(&mut hasher);
     for c in &circuit.components {
-        (
-            &c.path,
-            &c.model,
-            c.inputs.len(),
-            c.interface.outputs().len(),
-        )
-            .hash(&mut hasher);
+        (&c.path, &c.model, c.interface.output_masks()).hash(&mut hasher);
+        for o in c.interface.outputs() {
+            (o.timing == crate::model::Timing::Registered).hash(&mut hasher);
+        }
+        for src in &c.inputs {
+            match *src {
+                Source::Driver(d) => (0u8, d.component, d.port).hash(&mut hasher),
+                Source::Constant(v) => (1u8, v as usize, 0usize).hash(&mut hasher),
+            }
+        }
     }
+    circuit.levels.hash(&mut hasher);
     let mut bytes = hasher.finish().to_le_bytes().to_vec();
     for d in tracer.map_or(&[][..], Tracer::nets) {
         bytes.extend((d.component as u64).to_le_bytes());
@@ -234,15 +239,21 @@ pub(in crate::engine) fn run(
     let lost = |l: Lost| RunError::Ranks(l.to_string());
     let (rank, ranks) = (ex.rank(), ex.ranks());
     let tracer = if rank == 0 { tracer } else { None };
+    // From here on, every rank takes part in the run's exchanges.
+    link.started.store(true, Relaxed);
     let hello = ex
-        .share(greeting(&circuit, tracer.as_ref()))
+        .share(greeting(&circuit, cycles, tracer.as_ref()))
         .map_err(lost)?;
-    if let Some(r) = hello.iter().position(|h| h[..8] != hello[rank][..8]) {
+    let fingerprint = |h: &[u8]| h.get(..8).map(<[u8]>::to_vec);
+    if let Some(r) = hello
+        .iter()
+        .position(|h| fingerprint(h) != fingerprint(&hello[rank]))
+    {
         return Err(RunError::Ranks(format!(
-            "rank {r} loaded another circuit than rank {rank}: every rank must load the same file with the same parameters"
+            "rank {r} loaded another circuit than rank {rank} (or runs other cycles): every rank must load the same files with the same parameters and options"
         )));
     }
-    let traced: Vec<PortRef> = words(&hello[0][8..])
+    let traced: Vec<PortRef> = words(hello[0].get(8..).unwrap_or_default())
         .collect::<Vec<_>>()
         .chunks_exact(2)
         .map(|p| PortRef {
