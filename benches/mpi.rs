@@ -14,15 +14,15 @@ use std::process::Command;
 
 /// One configuration: how many ranks (`None`: the default engine, one
 /// thread, no `mpirun`), the circuit and its arguments.
-struct Config {
-    label: &'static str,
+struct Config<'a> {
+    label: &'a str,
     ranks: Option<usize>,
     args: Vec<String>,
 }
 
 /// What one run reports: the cycles' seconds, and the bytes and messages
 /// its ranks exchanged per cycle.
-fn run(config: &Config) -> (f64, u64, u64) {
+fn run(config: &Config<'_>) -> (f64, u64, u64) {
     let exe = env!("CARGO_BIN_EXE_cspsim");
     let mut command = match config.ranks {
         Some(r) => {
@@ -103,65 +103,48 @@ fn main() {
         }
         a
     };
-    let tables: Vec<(&str, u64, Vec<Config>)> = vec![
+    // Each circuit without MPI on one thread, then on 1 and on 2 ranks.
+    let tables: Vec<(&str, &str, Vec<String>)> = vec![
         (
             "detector 64×64 (4,419 components)",
-            small.parse().unwrap(),
-            {
-                [None, Some(1), Some(2)]
-                    .into_iter()
-                    .map(|ranks| Config {
-                        label: "detector64",
-                        ranks,
-                        args: detector(small, false),
-                    })
-                    .collect()
-            },
+            small,
+            detector(small, false),
         ),
         (
             "detector 256×256 (66,819 components)",
-            large.parse().unwrap(),
-            {
-                [None, Some(1), Some(2)]
-                    .into_iter()
-                    .map(|ranks| Config {
-                        label: "detector256",
-                        ranks,
-                        args: detector(large, true),
-                    })
-                    .collect()
-            },
+            large,
+            detector(large, true),
         ),
         (
             "two registers, each reading the other",
-            ping.parse().unwrap(),
-            {
-                [None, Some(1), Some(2)]
-                    .into_iter()
-                    .map(|ranks| Config {
-                        label: "ping",
-                        ranks,
-                        args: s(&[ping_path, "--cycles", ping]),
-                    })
-                    .collect()
-            },
+            ping,
+            s(&[ping_path, "--cycles", ping]),
         ),
     ];
     println!("best of {rounds} alternated rounds; cycles/s of the cycles alone");
     println!();
     println!("| circuit | one thread | 1 rank | 2 ranks | 2 ranks / 1 rank | 2 ranks: messages, bytes a cycle | 2 ranks: µs a cycle |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
-    for (name, cycles, configs) in &tables {
+    for (name, cycles, args) in &tables {
+        let cycles: u64 = cycles.parse().expect("a number of cycles");
+        let configs: Vec<Config> = [None, Some(1), Some(2)]
+            .into_iter()
+            .map(|ranks| Config {
+                label: name,
+                ranks,
+                args: args.clone(),
+            })
+            .collect();
         let mut best = vec![(f64::INFINITY, 0, 0); configs.len()];
         for _ in 0..rounds {
-            for (b, config) in best.iter_mut().zip(configs) {
+            for (b, config) in best.iter_mut().zip(&configs) {
                 let r = run(config);
                 if r.0 < b.0 {
                     *b = r;
                 }
             }
         }
-        let per_second = |seconds: f64| *cycles as f64 / seconds;
+        let per_second = |seconds: f64| cycles as f64 / seconds;
         let (two, bytes, messages) = best[2];
         println!(
             "| {name} | {:.0} | {:.0} | {:.0} | {:.2}× | {messages}, {bytes} | {:.2} |",
@@ -169,7 +152,7 @@ fn main() {
             per_second(best[1].0),
             per_second(two),
             best[1].0 / two,
-            1e6 * two / *cycles as f64,
+            1e6 * two / cycles as f64,
         );
     }
 }
