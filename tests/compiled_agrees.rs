@@ -463,3 +463,98 @@ fn input_arrays_reduce_the_same_one_by_one_in_columns_and_compiled() {
         assert_eq!(e(2, "low")[t], v[..3].iter().map(|x| x & 1).sum::<u64>());
     }
 }
+
+/// Reals (`x: real` ports, registers and temporaries, literals, `+ - * /`,
+/// comparisons, `min max clamp abs floor ceil`, and the conversions
+/// `real`, `bits`, `sbits`) give the same trace compiled, in columns and
+/// one by one, on values that reach every edge: division by zero (±inf,
+/// NaN), values past 2^63, negative ones and saturation. Rust's `f64`
+/// computes the expected values.
+#[test]
+fn reals_agree_compiled_in_columns_and_one_by_one() {
+    let text = r#"Circuit(cycles: 300, components: {
+        "src": Component(model: "lfsr", params: {"width": 16, "seed": 44257}),
+        "r": Component(model: "expr", count: 5, params: {
+            "inputs": ["x: 16", "s: signed 16"],
+            "constants": ["SCALE = ${i} * 0.25 + 0.5"],
+            "registers": ["acc: real init -1.5 = acc * 0.5 + q", "n: 8 = n + (q < 0.0)"],
+            "outputs": [
+                "let big: real = real({x, x, x, x})",
+                "q: real = (real(s) - 300.0) * real(x[4]) / real(x[3:0]) * SCALE",
+                "b: 8 = bits(q, 8)", "sb: signed 8 = sbits(q, 8)", "neg: 1 = sb < 0",
+                "nan: 1 = q != q", "lt: 1 = q < ${i * 100 - 200}", "ge: 1 = q >= -q",
+                "fl: real = floor(q)", "ce: real = ceil(-q)", "mn: real = min(q, 2.5)",
+                "mx: real = max(q, -1)", "cl: real = clamp(q, -100, 100.5)", "ab: real = abs(q)",
+                "round: 64 = bits(big, 64)", "sround: 64 = sbits(big, 64)", "half: 32 = bits(big / 2.0, 32)",
+                "pick: real = x[0] ? q : acc",
+            ],
+        }),
+    }, nets: {"src.q": ["r[*].x", "r[*].s"]})"#;
+    let (vcd, lowered) = one_by_one_in_columns_and_compiled(text);
+    assert_eq!(lowered, 6, "all lower");
+    let waves = common::parse_vcd(&vcd, 10);
+    let x = waves.get("circuit.src.q");
+    let get = |m: usize, name: &str| waves.get(&format!("circuit.r[{m}].{name}"));
+    let real = |v: u64| f64::from_bits(v);
+    let (mut infinite, mut nan, mut negative) = (false, false, false);
+    for m in 0..5 {
+        let mut acc = -1.5f64;
+        for (t, &xt) in x.iter().enumerate().take(300) {
+            let s = xt as u16 as i16;
+            let scale = m as f64 * 0.25 + 0.5;
+            let q = (f64::from(s) - 300.0) * ((xt >> 4) & 1) as f64 / ((xt & 15) as f64) * scale;
+            let got = real(get(m, "q")[t]);
+            assert!(
+                got == q || (got.is_nan() && q.is_nan()),
+                "r[{m}] cycle {t}: {got} vs {q} (x = {})",
+                xt
+            );
+            (infinite, nan, negative) = (
+                infinite || q.is_infinite(),
+                nan || q.is_nan(),
+                negative || q < 0.0,
+            );
+            assert_eq!(get(m, "b")[t], (q as u64).min(255), "bits, cycle {t}: {q}");
+            assert_eq!(
+                get(m, "sb")[t],
+                (q as i64).clamp(-128, 127) as u64 & 0xff,
+                "sbits: {q}"
+            );
+            assert_eq!(get(m, "neg")[t], u64::from((q as i64) < 0));
+            assert_eq!(get(m, "nan")[t], u64::from(q.is_nan()));
+            assert_eq!(get(m, "lt")[t], u64::from(q < (m as f64) * 100.0 - 200.0));
+            assert_eq!(
+                real(get(m, "cl")[t]).to_bits(),
+                (if q > -100.0 { q } else { -100.0 }).min(100.5).to_bits(),
+                "clamp {q}"
+            );
+            if !q.is_nan() {
+                assert_eq!(
+                    real(get(m, "ab")[t]).to_bits(),
+                    q.abs().to_bits(),
+                    "abs {q}"
+                );
+                assert_eq!(real(get(m, "fl")[t]), q.floor());
+                assert_eq!(real(get(m, "ce")[t]), (-q).ceil());
+            }
+            let big = (xt * 0x0001_0001_0001_0001) as f64;
+            assert_eq!(get(m, "round")[t], big as u64, "{big}");
+            assert_eq!(
+                get(m, "sround")[t],
+                big as i64 as u64,
+                "saturates at 2^63 - 1"
+            );
+            assert_eq!(
+                get(m, "half")[t],
+                ((big / 2.0) as u64).min(u64::from(u32::MAX))
+            );
+            let got = real(get(m, "acc")[t]);
+            assert!(
+                got.to_bits() == acc.to_bits() || (got.is_nan() && acc.is_nan()),
+                "r[{m}].acc cycle {t}"
+            );
+            acc = acc * 0.5 + q;
+        }
+    }
+    assert!(infinite && nan && negative, "the edges were reached");
+}

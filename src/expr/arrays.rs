@@ -74,7 +74,7 @@ pub(super) fn expand(node: &Node, scope: &Scope) -> Result<Node, ExprError> {
                 .collect::<Result<_, _>>()?,
             span.clone(),
         ),
-        Node::Num(_) | Node::Sized(..) => node.clone(),
+        Node::Num(_) | Node::Real(_) | Node::Sized(..) => node.clone(),
     })
 }
 

@@ -287,10 +287,14 @@ fn unary(op: UnOp, column: &mut [u64], a: Val<'_>, mask: u64) {
                 UnOp::Ctz(w) => map1(column, a, |x| UnOp::Ctz(w).apply(x) & mask),
                 UnOp::Reverse(w) => map1(column, a, |x| UnOp::Reverse(w).apply(x) & mask),
                 UnOp::SignExtend(w) => map1(column, a, |x| UnOp::SignExtend(w).apply(x) & mask),
+                UnOp::BitsOfReal(w) => map1(column, a, |x| UnOp::BitsOfReal(w).apply(x) & mask),
+                UnOp::SignedBitsOfReal(w) => {
+                    map1(column, a, |x| UnOp::SignedBitsOfReal(w).apply(x) & mask)
+                }
             }
         };
     }
-    each!(Not LogNot Neg Clog2 Popcount Parity Abs)
+    each!(Not LogNot Neg Clog2 Popcount Parity Abs RealOfUnsigned RealOfSigned Floor Ceil)
 }
 
 /// `column[m] = op(a[m], b[m]) & mask`, with the operator fixed outside the loop.
@@ -302,7 +306,7 @@ fn binary(op: BinOp, column: &mut [u64], a: Val<'_>, b: Val<'_>, mask: u64) {
             }
         };
     }
-    each!(Mul Div Rem Add Sub Shl Shr Lt Le Gt Ge Eq Ne And Xor Or LogAnd LogOr Min Max Sar SLt SLe SGt SGe SDiv SRem SMin SMax)
+    each!(Mul Div Rem Add Sub Shl Shr Lt Le Gt Ge Eq Ne And Xor Or LogAnd LogOr Min Max Sar SLt SLe SGt SGe SDiv SRem SMin SMax FAdd FSub FMul FDiv FLt FLe FGt FGe FEq FNe FMin FMax)
 }
 
 /// `column[m] = (c[m] != 0 ? t[m] : o[m]) & mask`.

@@ -44,10 +44,23 @@ pub enum Func {
     Or,
     /// See [`Func::And`].
     Xor,
+    /// `real(x)`: the double nearest to the bits `x` (see [`real`](super::real)).
+    Real,
+    /// `bits(x, width)`: the real `x` towards zero, saturated to `width` bits.
+    Bits,
+    /// `sbits(x, width)`: the real `x` towards zero, saturated to the
+    /// `width`-bit two's complement range, signed.
+    Sbits,
+    /// `floor(x)` of a real.
+    Floor,
+    /// `ceil(x)` of a real.
+    Ceil,
+    /// `clamp(x, lo, hi)`: `min(max(x, lo), hi)`, of bits or of reals.
+    Clamp,
 }
 
 /// Every function, by name, with its usage.
-const FUNCTIONS: [(&str, Func, &str); 15] = [
+const FUNCTIONS: [(&str, Func, &str); 21] = [
     ("clog2", Func::Clog2, "clog2(x)"),
     ("popcount", Func::Popcount, "popcount(x)"),
     ("parity", Func::Parity, "parity(x)"),
@@ -63,6 +76,12 @@ const FUNCTIONS: [(&str, Func, &str); 15] = [
     ("and", Func::And, "and(array)"),
     ("or", Func::Or, "or(array)"),
     ("xor", Func::Xor, "xor(array)"),
+    ("clamp", Func::Clamp, "clamp(x, lo, hi)"),
+    ("real", Func::Real, "real(x)"),
+    ("bits", Func::Bits, "bits(x, width)"),
+    ("sbits", Func::Sbits, "sbits(x, width)"),
+    ("floor", Func::Floor, "floor(x)"),
+    ("ceil", Func::Ceil, "ceil(x)"),
 ];
 
 impl Func {
@@ -86,7 +105,7 @@ impl Func {
         }
     }
 
-    fn usage(self) -> &'static str {
+    pub(super) fn usage(self) -> &'static str {
         FUNCTIONS
             .iter()
             .find(|(_, f, _)| *f == self)
@@ -98,6 +117,9 @@ impl Func {
         match self {
             Func::Clog2 | Func::Popcount | Func::Parity | Func::Unsigned | Func::Abs => (1, 1),
             Func::Sum | Func::And | Func::Or | Func::Xor => (1, 1),
+            Func::Real | Func::Floor | Func::Ceil => (1, 1),
+            Func::Bits | Func::Sbits => (2, 2),
+            Func::Clamp => (3, 3),
             Func::Clz | Func::Ctz | Func::Reverse | Func::Signed => (1, 2),
             Func::Min | Func::Max => (2, 2),
         }
@@ -112,6 +134,7 @@ impl Func {
         let takes = match (least, most) {
             (1, 1) => "one argument".to_string(),
             (2, 2) => "two arguments".to_string(),
+            (3, 3) => "three arguments".to_string(),
             _ => "one or two arguments".to_string(),
         };
         Err(ExprError::new(
@@ -212,6 +235,13 @@ pub(super) fn call<'a>(
                 span.clone(),
             )
             .hint("declare one in `inputs` as `in[8]: 4`, then write sum(in)"))
+        }
+        // Written out by the pass over kinds (`real`) before this.
+        Func::Real | Func::Bits | Func::Sbits | Func::Floor | Func::Ceil | Func::Clamp => {
+            return Err(ExprError::new(
+                format!("{} was not resolved", func.usage()),
+                span.clone(),
+            ))
         }
     })
 }

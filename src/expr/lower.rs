@@ -106,6 +106,32 @@ fn unary(body: &mut Body, op: UnOp, a: Val) -> Val {
             let minus = body.unary(Unary::Neg, a);
             body.select(negative, minus, a)
         }
+        UnOp::RealOfUnsigned => body.unary(Unary::FloatOfUnsigned, a),
+        UnOp::RealOfSigned => body.unary(Unary::FloatOfSigned, a),
+        UnOp::Floor => body.unary(Unary::Floor, a),
+        UnOp::Ceil => body.unary(Unary::Ceil, a),
+        UnOp::BitsOfReal(w) => {
+            let v = body.unary(Unary::UnsignedOfFloat, a);
+            if w == 64 {
+                return v;
+            }
+            let top = body.constant(crate::value::mask(u32::from(w)));
+            let over = body.binary(Binary::Gt, v, top);
+            body.select(over, top, v)
+        }
+        UnOp::SignedBitsOfReal(w) => {
+            let v = body.unary(Unary::SignedOfFloat, a);
+            if w == 64 {
+                return v;
+            }
+            let shift = 64 - u32::from(w);
+            let low = body.constant((i64::MIN >> shift) as u64);
+            let high = body.constant((i64::MAX >> shift) as u64);
+            let under = signed_less(body, v, low);
+            let v = body.select(under, low, v);
+            let over = signed_less(body, high, v);
+            body.select(over, high, v)
+        }
     }
 }
 
@@ -211,6 +237,28 @@ fn binary(body: &mut Body, op: BinOp, a: Val, b: Val) -> Val {
                 BinOp::Min => body.select(less, a, b),
                 _ => body.select(less, b, a),
             };
+        }
+        BinOp::FAdd => Binary::FAdd,
+        BinOp::FSub => Binary::FSub,
+        BinOp::FMul => Binary::FMul,
+        BinOp::FDiv => Binary::FDiv,
+        BinOp::FLt => Binary::FLt,
+        BinOp::FLe => Binary::FLe,
+        BinOp::FEq => Binary::FEq,
+        // The others as these, their operands swapped or their result negated.
+        BinOp::FGt => return body.binary(Binary::FLt, b, a),
+        BinOp::FGe => return body.binary(Binary::FLe, b, a),
+        BinOp::FNe => {
+            let equal = body.binary(Binary::FEq, a, b);
+            return body.unary(Unary::IsZero, equal);
+        }
+        BinOp::FMin => {
+            let less = body.binary(Binary::FLt, a, b);
+            return body.select(less, a, b);
+        }
+        BinOp::FMax => {
+            let greater = body.binary(Binary::FLt, b, a);
+            return body.select(greater, a, b);
         }
         BinOp::LogAnd | BinOp::LogOr => {
             let zero = body.constant(0);

@@ -19,6 +19,9 @@
 //! - signed arithmetic ([`signed`](mod@signed)) on ports declared `signed`
 //!   and through `signed(x)`, Verilog's rules: `< <= > >= / % min max abs`
 //!   and `>>>` as two's complement when both operands are signed;
+//! - reals ([`real`](mod@real)): IEEE doubles in names declared `real`, real
+//!   literals (`1.5`, `2e-3`), `+ - * /`, comparisons, `floor`, `ceil`,
+//!   `clamp`, and the conversions `real(x)`, `bits(x, w)` and `sbits(x, w)`;
 //! - otherwise arithmetic wraps at 64 bits and is unsigned; comparisons and logical
 //!   operators give 0 or 1; `x / 0` and `x % 0` give 0; shifting by 64 or
 //!   more gives 0. The consumer masks the result to its declared width.
@@ -42,9 +45,11 @@ pub mod concat;
 pub mod functions;
 mod lower;
 pub mod parse;
+pub mod real;
 pub mod signed;
 
 use parse::{BinOp, Node, UnOp};
+pub use real::Kind;
 
 /// A mistake in an expression or declaration, with the byte span it is about.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -102,6 +107,8 @@ pub struct Scope {
     names: Vec<(String, Symbol)>,
     /// The inputs and locals declared `signed`.
     signed: Vec<String>,
+    /// The inputs, locals and constants that are reals.
+    reals: Vec<String>,
     /// Input arrays (`in[8]: 4`), by name, with their lengths: their
     /// elements are the inputs `in[0]`, `in[1]`, ….
     arrays: Vec<(String, u32)>,
@@ -146,6 +153,17 @@ impl Scope {
     /// Whether `name` is a signed input or local.
     pub fn is_signed(&self, name: &str) -> bool {
         self.signed.iter().any(|n| n == name)
+    }
+
+    /// Mark the input, local or constant `name` a real: its value is the
+    /// bits of an IEEE double (see [`real`](mod@real)).
+    pub fn mark_real(&mut self, name: &str) {
+        self.reals.push(name.to_string());
+    }
+
+    /// Whether `name` is a real.
+    pub fn is_real(&self, name: &str) -> bool {
+        self.reals.iter().any(|n| n == name)
     }
 
     /// Add an input array: `count` inputs of `width` bits, `name[0]` on.
@@ -216,6 +234,8 @@ const SHALLOW: usize = 8;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Program {
     ops: Vec<Op>,
+    /// What it computes.
+    kind: Kind,
     /// The most values pending at once.
     depth: usize,
 }
@@ -241,9 +261,17 @@ impl Program {
         Self::from_node(&parse::expression(text)?, scope)
     }
 
-    /// Compile a parsed expression against `scope`.
+    /// Compile a parsed expression of bits against `scope`.
     pub fn from_node(node: &Node, scope: &Scope) -> Result<Self, ExprError> {
+        Self::from_node_as(node, scope, Some(Kind::Bits))
+    }
+
+    /// Compile a parsed expression against `scope`: of the kind `want`
+    /// (a plain number adapts to it; another kind is an error), or, with
+    /// `None`, of whatever kind it has (see [`Program::kind`]).
+    pub fn from_node_as(node: &Node, scope: &Scope, want: Option<Kind>) -> Result<Self, ExprError> {
         let node = arrays::expand(node, scope)?;
+        let (node, kind) = real::resolve(&node, scope, want)?;
         let ops = fuse(code(&node, scope)?.into_ops());
         let mut depth = 0usize;
         let mut max = 0;
@@ -263,7 +291,16 @@ impl Program {
             )
             .hint("split it into several outputs: later outputs can use earlier ones"));
         }
-        Ok(Program { ops, depth: max })
+        Ok(Program {
+            ops,
+            kind,
+            depth: max,
+        })
+    }
+
+    /// What the expression computes: bits, or the bits of a double.
+    pub fn kind(&self) -> Kind {
+        self.kind
     }
 
     /// The value, if the expression does not depend on any input or local.
@@ -362,6 +399,7 @@ fn fuse(ops: Vec<Op>) -> Vec<Op> {
 fn code(node: &Node, scope: &Scope) -> Result<Code, ExprError> {
     Ok(match node {
         Node::Num(v) | Node::Sized(v, _) => Code::Const(*v),
+        Node::Real(v) => Code::Const(v.to_bits()),
         Node::Concat(parts, span) => code(&concat::concat(parts, span, scope)?, scope)?,
         Node::Repeat(count, parts, span) => {
             code(&concat::repeat(count, parts, span, scope)?, scope)?
@@ -456,7 +494,7 @@ fn unary(op: UnOp, a: &Node, scope: &Scope) -> Result<Code, ExprError> {
     // Operators that count bits see a signed value's declared bits.
     let counts_bits = !matches!(
         op,
-        UnOp::Neg | UnOp::Not | UnOp::LogNot | UnOp::Abs | UnOp::SignExtend(_)
+        UnOp::Neg | UnOp::Not | UnOp::LogNot | UnOp::Abs | UnOp::SignExtend(_) | UnOp::RealOfSigned
     );
     let a = if counts_bits {
         bits(a, scope)?

@@ -70,12 +70,37 @@ pub enum BinOp {
     SMin,
     /// `max` of two signed operands
     SMax,
+    /// `+` of two reals (see [`real`](super::real) for these `F…` operators)
+    FAdd,
+    /// `-` of two reals
+    FSub,
+    /// `*` of two reals
+    FMul,
+    /// `/` of two reals
+    FDiv,
+    /// `<` of two reals (false if either is NaN, as all but `!=`)
+    FLt,
+    /// `<=` of two reals
+    FLe,
+    /// `>` of two reals
+    FGt,
+    /// `>=` of two reals
+    FGe,
+    /// `==` of two reals
+    FEq,
+    /// `!=` of two reals (true if either is NaN)
+    FNe,
+    /// `min` of two reals: `a < b ? a : b`
+    FMin,
+    /// `max` of two reals: `a > b ? a : b`
+    FMax,
 }
 
 impl BinOp {
     /// Apply to two 64-bit operands (wrapping, unsigned).
     #[inline]
     pub fn apply(self, a: u64, b: u64) -> u64 {
+        let f = f64::from_bits;
         match self {
             BinOp::Mul => a.wrapping_mul(b),
             BinOp::Div => a.checked_div(b).unwrap_or(0),
@@ -118,6 +143,24 @@ impl BinOp {
             },
             BinOp::SMin => (a as i64).min(b as i64) as u64,
             BinOp::SMax => (a as i64).max(b as i64) as u64,
+            BinOp::FAdd => (f(a) + f(b)).to_bits(),
+            BinOp::FSub => (f(a) - f(b)).to_bits(),
+            BinOp::FMul => (f(a) * f(b)).to_bits(),
+            BinOp::FDiv => (f(a) / f(b)).to_bits(),
+            BinOp::FLt => u64::from(f(a) < f(b)),
+            BinOp::FLe => u64::from(f(a) <= f(b)),
+            BinOp::FGt => u64::from(f(a) > f(b)),
+            BinOp::FGe => u64::from(f(a) >= f(b)),
+            BinOp::FEq => u64::from(f(a) == f(b)),
+            BinOp::FNe => u64::from(f(a) != f(b)),
+            BinOp::FMin => match f(a) < f(b) {
+                true => a,
+                false => b,
+            },
+            BinOp::FMax => match f(a) > f(b) {
+                true => a,
+                false => b,
+            },
         }
     }
 
@@ -145,7 +188,19 @@ impl BinOp {
             | BinOp::SDiv
             | BinOp::SRem
             | BinOp::SMin
-            | BinOp::SMax => 0,
+            | BinOp::SMax
+            | BinOp::FAdd
+            | BinOp::FSub
+            | BinOp::FMul
+            | BinOp::FDiv
+            | BinOp::FLt
+            | BinOp::FLe
+            | BinOp::FGt
+            | BinOp::FGe
+            | BinOp::FEq
+            | BinOp::FNe
+            | BinOp::FMin
+            | BinOp::FMax => 0,
         }
     }
 }
@@ -176,6 +231,20 @@ pub enum UnOp {
     SignExtend(u8),
     /// `abs(x)` of a signed `x` (of an unsigned one, `x` itself).
     Abs,
+    /// `real(x)` of an unsigned `x`: the nearest double.
+    RealOfUnsigned,
+    /// `real(x)` of a signed `x`: the nearest double.
+    RealOfSigned,
+    /// `bits(x, w)`: the real `x` towards zero, saturated to `0..2^w`
+    /// (NaN gives 0).
+    BitsOfReal(u8),
+    /// `sbits(x, w)`: the real `x` towards zero, saturated to the `w`-bit
+    /// two's complement range and sign-extended (NaN gives 0).
+    SignedBitsOfReal(u8),
+    /// `floor(x)` of a real.
+    Floor,
+    /// `ceil(x)` of a real.
+    Ceil,
 }
 
 impl UnOp {
@@ -203,6 +272,15 @@ impl UnOp {
                 ((a & crate::value::mask(u32::from(w))) ^ m).wrapping_sub(m)
             }
             UnOp::Abs => (a as i64).wrapping_abs() as u64,
+            UnOp::RealOfUnsigned => (a as f64).to_bits(),
+            UnOp::RealOfSigned => (a as i64 as f64).to_bits(),
+            UnOp::BitsOfReal(w) => (f64::from_bits(a) as u64).min(crate::value::mask(u32::from(w))),
+            UnOp::SignedBitsOfReal(w) => {
+                let shift = 64 - u32::from(w);
+                (f64::from_bits(a) as i64).clamp(i64::MIN >> shift, i64::MAX >> shift) as u64
+            }
+            UnOp::Floor => f64::from_bits(a).floor().to_bits(),
+            UnOp::Ceil => f64::from_bits(a).ceil().to_bits(),
         }
     }
 }
@@ -212,6 +290,8 @@ impl UnOp {
 pub enum Node {
     /// A literal.
     Num(u64),
+    /// A real literal, `1.5` or `2e-3`.
+    Real(f64),
     /// A name, with where it is written.
     Name(String, Range<usize>),
     /// `op a`.
@@ -235,6 +315,7 @@ pub enum Node {
 #[derive(Clone, Debug, PartialEq)]
 enum Tok {
     Num(u64),
+    Real(f64),
     /// A sized literal: value, width, and whether it is signed (`8'sd5`).
     Sized(u64, u32, bool),
     Ident(String),
@@ -256,6 +337,9 @@ fn lex(text: &str) -> Result<Vec<(Tok, Range<usize>)>, ExprError> {
         let c = bytes[i];
         if c.is_ascii_whitespace() {
             i += 1;
+        } else if let Some((value, end)) = real(text, i) {
+            tokens.push((Tok::Real(value), i..end));
+            i = end;
         } else if c.is_ascii_digit() {
             let start = i;
             while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
@@ -295,6 +379,43 @@ fn lex(text: &str) -> Result<Vec<(Tok, Range<usize>)>, ExprError> {
     }
     tokens.push((Tok::End, text.len()..text.len()));
     Ok(tokens)
+}
+
+/// A real literal at `start`: decimal digits with a fraction (`1.5`), an
+/// exponent (`2e-3`) or both, and where it ends; `None` if there is none.
+fn real(text: &str, start: usize) -> Option<(f64, usize)> {
+    let bytes = text.as_bytes();
+    let digits = |mut i: usize| {
+        let from = i;
+        while i < bytes.len() && (bytes[i].is_ascii_digit() || (i > from && bytes[i] == b'_')) {
+            i += 1;
+        }
+        (i > from).then_some(i)
+    };
+    let mut end = digits(start)?;
+    let mut is_real = false;
+    if bytes.get(end) == Some(&b'.') {
+        end = digits(end + 1)?;
+        is_real = true;
+    }
+    if matches!(bytes.get(end), Some(b'e' | b'E')) {
+        let sign = usize::from(matches!(bytes.get(end + 1), Some(b'+' | b'-')));
+        if let Some(e) = digits(end + 1 + sign) {
+            end = e;
+            is_real = true;
+        }
+    }
+    let followed = bytes
+        .get(end)
+        .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'\'');
+    if !is_real || followed {
+        return None;
+    }
+    text[start..end]
+        .replace('_', "")
+        .parse()
+        .ok()
+        .map(|v| (v, end))
 }
 
 /// A Verilog sized literal, `8'hFF`, `4'b1010`, `12'd100` or `3'o7`, or a
@@ -554,6 +675,10 @@ impl<'a> Parser<'a> {
                 self.bump();
                 Ok((Node::Num(n), 1))
             }
+            Tok::Real(v) => {
+                self.bump();
+                Ok((Node::Real(v), 1))
+            }
             Tok::Ident(name) => {
                 let span = self.bump().1;
                 if let Tok::Sym("(") = self.peek() {
@@ -731,6 +856,9 @@ pub struct Declaration {
     /// `name[n]: width` (inputs only): an array of `n` inputs, `name[0]` to
     /// `name[n - 1]`.
     pub count: Option<u32>,
+    /// `name: real`: an IEEE double (see [`real`](super::real)); its
+    /// `width` is 64.
+    pub real: bool,
 }
 
 /// The most elements an input array may have.
@@ -781,6 +909,8 @@ pub fn declaration(text: &str, shape: Shape) -> Result<Declaration, ExprError> {
     }
     let mut width = 0;
     let mut signed = false;
+    let mut real = false;
+    let mut number = None;
     if shape != Shape::Constant {
         p.expect(":", "`:` and a width")
             .map_err(|e| e.hint(hint()))?;
@@ -790,9 +920,25 @@ pub fn declaration(text: &str, shape: Shape) -> Result<Declaration, ExprError> {
                 p.bump();
             }
         }
-        let Tok::Num(w) = *p.peek() else {
-            return Err(p.unexpected("a width").hint(hint()));
+        if let Tok::Ident(word) = p.peek() {
+            if word == "real" {
+                let span = p.bump().1;
+                if signed {
+                    return Err(
+                        ExprError::new("a real is signed already", span).hint("write `name: real`")
+                    );
+                }
+                real = true;
+                width = 64;
+            }
+        }
+        number = match p.peek() {
+            _ if real => None,
+            Tok::Num(w) => Some(*w),
+            _ => return Err(p.unexpected("a width or `real`").hint(hint())),
         };
+    }
+    if let Some(w) = number {
         let width_span = p.bump().1;
         width = match w {
             1..=64 => w as u32,
@@ -837,6 +983,7 @@ pub fn declaration(text: &str, shape: Shape) -> Result<Declaration, ExprError> {
         temporary,
         signed,
         count,
+        real,
     })
 }
 

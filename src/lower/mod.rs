@@ -67,6 +67,18 @@ pub enum Unary {
     Ctz,
     /// The 64 bits in reverse order.
     Reverse,
+    /// The double nearest to the unsigned value (as bits, as every float here).
+    FloatOfUnsigned,
+    /// The double nearest to the two's complement value.
+    FloatOfSigned,
+    /// A double towards zero as an unsigned value, saturating (NaN gives 0).
+    UnsignedOfFloat,
+    /// A double towards zero as a two's complement value, saturating (NaN gives 0).
+    SignedOfFloat,
+    /// A double rounded down.
+    Floor,
+    /// A double rounded up.
+    Ceil,
 }
 
 /// Two-operand operations on 64-bit values. Comparisons give 0 or 1;
@@ -116,6 +128,14 @@ pub enum Binary {
     FSub,
     /// `a * b` as f64.
     FMul,
+    /// `a / b` as f64.
+    FDiv,
+    /// `a < b` as f64 (0 if either is NaN).
+    FLt,
+    /// `a <= b` as f64 (0 if either is NaN).
+    FLe,
+    /// `a == b` as f64 (0 if either is NaN).
+    FEq,
 }
 
 impl Unary {
@@ -130,6 +150,12 @@ impl Unary {
             Unary::Clz => u64::from(a.leading_zeros()),
             Unary::Ctz => u64::from(a.trailing_zeros()),
             Unary::Reverse => a.reverse_bits(),
+            Unary::FloatOfUnsigned => (a as f64).to_bits(),
+            Unary::FloatOfSigned => (a as i64 as f64).to_bits(),
+            Unary::UnsignedOfFloat => f64::from_bits(a) as u64,
+            Unary::SignedOfFloat => f64::from_bits(a) as i64 as u64,
+            Unary::Floor => f64::from_bits(a).floor().to_bits(),
+            Unary::Ceil => f64::from_bits(a).ceil().to_bits(),
         }
     }
 }
@@ -173,6 +199,10 @@ impl Binary {
             Binary::FAdd => (f(a) + f(b)).to_bits(),
             Binary::FSub => (f(a) - f(b)).to_bits(),
             Binary::FMul => (f(a) * f(b)).to_bits(),
+            Binary::FDiv => (f(a) / f(b)).to_bits(),
+            Binary::FLt => u64::from(f(a) < f(b)),
+            Binary::FLe => u64::from(f(a) <= f(b)),
+            Binary::FEq => u64::from(f(a) == f(b)),
         }
     }
 }

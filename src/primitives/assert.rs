@@ -11,21 +11,24 @@ struct Assert {
     condition: Program,
     text: String,
     message: String,
-    names: Vec<String>,
+    /// Every input's name and type.
+    names: Vec<(String, PortType)>,
     skip: u64,
     cycle: u64,
 }
 
 /// What a failed check says: the message or the condition, and every
 /// input's value in decimal and hex.
-fn failure(names: &[String], text: &str, message: &str, io: &Io<'_>) -> String {
+fn failure(names: &[(String, PortType)], text: &str, message: &str, io: &Io<'_>) -> String {
     let values: Vec<String> = names
         .iter()
         .enumerate()
-        .map(|(i, name)| {
+        .map(|(i, (name, port))| {
             let v = io.get(i);
             // Decimal, and hex where it differs.
-            if v < 10 {
+            if *port == PortType::Real {
+                format!("{name} = {}", f64::from_bits(v))
+            } else if v < 10 {
                 format!("{name} = {v}")
             } else {
                 format!("{name} = {v} (0x{v:x})")
@@ -81,8 +84,8 @@ pub fn info() -> ModelInfo {
             let condition = Program::compile(text, &scope)
                 .map_err(|e| ParamError::in_value("condition", text, e))?;
             let mut ports = Interface::new().clocked(true);
-            for (name, width) in &input_ports {
-                ports = ports.input(name.clone(), PortType::Bits(*width as u8));
+            for (name, port) in &input_ports {
+                ports = ports.input(name.clone(), *port);
             }
             Ok((
                 ports,
@@ -90,7 +93,7 @@ pub fn info() -> ModelInfo {
                     condition,
                     text: text.to_string(),
                     message: p.str("message")?.to_string(),
-                    names: input_ports.into_iter().map(|(n, _)| n).collect(),
+                    names: input_ports,
                     skip: p.int("skip")? as u64,
                     cycle: 0,
                 }),

@@ -3,8 +3,8 @@
 
 use crate::batch::BatchIo;
 use crate::expr::columns::Columns;
-use crate::expr::parse::{declaration, Shape};
-use crate::expr::{Program, Scope};
+use crate::expr::parse::{declaration, Declaration, Shape};
+use crate::expr::{Kind, Program, Scope};
 use crate::lower::{Binary, Body, Lowering, Val};
 use crate::model::{Interface, Io, Model, ModelInfo};
 use crate::params::{ParamDecl, ParamError, Params};
@@ -304,7 +304,7 @@ impl Model for Expr {
 
 /// The `inputs` and `constants` parameters as a scope, and the input ports.
 /// Shared with `assert`.
-pub(crate) fn input_scope(p: &Params) -> Result<(Scope, Vec<(String, u32)>), ParamError> {
+pub(crate) fn input_scope(p: &Params) -> Result<(Scope, Vec<(String, PortType)>), ParamError> {
     let mut scope = Scope::new();
     let mut ports = Vec::new();
     for text in p.str_list("constants")? {
@@ -312,11 +312,14 @@ pub(crate) fn input_scope(p: &Params) -> Result<(Scope, Vec<(String, u32)>), Par
         let d = declaration(text, Shape::Constant).map_err(at)?;
         unique(&scope, &d.name, d.name_span.clone()).map_err(at)?;
         let value = d.value.expect("a constant has a value");
-        let program = Program::from_node(&value, &scope).map_err(at)?;
+        let program = Program::from_node_as(&value, &scope, None).map_err(at)?;
         let Some(v) = program.constant() else {
             unreachable!("constants see only constants")
         };
         scope.constant(&d.name, v);
+        if program.kind() == Kind::Real {
+            scope.mark_real(&d.name);
+        }
     }
     for text in p.str_list("inputs")? {
         let at = |e| ParamError::in_value("inputs", text, e);
@@ -324,35 +327,54 @@ pub(crate) fn input_scope(p: &Params) -> Result<(Scope, Vec<(String, u32)>), Par
         unique(&scope, &d.name, d.name_span.clone()).map_err(at)?;
         let Some(count) = d.count else {
             scope.input(&d.name, d.width);
-            if d.signed {
-                scope.mark_signed(&d.name);
-            }
-            ports.push((d.name, d.width));
+            mark(&mut scope, &d.name, &d);
+            ports.push((d.name.clone(), port_type(&d)));
             continue;
         };
         // An array: its elements are the inputs `name[0]` on.
         scope.input_array(&d.name, count, d.width);
         for k in 0..count {
             let element = format!("{}[{k}]", d.name);
-            if d.signed {
-                scope.mark_signed(&element);
-            }
-            ports.push((element, d.width));
+            mark(&mut scope, &element, &d);
+            ports.push((element, port_type(&d)));
         }
     }
     Ok((scope, ports))
 }
 
+/// The port type `d` declares.
+fn port_type(d: &Declaration) -> PortType {
+    match d.real {
+        true => PortType::Real,
+        false => PortType::Bits(d.width as u8),
+    }
+}
+
+/// The kind of value `d` declares.
+fn kind(d: &Declaration) -> Kind {
+    match d.real {
+        true => Kind::Real,
+        false => Kind::Bits,
+    }
+}
+
+/// Record in `scope` what `d` declares `name` to be: signed, or real.
+fn mark(scope: &mut Scope, name: &str, d: &Declaration) {
+    if d.signed {
+        scope.mark_signed(name);
+    }
+    if d.real {
+        scope.mark_real(name);
+    }
+}
+
 /// A register's value after reset: its `init`, a constant that fits its
 /// width, or 0.
-fn initial_value(
-    d: &crate::expr::parse::Declaration,
-    scope: &Scope,
-) -> Result<u64, crate::expr::ExprError> {
+fn initial_value(d: &Declaration, scope: &Scope) -> Result<u64, crate::expr::ExprError> {
     let Some((node, span)) = &d.init else {
         return Ok(0);
     };
-    let program = Program::from_node(node, scope)?;
+    let program = Program::from_node_as(node, scope, Some(kind(d)))?;
     let Some(value) = program.constant() else {
         return Err(crate::expr::ExprError::new(
             format!("the initial value of `{}` must be a constant", d.name),
@@ -360,6 +382,9 @@ fn initial_value(
         )
         .hint("numbers, `constants` and `${…}` parameters; a register starts before any input is known"));
     };
+    if d.real {
+        return Ok(value);
+    }
     // A signed register may start negative: its bits are kept.
     let negative_fits =
         d.signed && crate::expr::parse::UnOp::SignExtend(d.width as u8).apply(value) == value;
@@ -395,7 +420,7 @@ pub(crate) fn input_decls(inputs_default: Vec<&str>) -> [ParamDecl; 2] {
     [
         ParamDecl::string_list(
             "inputs",
-            "input ports as \"name: width\" or \"name: signed width\" (Bits, 1..=64), in port order",
+            "input ports as \"name: width\" or \"name: signed width\" (Bits, 1..=64) or \"name: real\", in port order",
         )
         .default(inputs_default),
         ParamDecl::string_list(
@@ -414,8 +439,8 @@ pub fn info() -> ModelInfo {
         |p, _| {
             let (mut scope, input_ports) = input_scope(p)?;
             let mut ports = Interface::new();
-            for (name, width) in &input_ports {
-                ports = ports.input(name.clone(), PortType::Bits(*width as u8));
+            for (name, port) in &input_ports {
+                ports = ports.input(name.clone(), *port);
             }
             // Registers first: every expression may read their values.
             let mut register_decls = Vec::new();
@@ -426,13 +451,14 @@ pub fn info() -> ModelInfo {
                 unique(&scope, &d.name, d.name_span.clone()).map_err(at)?;
                 init.push(initial_value(&d, &scope).map_err(at)?);
                 scope.local(&d.name, d.width);
-                if d.signed {
-                    scope.mark_signed(&d.name);
-                }
-                ports = ports.registered(d.name.clone(), PortType::Bits(d.width as u8));
+                mark(&mut scope, &d.name, &d);
+                ports = ports.registered(d.name.clone(), port_type(&d));
                 register_decls.push((text, d));
             }
-            let mut masks: Vec<u64> = register_decls.iter().map(|(_, d)| mask(d.width)).collect();
+            let mut masks: Vec<u64> = register_decls
+                .iter()
+                .map(|(_, d)| port_type(d).mask())
+                .collect();
             // Inputs each local reads, directly or through earlier outputs
             // (none for a register: its value is state).
             let mut reads: Vec<Vec<usize>> = vec![Vec::new(); register_decls.len()];
@@ -443,8 +469,8 @@ pub fn info() -> ModelInfo {
                 let at = |e| ParamError::in_value("outputs", text, e);
                 let d = declaration(text, Shape::Definition).map_err(at)?;
                 unique(&scope, &d.name, d.name_span.clone()).map_err(at)?;
-                let value = d.value.expect("a definition has a value");
-                let program = Program::from_node(&value, &scope).map_err(at)?;
+                let value = d.value.clone().expect("a definition has a value");
+                let program = Program::from_node_as(&value, &scope, Some(kind(&d))).map_err(at)?;
                 let mut deps: Vec<usize> = (0..input_ports.len())
                     .filter(|&i| program.reads_input(i))
                     .collect();
@@ -458,20 +484,14 @@ pub fn info() -> ModelInfo {
                 if d.temporary {
                     output_ports.push(None);
                 } else {
-                    ports = ports.combinational_on(
-                        d.name.clone(),
-                        PortType::Bits(d.width as u8),
-                        deps.clone(),
-                    );
+                    ports = ports.combinational_on(d.name.clone(), port_type(&d), deps.clone());
                     output_ports.push(Some(port_count));
                     port_count += 1;
                 }
                 scope.local(&d.name, d.width);
-                if d.signed {
-                    scope.mark_signed(&d.name);
-                }
+                mark(&mut scope, &d.name, &d);
                 reads.push(deps);
-                masks.push(mask(d.width));
+                masks.push(port_type(&d).mask());
                 outputs.push(program);
             }
             if port_count == 0 {
@@ -484,8 +504,8 @@ pub fn info() -> ModelInfo {
             let registers = register_decls
                 .into_iter()
                 .map(|(text, d)| {
-                    let value = d.value.expect("a definition has a value");
-                    Program::from_node(&value, &scope)
+                    let value = d.value.clone().expect("a definition has a value");
+                    Program::from_node_as(&value, &scope, Some(kind(&d)))
                         .map_err(|e| ParamError::in_value("registers", text, e))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
@@ -533,7 +553,11 @@ pub fn info() -> ModelInfo {
          /, %, min, max of two signed operands are signed, abs(x) its magnitude, x >>> n an\n\
          arithmetic shift; unsigned(x) gives the bits back. Otherwise arithmetic is\n\
          unsigned and wraps at 64 bits; comparisons give 0 or 1; x/0 and x%0 give 0;\n\
-         each result is masked to its port's width. Parsed and checked once, when the\n\
+         each result is masked to its port's width. Reals: a port, register or temporary\n\
+         declared \"v: real\" (and a constant written 4.0) is an IEEE double, with 1.5 and 2e-3\n\
+         literals, + - * /, comparisons, ?:, min, max, clamp(x, lo, hi), abs, floor, ceil; convert\n\
+         with real(x), bits(x, w) and sbits(x, w) (towards zero, saturating; NaN gives 0).\n\
+         Parsed and checked once, when the\n\
          circuit is loaded (errors point into the expression); evaluated without re-parsing.",
     )
     .param(inputs)
@@ -584,6 +608,56 @@ mod tests {
         tb.set("en", 1);
         tb.step_n(3);
         assert_eq!((tb.get("count"), tb.get("n")), (0, 3), "wraps at 8 bits");
+    }
+
+    /// Real inputs, constants, registers (with an initial value),
+    /// temporaries and outputs, as a Testbench sees them.
+    #[test]
+    fn reals_are_ports_registers_and_temporaries() {
+        let mut tb = Testbench::new(
+            "expr",
+            params! {
+                "inputs" => vec!["x: real", "gain: 4"],
+                "constants" => vec!["TAU = 4.0", "FULL = 2 * 500.0"],
+                "registers" => vec!["v: real init -1.5 = v + (x - v) / TAU"],
+                "outputs" => vec![
+                    "let scaled: real = clamp(v * real(gain), 0, FULL)",
+                    "y: real = scaled",
+                    "code: 10 = bits(scaled, 10)",
+                ],
+            },
+        )
+        .unwrap();
+        assert_eq!(tb.get_real("v"), -1.5);
+        tb.set_real("x", 100.0);
+        tb.set("gain", 3);
+        assert_eq!((tb.get_real("y"), tb.get("code")), (0.0, 0), "clamped at 0");
+        tb.step();
+        let v = -1.5 + (100.0 + 1.5) / 4.0;
+        assert_eq!(tb.get_real("v"), v);
+        assert_eq!(
+            (tb.get_real("y"), tb.get("code")),
+            (v * 3.0, (v * 3.0) as u64)
+        );
+        tb.set_real("x", 1e9);
+        tb.step_n(3);
+        assert_eq!((tb.get_real("y"), tb.get("code")), (1000.0, 1000));
+    }
+
+    #[test]
+    fn real_declarations_are_checked_where_written() {
+        let err = |inputs: Vec<&str>, outputs: Vec<&str>| {
+            let e = Testbench::new("expr", params! {"inputs" => inputs, "outputs" => outputs});
+            e.err().expect("refused").to_string()
+        };
+        let e = err(vec!["x: signed real"], vec!["y: 1 = 1"]);
+        assert!(e.contains("a real is signed already"), "{e}");
+        let e = err(vec!["x: real"], vec!["y: 8 = x * 2"]);
+        assert!(e.contains("this is a real, where bits are needed"), "{e}");
+        let e = err(vec!["a: 8"], vec!["y: real = a + 1"]);
+        assert!(e.contains("this is bits, where a real is needed"), "{e}");
+        let e = err(vec!["x: real"], vec!["y: real = x % 2"]);
+        assert!(e.contains("`%` takes bits"), "{e}");
     }
 
     #[test]

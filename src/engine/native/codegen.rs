@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 
-use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::types::{F64, I32, I64};
 use cranelift_codegen::ir::{AbiParam, Function, InstBuilder, MemFlagsData, Signature, Value};
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
@@ -297,16 +297,67 @@ impl Emitter<'_> {
         self.b.ins().uextend(I64, c)
     }
 
+    /// The double whose bits `x` holds.
+    fn as_float(&mut self, x: Value) -> Value {
+        self.b.ins().bitcast(F64, MemFlagsData::new(), x)
+    }
+
+    /// The bits of the double `x`.
+    fn float_bits(&mut self, x: Value) -> Value {
+        self.b.ins().bitcast(I64, MemFlagsData::new(), x)
+    }
+
     /// `op` on doubles held as bits.
     fn float(&mut self, op: Binary, x: Value, y: Value) -> Value {
-        let x = self.b.ins().bitcast(F64, MemFlagsData::new(), x);
-        let y = self.b.ins().bitcast(F64, MemFlagsData::new(), y);
+        let (x, y) = (self.as_float(x), self.as_float(y));
+        let compare = |cc| {
+            move |s: &mut Self| {
+                let c = s.b.ins().fcmp(cc, x, y);
+                s.b.ins().uextend(I64, c)
+            }
+        };
         let r = match op {
             Binary::FAdd => self.b.ins().fadd(x, y),
             Binary::FSub => self.b.ins().fsub(x, y),
-            _ => self.b.ins().fmul(x, y),
+            Binary::FMul => self.b.ins().fmul(x, y),
+            Binary::FDiv => self.b.ins().fdiv(x, y),
+            Binary::FLt => return compare(FloatCC::LessThan)(self),
+            Binary::FLe => return compare(FloatCC::LessThanOrEqual)(self),
+            _ => return compare(FloatCC::Equal)(self),
         };
-        self.b.ins().bitcast(I64, MemFlagsData::new(), r)
+        self.float_bits(r)
+    }
+
+    /// A conversion or rounding of a double held as bits.
+    fn float_unary(&mut self, op: Unary, x: Value) -> Value {
+        match op {
+            Unary::FloatOfUnsigned => {
+                let f = self.b.ins().fcvt_from_uint(F64, x);
+                self.float_bits(f)
+            }
+            Unary::FloatOfSigned => {
+                let f = self.b.ins().fcvt_from_sint(F64, x);
+                self.float_bits(f)
+            }
+            Unary::UnsignedOfFloat => {
+                let f = self.as_float(x);
+                self.b.ins().fcvt_to_uint_sat(I64, f)
+            }
+            Unary::SignedOfFloat => {
+                let f = self.as_float(x);
+                self.b.ins().fcvt_to_sint_sat(I64, f)
+            }
+            Unary::Floor => {
+                let f = self.as_float(x);
+                let r = self.b.ins().floor(f);
+                self.float_bits(r)
+            }
+            _ => {
+                let f = self.as_float(x);
+                let r = self.b.ins().ceil(f);
+                self.float_bits(r)
+            }
+        }
     }
 
     /// `x / y` or `x % y`, 0 when `y` is 0.
@@ -355,6 +406,12 @@ impl Emitter<'_> {
             Unary::Clz => ins.clz(x),
             Unary::Ctz => ins.ctz(x),
             Unary::Reverse => ins.bitrev(x),
+            Unary::FloatOfUnsigned
+            | Unary::FloatOfSigned
+            | Unary::UnsignedOfFloat
+            | Unary::SignedOfFloat
+            | Unary::Floor
+            | Unary::Ceil => self.float_unary(op, x),
         }
     }
 
@@ -380,7 +437,7 @@ impl Emitter<'_> {
             Le => self.compare(IntCC::UnsignedLessThanOrEqual, x, y),
             Gt => self.compare(IntCC::UnsignedGreaterThan, x, y),
             Ge => self.compare(IntCC::UnsignedGreaterThanOrEqual, x, y),
-            FAdd | FSub | FMul => self.float(op, x, y),
+            FAdd | FSub | FMul | FDiv | FLt | FLe | FEq => self.float(op, x, y),
         }
     }
 

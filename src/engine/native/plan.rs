@@ -227,7 +227,7 @@ pub(crate) fn bounds(
             Inst::Output(o) => outputs.get(o as usize).copied().unwrap_or(u64::MAX),
             Inst::Unary(Unary::IsZero, _) => 1,
             Inst::Unary(Unary::Popcount | Unary::Clz | Unary::Ctz, _) => 64,
-            Inst::Binary(Eq | Ne | Lt | Le | Gt | Ge, ..) => 1,
+            Inst::Binary(Eq | Ne | Lt | Le | Gt | Ge | FLt | FLe | FEq, ..) => 1,
             Inst::Binary(And, x, y) => b(x).min(b(y)),
             Inst::Binary(Or | Xor, x, y) => fill(b(x) | b(y)),
             Inst::Binary(Add, x, y) => b(x).saturating_add(b(y)),
