@@ -158,6 +158,23 @@ impl<M: Model> Batch for Typed<M> {
     fn lower(&self, k: usize) -> Option<crate::lower::Lowering> {
         self.0[k].lower()
     }
+
+    fn save(&self, k: usize) -> Option<crate::model::ModelState> {
+        self.0[k].save()
+    }
+
+    fn restore(
+        &mut self,
+        k: usize,
+        state: &crate::model::ModelState,
+        io: &BatchIo<'_>,
+    ) -> Result<(), String> {
+        self.0[k].restore(state, &io.member(k))
+    }
+
+    fn unlower(&mut self, k: usize, state: &[u64], arrays: &[Vec<u64>]) {
+        self.0[k].unlower(state, arrays)
+    }
 }
 
 /// The model type of a component, for grouping.

@@ -28,6 +28,7 @@
 //! ```
 #![warn(missing_docs)]
 pub mod batch;
+pub mod checkpoint;
 pub mod circuit;
 pub mod cli;
 pub mod dot;

@@ -15,6 +15,7 @@ use crate::io::BatchIo;
 use crate::params::{ParamDecl, ParamError, Params};
 use crate::value::PortType;
 
+pub use crate::checkpoint::ModelState;
 pub use crate::io::{Io, Slot};
 
 /// The behaviour of a primitive model. See the module docs for the cycle.
@@ -47,6 +48,32 @@ pub trait Model: std::any::Any + Send + Batchable {
     fn lower(&self) -> Option<crate::lower::Lowering> {
         None
     }
+
+    /// The component's own state for a checkpoint (see
+    /// [`crate::checkpoint`]): everything its next cycles depend on besides
+    /// its registered outputs (which the engine saves), as any serde value
+    /// through [`ModelState::of`]; [`ModelState::none`] if there is
+    /// nothing else. `None` (the default) means the model cannot be
+    /// checkpointed: asking for a checkpoint is then an error naming it.
+    fn save(&self) -> Option<ModelState> {
+        None
+    }
+
+    /// Take back the state [`save`](Model::save) returned. Called after
+    /// [`reset`](Model::reset) and after the engine has set the registered
+    /// outputs to their saved values (`io.output(o)` reads them). The
+    /// default accepts only [`ModelState::none`].
+    fn restore(&mut self, state: &ModelState, _io: &Io<'_>) -> Result<(), String> {
+        state.read::<()>()
+    }
+
+    /// For a model that [`lower`](Model::lower)s with state words or
+    /// arrays: set its own state from their values as the compiled code
+    /// left them (the inverse of what `lower` put in them), so that
+    /// [`save`](Model::save) sees the state of the cycle the compiled code
+    /// reached. The default does nothing, which is right for a lowering
+    /// without state.
+    fn unlower(&mut self, _state: &[u64], _arrays: &[Vec<u64>]) {}
 
     /// [`eval`](Model::eval) every member of a batch. Member `k` is
     /// `batch[k]` and sees `io.member(k)`.
@@ -95,6 +122,12 @@ pub trait Batch: Send {
     fn tick(&mut self, io: &BatchIo<'_>);
     /// [`Model::lower`] of member `k`.
     fn lower(&self, k: usize) -> Option<crate::lower::Lowering>;
+    /// [`Model::save`] of member `k`.
+    fn save(&self, k: usize) -> Option<ModelState>;
+    /// [`Model::restore`] of member `k`.
+    fn restore(&mut self, k: usize, state: &ModelState, io: &BatchIo<'_>) -> Result<(), String>;
+    /// [`Model::unlower`] of member `k`.
+    fn unlower(&mut self, k: usize, state: &[u64], arrays: &[Vec<u64>]);
 }
 
 /// Implemented for every model by a blanket impl: makes an empty batch of

@@ -156,6 +156,7 @@ fn failure(e: &RunError) -> Value {
         }
         RunError::Spawn(_) | RunError::Processes(_) => failure["kind"] = json!("spawn"),
         RunError::Ranks(_) => failure["kind"] = json!("ranks"),
+        RunError::Checkpoint(_) => failure["kind"] = json!("checkpoint"),
     }
     failure
 }

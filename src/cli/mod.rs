@@ -22,6 +22,7 @@ use crate::registry::Registry;
 use crate::Circuit;
 
 mod check;
+mod checkpoint;
 mod describe;
 mod diff;
 mod json;
@@ -153,6 +154,8 @@ enum Command {
         /// component has its own `timeout` parameter).
         #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
         child_timeout: Option<std::time::Duration>,
+        #[command(flatten)]
+        checkpoints: checkpoint::CheckpointArgs,
         #[command(flatten)]
         load: LoadArgs,
     },
@@ -326,6 +329,7 @@ where
             no_batch,
             codegen,
             child_timeout,
+            checkpoints,
             load,
         } => {
             let (mut ranks, mut rank) = (None, 0);
@@ -370,6 +374,7 @@ where
                     stats,
                     save_file: !no_gtkw,
                     rank,
+                    checkpoints: &checkpoints,
                 },
             );
             // A rank that stops before its run began would leave the others

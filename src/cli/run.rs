@@ -30,6 +30,8 @@ pub(super) struct Outputs<'a> {
     /// This process's MPI rank (`--engine mpi`): only rank 0 traces and
     /// speaks once the circuit has loaded.
     pub rank: usize,
+    /// Checkpoints to save, and one to restore.
+    pub checkpoints: &'a super::checkpoint::CheckpointArgs,
 }
 
 pub(super) fn run(
@@ -47,6 +49,7 @@ pub(super) fn run(
         mut stats,
         save_file,
         rank,
+        checkpoints,
     } = outputs;
     let vcd = out.map(|(path, _)| path);
     if json && vcd.is_some_and(is_stdout) {
@@ -65,6 +68,13 @@ pub(super) fn run(
         super::output::set_silent();
         (out, quiet, json, stats) = (None, true, false, false);
     }
+    let written = match checkpoints.apply(&circuit, &mut options) {
+        Ok(written) => written,
+        Err(message) => {
+            super::output::say("error", &message);
+            return EXIT_BAD_INPUT;
+        }
+    };
     let vcd = out.map(|(path, _)| path);
     let patterns = if patterns.is_empty() {
         circuit.trace.clone()
@@ -117,11 +127,16 @@ pub(super) fn run(
     let (stop, interrupted) = super::live::on_interrupt();
     options.progress = Some(Arc::clone(&progress));
     options.stop = Some(stop);
-    let bar = super::live::Bar::start(cycles, "cycles", progress, quiet);
+    // A restored run counts its cycles from the saved one.
+    let first = options.restore.as_ref().map_or(0, |c| c.cycle);
+    let bar = super::live::Bar::start(cycles.saturating_sub(first), "cycles", progress, quiet);
     let result = super::live::with_model_panic_hook(|| engine::run(circuit, &options, trace));
     bar.finish();
     let interrupted = interrupted.load(Ordering::Relaxed);
     let mut code = conclude(&result, interrupted, cycles, quiet, (&name, out, period));
+    if let Some(said) = written.and_then(|w| w.summary()).filter(|_| !quiet) {
+        eprintln!("{said}");
+    }
     let stats = stats.map(|s| s.sorted());
     let report = match (last, &stats) {
         (Some(last), _) => Some(super::json::run_report(super::json::RunEnd {
@@ -217,7 +232,8 @@ fn conclude(
                 }
                 RunError::TooManyThreads { .. }
                 | RunError::TooManyProcesses(_)
-                | RunError::TimeOverflow { .. } => EXIT_BAD_INPUT,
+                | RunError::TimeOverflow { .. }
+                | RunError::Checkpoint(_) => EXIT_BAD_INPUT,
                 RunError::Trace(failure) => {
                     if let Some((path, format)) = out.filter(|(path, _)| !is_stdout(path)) {
                         keep_whole_cycles(path, format, &failure.held, period);

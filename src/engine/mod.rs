@@ -112,6 +112,31 @@ pub struct RunOptions {
     pub processes: ProcessOptions,
     /// This process's rank, for [`Engine::Mpi`].
     pub ranks: Option<exchange::Link>,
+    /// Start from this state instead of cycle 0 (see [`crate::checkpoint`]):
+    /// the run goes on to the same last cycle as a run from cycle 0
+    /// ([`cycles`](Self::cycles) still counts from 0), and its trace starts at
+    /// the checkpoint's cycle.
+    pub restore: Option<Arc<crate::checkpoint::Checkpoint>>,
+    /// Save checkpoints as the run goes.
+    pub checkpoints: Option<Checkpointing>,
+}
+
+/// Which checkpoints a run saves, and what takes them.
+#[derive(Clone)]
+pub struct Checkpointing {
+    /// When.
+    pub schedule: crate::checkpoint::Schedule,
+    /// Takes each checkpoint (writes it to a file, say); an error stops
+    /// the run.
+    pub sink: Arc<dyn Fn(crate::checkpoint::Checkpoint) -> Result<(), String> + Send + Sync>,
+}
+
+impl std::fmt::Debug for Checkpointing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checkpointing")
+            .field("schedule", &self.schedule)
+            .finish_non_exhaustive()
+    }
 }
 
 /// How the partitioned engine runs several workers' parts.
@@ -271,6 +296,9 @@ pub enum RunError {
     /// The trace could not be written.
     #[error("could not write the trace: {0}")]
     Trace(crate::trace::TraceFailure),
+    /// A checkpoint could not be saved or restored (see [`crate::checkpoint`]).
+    #[error("{0}")]
+    Checkpoint(String),
 }
 
 /// ` on rank N`, for an error under [`Engine::Mpi`].
@@ -289,10 +317,39 @@ pub fn run(
         .iter()
         .map(|c| (c.path.clone(), c.model.clone()))
         .collect();
-    let cycles = options.cycles.unwrap_or(circuit.cycles);
+    let total = options.cycles.unwrap_or(circuit.cycles);
     let components = circuit.components.len();
     if let Some(trace) = &trace {
-        trace_fits(cycles, trace.plan.period)?;
+        trace_fits(total, trace.plan.period)?;
+    }
+    let checkpointing = options.restore.is_some() || options.checkpoints.is_some();
+    if checkpointing && !matches!(options.engine, Engine::Partitioned) {
+        return Err(RunError::Checkpoint(format!(
+            "checkpoints are saved and restored by the partitioned engine (the default), not yet by the {} engine",
+            options.engine
+        )));
+    }
+    let first = options.restore.as_ref().map_or(0, |c| c.cycle);
+    if let Some(saved) = &options.restore {
+        saved.check(&circuit).map_err(|why| {
+            RunError::Checkpoint(format!("the checkpoint does not fit this circuit: {why}"))
+        })?;
+        if first > total {
+            return Err(RunError::Checkpoint(format!(
+                "the checkpoint is of cycle {first}, past the run's last cycle ({total})"
+            )));
+        }
+    }
+    let cycles = total - first;
+    let fingerprint = options.checkpoints.as_ref().map(|_| {
+        (
+            crate::checkpoint::fingerprint(&circuit),
+            circuit.name.clone(),
+        )
+    });
+    let mut trace = trace;
+    if let Some(trace) = &mut trace {
+        trace.sink.start_at(first);
     }
     let mut circuit = circuit;
     let children = match options.engine {
@@ -305,10 +362,43 @@ pub fn run(
         .map_err(RunError::Spawn)?;
     let started = Instant::now();
     let (mut rank, mut exchanged) = (None, None);
+    let sink = |cycle: u64, states: Vec<partitioned::checkpoint::Saved>| {
+        let (Some(to), Some((fingerprint, circuit))) = (&options.checkpoints, &fingerprint) else {
+            return Ok(());
+        };
+        let components = names
+            .iter()
+            .zip(states)
+            .map(|((path, model), (registered, state))| {
+                let state = state.ok_or_else(|| {
+                    let (path, model) = (path.clone(), model.clone());
+                    crate::checkpoint::CheckpointError::Unsupported { path, model }.to_string()
+                })?;
+                Ok(crate::checkpoint::ComponentState {
+                    path: path.clone(),
+                    model: model.clone(),
+                    registered,
+                    state,
+                })
+            });
+        let checkpoint = crate::checkpoint::Checkpoint {
+            components: components.collect::<Result<_, String>>()?,
+            ..crate::checkpoint::Checkpoint::header(circuit, fingerprint, cycle)
+        };
+        (to.sink)(checkpoint)
+    };
+    let start = partitioned::Start {
+        restore: options.restore.as_deref(),
+        save: options.checkpoints.as_ref().map(|c| {
+            let sink: partitioned::checkpoint::Sink<'_> = &sink;
+            (&c.schedule, sink)
+        }),
+        names: &names,
+    };
     let outcome = match options.engine {
         Engine::Partitioned => {
             let workers = options.threads.unwrap_or_else(|| default_workers(&circuit));
-            partitioned::run(circuit, cycles, workers.max(1), options, tracer)
+            partitioned::run(circuit, cycles, workers.max(1), options, (tracer, &start))
         }
         Engine::Threads => threads::run(circuit, cycles, options, tracer),
         Engine::Processes => {
@@ -319,7 +409,7 @@ pub fn run(
                 ..options.clone()
             };
             let workers = options.threads.unwrap_or(1).max(1);
-            partitioned::run(circuit, cycles, workers, &options, tracer)
+            partitioned::run(circuit, cycles, workers, &options, (tracer, &start))
         }
         Engine::Mpi => {
             let link = options.ranks.as_ref().ok_or_else(|| {
@@ -338,7 +428,8 @@ pub fn run(
     // generating code, before cycle 0 are not part of it).
     let elapsed = outcome.elapsed.unwrap_or_else(|| started.elapsed());
     options.report_progress(outcome.cycles);
-    if let Some(fault) = outcome.fault {
+    if let Some(mut fault) = outcome.fault {
+        fault.cycle += first;
         let (path, model) = names[fault.component].clone();
         if fault.kind == FaultKind::Failed {
             return Err(RunError::ComponentFailed {

@@ -51,6 +51,10 @@ impl Alu {
 }
 
 impl Model for Alu {
+    fn save(&self) -> Option<crate::model::ModelState> {
+        crate::model::ModelState::none()
+    }
+
     fn lower(&self) -> Option<Lowering> {
         use Binary::*;
         let mut l = Lowering::new();

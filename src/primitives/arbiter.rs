@@ -19,6 +19,19 @@ struct Arbiter {
 }
 
 impl Model for Arbiter {
+    fn save(&self) -> Option<crate::model::ModelState> {
+        crate::model::ModelState::of(&self.last)
+    }
+
+    fn restore(&mut self, state: &crate::model::ModelState, _io: &Io<'_>) -> Result<(), String> {
+        self.last = state.read()?;
+        Ok(())
+    }
+
+    fn unlower(&mut self, state: &[u64], _arrays: &[Vec<u64>]) {
+        self.last = state[0] as usize;
+    }
+
     /// Up to 64 request lines: packed into one word, searched with `ctz`.
     fn lower(&self) -> Option<Lowering> {
         if self.masters > 64 {

@@ -53,6 +53,10 @@ fn lower(op: Binary) -> Lowering {
 }
 
 impl Model for Bits {
+    fn save(&self) -> Option<crate::model::ModelState> {
+        crate::model::ModelState::none()
+    }
+
     fn lower(&self) -> Option<Lowering> {
         Some(lower(self.0.lowered(false)))
     }
@@ -64,6 +68,10 @@ impl Model for Bits {
 }
 
 impl Model for Real {
+    fn save(&self) -> Option<crate::model::ModelState> {
+        crate::model::ModelState::none()
+    }
+
     fn lower(&self) -> Option<Lowering> {
         Some(lower(self.0.lowered(true)))
     }

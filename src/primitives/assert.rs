@@ -44,6 +44,19 @@ fn failure(names: &[(String, PortType)], text: &str, message: &str, io: &Io<'_>)
 }
 
 impl Model for Assert {
+    fn save(&self) -> Option<crate::model::ModelState> {
+        crate::model::ModelState::of(&self.cycle)
+    }
+
+    fn restore(&mut self, state: &crate::model::ModelState, _io: &Io<'_>) -> Result<(), String> {
+        self.cycle = state.read()?;
+        Ok(())
+    }
+
+    fn unlower(&mut self, state: &[u64], _arrays: &[Vec<u64>]) {
+        self.cycle = state[0];
+    }
+
     fn lower(&self) -> Option<Lowering> {
         let mut l = Lowering::new();
         let cycle = l.state_word(self.cycle);

@@ -50,6 +50,22 @@ impl Bus {
 }
 
 impl Model for Bus {
+    /// The winner is decided anew by every evaluation: only the last
+    /// grant carries over to the next cycle.
+    fn save(&self) -> Option<crate::model::ModelState> {
+        crate::model::ModelState::of(&self.last)
+    }
+
+    fn restore(&mut self, state: &crate::model::ModelState, _io: &Io<'_>) -> Result<(), String> {
+        self.last = state.read()?;
+        self.winner = None;
+        Ok(())
+    }
+
+    fn unlower(&mut self, state: &[u64], _arrays: &[Vec<u64>]) {
+        self.last = state[0] as usize;
+    }
+
     /// Up to 64 masters. The evaluation keeps the cycle's grant in a state
     /// word, which the clock edge makes the last grant.
     fn lower(&self) -> Option<Lowering> {

@@ -13,6 +13,19 @@ struct ClockEnable {
 }
 
 impl Model for ClockEnable {
+    fn save(&self) -> Option<crate::model::ModelState> {
+        crate::model::ModelState::of(&self.count)
+    }
+
+    fn restore(&mut self, state: &crate::model::ModelState, _io: &Io<'_>) -> Result<(), String> {
+        self.count = state.read()?;
+        Ok(())
+    }
+
+    fn unlower(&mut self, state: &[u64], _arrays: &[Vec<u64>]) {
+        self.count = state[0];
+    }
+
     fn lower(&self) -> Option<Lowering> {
         let mut l = Lowering::new();
         let count = l.state_word(self.count);

@@ -14,6 +14,10 @@ struct Compare {
 }
 
 impl Model for Compare {
+    fn save(&self) -> Option<crate::model::ModelState> {
+        crate::model::ModelState::none()
+    }
+
     fn lower(&self) -> Option<Lowering> {
         let mut l = Lowering::new();
         let e = &mut l.eval;

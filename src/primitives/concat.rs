@@ -11,6 +11,10 @@ struct Concat {
 }
 
 impl Model for Concat {
+    fn save(&self) -> Option<crate::model::ModelState> {
+        crate::model::ModelState::none()
+    }
+
     fn lower(&self) -> Option<Lowering> {
         let mut l = Lowering::new();
         let e = &mut l.eval;

@@ -7,6 +7,10 @@ use crate::value::PortType;
 struct Constant(u64);
 
 impl Model for Constant {
+    fn save(&self) -> Option<crate::model::ModelState> {
+        crate::model::ModelState::none()
+    }
+
     /// Nothing per cycle: the value is written at reset.
     fn lower(&self) -> Option<crate::lower::Lowering> {
         Some(crate::lower::Lowering::new())

@@ -15,6 +15,10 @@ struct Counter {
 }
 
 impl Model for Counter {
+    fn save(&self) -> Option<crate::model::ModelState> {
+        crate::model::ModelState::none()
+    }
+
     fn lower(&self) -> Option<Lowering> {
         let mut l = Lowering::new();
         let t = &mut l.tick;

@@ -13,6 +13,19 @@ struct EdgeDetect {
 }
 
 impl Model for EdgeDetect {
+    fn save(&self) -> Option<crate::model::ModelState> {
+        crate::model::ModelState::of(&self.previous)
+    }
+
+    fn restore(&mut self, state: &crate::model::ModelState, _io: &Io<'_>) -> Result<(), String> {
+        self.previous = state.read()?;
+        Ok(())
+    }
+
+    fn unlower(&mut self, state: &[u64], _arrays: &[Vec<u64>]) {
+        self.previous = state[0];
+    }
+
     fn lower(&self) -> Option<Lowering> {
         let mut l = Lowering::new();
         let previous = l.state_word(self.previous);

@@ -192,6 +192,19 @@ impl Expr {
 }
 
 impl Model for Expr {
+    /// The registers are the registered outputs, which the engine saves.
+    fn save(&self) -> Option<crate::model::ModelState> {
+        crate::model::ModelState::none()
+    }
+
+    fn restore(&mut self, state: &crate::model::ModelState, io: &Io<'_>) -> Result<(), String> {
+        state.read::<()>()?;
+        for r in 0..self.registers.len() {
+            self.locals[r] = io.output(r);
+        }
+        Ok(())
+    }
+
     /// Registers read their own outputs (registered, so their value this
     /// cycle); a tick reads the outputs its evaluation set this cycle.
     fn lower(&self) -> Option<Lowering> {

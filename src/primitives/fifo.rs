@@ -33,6 +33,30 @@ impl Fifo {
 }
 
 impl Model for Fifo {
+    fn save(&self) -> Option<crate::model::ModelState> {
+        crate::model::ModelState::of(&(&self.queue, self.dropped))
+    }
+
+    fn restore(&mut self, state: &crate::model::ModelState, _io: &Io<'_>) -> Result<(), String> {
+        let (queue, dropped): (VecDeque<u64>, u64) = state.read()?;
+        if queue.len() > self.depth {
+            return Err(format!(
+                "{} saved words for a FIFO {} deep",
+                queue.len(),
+                self.depth
+            ));
+        }
+        (self.queue, self.dropped) = (queue, dropped);
+        Ok(())
+    }
+
+    /// The lowering keeps the queue in a ring: `count` words from `head`.
+    fn unlower(&mut self, state: &[u64], arrays: &[Vec<u64>]) {
+        let (ring, head, count) = (&arrays[0], state[0] as usize, state[1] as usize);
+        self.queue = (0..count).map(|i| ring[(head + i) % self.depth]).collect();
+        self.dropped = state[2];
+    }
+
     /// A ring of `depth` words with the index of the oldest and the count.
     fn lower(&self) -> Option<Lowering> {
         use Binary::*;

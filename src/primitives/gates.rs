@@ -10,6 +10,10 @@ use crate::value::PortType;
 struct Not;
 
 impl Model for Not {
+    fn save(&self) -> Option<crate::model::ModelState> {
+        crate::model::ModelState::none()
+    }
+
     fn lower(&self) -> Option<Lowering> {
         let mut l = Lowering::new();
         let a = l.eval.input(0);
@@ -111,6 +115,10 @@ fn sum() -> ModelInfo {
 struct Gate<O>(std::marker::PhantomData<O>, usize);
 
 impl<O: GateOp> Model for Gate<O> {
+    fn save(&self) -> Option<crate::model::ModelState> {
+        crate::model::ModelState::none()
+    }
+
     /// A balanced tree of the operation over the inputs (which it may
     /// reorder, as it is associative and commutative): a chain as long as
     /// the inputs would keep a wide gate's operations waiting for each other.

@@ -58,6 +58,19 @@ fn lower_hash(t: &mut Body, x: Val) -> Val {
 }
 
 impl Model for HitPixel {
+    fn save(&self) -> Option<crate::model::ModelState> {
+        crate::model::ModelState::of(&(self.cycle, self.charge))
+    }
+
+    fn restore(&mut self, state: &crate::model::ModelState, _io: &Io<'_>) -> Result<(), String> {
+        (self.cycle, self.charge) = state.read()?;
+        Ok(())
+    }
+
+    fn unlower(&mut self, state: &[u64], _arrays: &[Vec<u64>]) {
+        (self.cycle, self.charge) = (state[0], state[1]);
+    }
+
     fn lower(&self) -> Option<Lowering> {
         let mut l = Lowering::new();
         let cycle = l.state_word(self.cycle);

@@ -37,6 +37,10 @@ impl Lfsr {
 }
 
 impl Model for Lfsr {
+    fn save(&self) -> Option<crate::model::ModelState> {
+        crate::model::ModelState::none()
+    }
+
     fn lower(&self) -> Option<Lowering> {
         let mut l = Lowering::new();
         let t = &mut l.tick;

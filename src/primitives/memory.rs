@@ -25,6 +25,34 @@ impl Memory {
 }
 
 impl Model for Memory {
+    /// A ROM's words never change: only a RAM's are saved.
+    fn save(&self) -> Option<crate::model::ModelState> {
+        match self.writable {
+            true => crate::model::ModelState::of(&self.words),
+            false => crate::model::ModelState::none(),
+        }
+    }
+
+    fn restore(&mut self, state: &crate::model::ModelState, _io: &Io<'_>) -> Result<(), String> {
+        if !self.writable {
+            return state.read::<()>();
+        }
+        let words: Vec<u64> = state.read()?;
+        if words.len() != self.words.len() {
+            return Err(format!(
+                "{} saved words for a memory of {}",
+                words.len(),
+                self.words.len()
+            ));
+        }
+        self.words = words;
+        Ok(())
+    }
+
+    fn unlower(&mut self, _state: &[u64], arrays: &[Vec<u64>]) {
+        self.words.copy_from_slice(&arrays[0]);
+    }
+
     fn lower(&self) -> Option<Lowering> {
         let mut l = Lowering::new();
         let words = l.array(self.words.clone());

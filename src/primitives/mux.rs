@@ -13,6 +13,10 @@ struct Mux(usize);
 const LOWERED_INPUTS: usize = 64;
 
 impl Model for Mux {
+    fn save(&self) -> Option<crate::model::ModelState> {
+        crate::model::ModelState::none()
+    }
+
     /// A chain of selects, up to [`LOWERED_INPUTS`] inputs; wider ones
     /// are interpreted, where a select is one indexed read.
     fn lower(&self) -> Option<Lowering> {

@@ -89,7 +89,29 @@ impl Pixel {
     }
 }
 
+/// A pixel's saved state: its generator's word position (high, low), its
+/// charge, and count, dead time, hit, valid and data.
+type Saved = ((u64, u64), f64, (u64, u64, bool, bool, u64));
+
 impl Model for Pixel {
+    /// The generator's position (its seed is the component's), then the
+    /// analog and digital state.
+    fn save(&self) -> Option<crate::model::ModelState> {
+        let at = self.rng.get_word_pos();
+        let generator = ((at >> 64) as u64, at as u64);
+        let digital = (self.count, self.dead, self.hit, self.valid, self.data);
+        crate::model::ModelState::of(&(generator, self.charge, digital))
+    }
+
+    fn restore(&mut self, state: &crate::model::ModelState, _io: &Io<'_>) -> Result<(), String> {
+        let ((high, low), charge, digital): Saved = state.read()?;
+        self.rng
+            .set_word_pos((u128::from(high) << 64) | u128::from(low));
+        self.charge = charge;
+        (self.count, self.dead, self.hit, self.valid, self.data) = digital;
+        Ok(())
+    }
+
     fn reset(&mut self, io: &Io<'_>) {
         self.rng = ChaCha8Rng::seed_from_u64(self.seed);
         self.clear();

@@ -14,6 +14,10 @@ struct Register {
 }
 
 impl Model for Register {
+    fn save(&self) -> Option<crate::model::ModelState> {
+        crate::model::ModelState::none()
+    }
+
     fn lower(&self) -> Option<Lowering> {
         let mut l = Lowering::new();
         let t = &mut l.tick;

@@ -15,6 +15,32 @@ struct ShiftRegister {
 }
 
 impl Model for ShiftRegister {
+    fn save(&self) -> Option<crate::model::ModelState> {
+        crate::model::ModelState::of(&self.stages)
+    }
+
+    fn restore(&mut self, state: &crate::model::ModelState, _io: &Io<'_>) -> Result<(), String> {
+        let stages: VecDeque<u64> = state.read()?;
+        if stages.len() != self.stages.len() {
+            return Err(format!(
+                "{} saved stages for {}",
+                stages.len(),
+                self.stages.len()
+            ));
+        }
+        self.stages = stages;
+        Ok(())
+    }
+
+    /// The lowering keeps the stages in a ring, oldest at `oldest`, in the
+    /// reverse order of `stages` (newest first).
+    fn unlower(&mut self, state: &[u64], arrays: &[Vec<u64>]) {
+        let (ring, oldest) = (&arrays[0], state[0] as usize);
+        let n = ring.len();
+        // Ring order from the oldest is oldest → newest; `stages` is newest first.
+        self.stages = (0..n).map(|i| ring[(oldest + n - 1 - i) % n]).collect();
+    }
+
     /// A ring of `length` words and the index of the oldest: an enabled
     /// edge overwrites the oldest with `d`, and the next oldest is `q`.
     fn lower(&self) -> Option<Lowering> {

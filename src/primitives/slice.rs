@@ -10,6 +10,10 @@ struct Slice {
 }
 
 impl Model for Slice {
+    fn save(&self) -> Option<crate::model::ModelState> {
+        crate::model::ModelState::none()
+    }
+
     fn lower(&self) -> Option<Lowering> {
         let mut l = Lowering::new();
         let a = l.eval.input(0);

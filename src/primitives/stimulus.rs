@@ -41,6 +41,19 @@ impl Stimulus {
 }
 
 impl Model for Stimulus {
+    fn save(&self) -> Option<crate::model::ModelState> {
+        crate::model::ModelState::of(&self.row)
+    }
+
+    fn restore(&mut self, state: &crate::model::ModelState, _io: &Io<'_>) -> Result<(), String> {
+        self.row = state.read()?;
+        Ok(())
+    }
+
+    fn unlower(&mut self, state: &[u64], _arrays: &[Vec<u64>]) {
+        self.row = state[0] as usize;
+    }
+
     fn lower(&self) -> Option<Lowering> {
         let mut l = Lowering::new();
         let rows = self.rows() as u64;

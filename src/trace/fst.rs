@@ -27,6 +27,8 @@ pub struct FstWriter {
     prev: Vec<u64>,
     period: u64,
     cycle: u64,
+    /// The first cycle traced (not 0 after a restore).
+    first: u64,
     text: Vec<u8>,
 }
 
@@ -135,6 +137,7 @@ impl FstWriter {
             prev: vec![0; plan.row.len()],
             period: plan.period,
             cycle: 0,
+            first: 0,
             text: Vec::with_capacity(64),
         })
     }
@@ -160,12 +163,13 @@ impl TraceSink for FstWriter {
             prev,
             period,
             cycle,
+            first: start,
             text,
         } = self;
         let body = body
             .as_mut()
             .ok_or_else(|| io::Error::other("the FST trace is already finished"))?;
-        let (t, first) = (*cycle * *period, *cycle == 0);
+        let (t, first) = (*cycle * *period, *cycle == *start);
         // Blocks may only end right before a time step.
         if body.size() > FLUSH_BYTES {
             body.flush().map_err(io_error)?;
@@ -193,6 +197,11 @@ impl TraceSink for FstWriter {
         }
         *cycle += 1;
         Ok(())
+    }
+
+    fn start_at(&mut self, cycle: u64) {
+        self.cycle = cycle;
+        self.first = cycle;
     }
 
     fn held(&self) -> super::Held {

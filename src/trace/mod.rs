@@ -32,6 +32,9 @@ pub use tap::Tap;
 pub trait TraceSink: Send {
     /// Record the next cycle's row (the values of the plan's row nets).
     fn cycle(&mut self, values: &[u64]) -> io::Result<()>;
+    /// The first row is of cycle `cycle`, not 0 (a run restored from a
+    /// checkpoint): times count from there.
+    fn start_at(&mut self, _cycle: u64) {}
     /// The run is over: close the trace and flush it.
     fn finish(&mut self) -> io::Result<()>;
     /// What is safely written so far (after an error: what the trace holds).

@@ -32,6 +32,12 @@ impl TraceSink for Tapped {
         }
     }
 
+    fn start_at(&mut self, cycle: u64) {
+        if let Some(inner) = &mut self.inner {
+            inner.start_at(cycle);
+        }
+    }
+
     fn finish(&mut self) -> io::Result<()> {
         match &mut self.inner {
             Some(inner) => inner.finish(),

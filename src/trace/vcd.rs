@@ -24,6 +24,8 @@ pub struct VcdWriter<W: Write> {
     prev: Vec<u64>,
     period: u64,
     cycle: u64,
+    /// The first cycle traced (not 0 after a restore).
+    first: u64,
     /// Text not yet written: cycles are gathered into blocks of
     /// [`BLOCK`] bytes, each one write.
     text: Vec<u8>,
@@ -153,6 +155,7 @@ impl<W: Write> VcdWriter<W> {
             prev: vec![0; plan.row.len()],
             period: plan.period,
             cycle: 0,
+            first: 0,
             text: Vec::with_capacity(BLOCK + 4096),
         })
     }
@@ -161,8 +164,8 @@ impl<W: Write> VcdWriter<W> {
 impl<W: Write + Send> TraceSink for VcdWriter<W> {
     fn cycle(&mut self, values: &[u64]) -> io::Result<()> {
         let t = self.cycle * self.period;
-        if self.cycle == 0 {
-            push_timestamp(&mut self.text, 0);
+        if self.cycle == self.first {
+            push_timestamp(&mut self.text, t);
             self.text.extend_from_slice(b"$dumpvars\n");
             if let Some(id) = &self.clock {
                 push_change(&mut self.text, id, PortType::Bits(1), 1);
@@ -203,6 +206,11 @@ impl<W: Write + Send> TraceSink for VcdWriter<W> {
             self.write_text()?;
         }
         Ok(())
+    }
+
+    fn start_at(&mut self, cycle: u64) {
+        self.cycle = cycle;
+        self.first = cycle;
     }
 
     fn finish(&mut self) -> io::Result<()> {

@@ -33,13 +33,33 @@ pub(crate) struct WorkerCode {
     pub steps: Vec<[Option<[Code; 2]>; 2]>,
     /// How to report each check that can fail.
     failures: HashMap<usize, FailureSite>,
-    /// The code's state: read and written only by the code (see [`jit`]).
-    _arena: Vec<u64>,
+    /// The code's state: written only by the code (see [`jit`]).
+    arena: Vec<u64>,
+    /// Where each component's state lies in it.
+    places: HashMap<usize, plan::Place>,
     /// The units, whose tables the code reads.
     _units: Vec<((usize, Kind), Vec<Unit>)>,
 }
 
 impl WorkerCode {
+    /// `component`'s state words and arrays as the code left them, if it
+    /// is compiled here. Only while none of this worker's code runs.
+    pub fn state_of(&self, component: usize) -> Option<(Vec<u64>, Vec<Vec<u64>>)> {
+        let place = self.places.get(&component)?;
+        // The code writes the arena through the address it was generated
+        // with (this buffer's, exposed then); the engine reads it only at a
+        // barrier or on the thread that ran the code, so every write
+        // happened before these reads.
+        let arena = &self.arena;
+        let state = place.state.iter().map(|&s| arena[s]).collect();
+        let arrays = place
+            .arrays
+            .iter()
+            .map(|&(at, len)| arena[at..at + len].to_vec())
+            .collect();
+        Some((state, arrays))
+    }
+
     /// Whether `component` has a compiled check here.
     pub fn fails(&self, component: usize) -> bool {
         self.failures.contains_key(&component)
@@ -182,7 +202,8 @@ impl Native {
                 WorkerCode {
                     steps,
                     failures: plan.failures,
-                    _arena: plan.arena,
+                    arena: plan.arena,
+                    places: plan.places,
                     _units: plan.units,
                 }
             })

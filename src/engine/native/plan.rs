@@ -162,6 +162,15 @@ pub(crate) struct Plan {
     pub units: Vec<((usize, Kind), Vec<Unit>)>,
     /// How to report a failed check, by component.
     pub failures: HashMap<usize, FailureSite>,
+    /// Where each lowered component's state lies in the arena.
+    pub places: HashMap<usize, Place>,
+}
+
+/// One component's state in the arena: the offset of each state word, and
+/// of each array's element 0 with its length.
+pub(crate) struct Place {
+    pub state: Vec<usize>,
+    pub arrays: Vec<(usize, usize)>,
 }
 
 /// Make `body`'s reads of undriven inputs constants, which the code
@@ -304,8 +313,19 @@ pub(crate) fn plan(lowered: Vec<Lowered>, slots: usize, one_by_one: bool) -> Pla
     let mut arena = Vec::new();
     let mut units: HashMap<(usize, Kind), Vec<Unit>> = HashMap::new();
     let mut failures = HashMap::new();
+    let mut places = HashMap::new();
     for group in groups {
         let (state, arrays) = lay_out(&group, &mut arena);
+        for (k, m) in group.iter().enumerate() {
+            let place = Place {
+                state: state.iter().map(|&s| s as usize + k).collect(),
+                arrays: arrays
+                    .iter()
+                    .map(|&(at, len)| ((at + k as u64 * (len + 1)) as usize, len as usize))
+                    .collect(),
+            };
+            places.insert(m.component, place);
+        }
         let (eval_phase, tick_phase) = group[0].phases;
         for (kind, phase) in [(Kind::Eval, eval_phase), (Kind::Tick, tick_phase)] {
             if phase == usize::MAX || group[0].body(kind).is_empty() {
@@ -326,6 +346,7 @@ pub(crate) fn plan(lowered: Vec<Lowered>, slots: usize, one_by_one: bool) -> Pla
         arena,
         units,
         failures,
+        places,
     }
 }
 

@@ -80,7 +80,7 @@ pub(super) fn work(
     w: &mut Worker,
     (code, cycle): (Option<&WorkerCode>, Option<[Code; 2]>),
     sh: &Shared,
-    cycles: u64,
+    (start, end): (u64, u64),
     lead: Option<&mut Lead<'_>>,
 ) -> u64 {
     if let Some(cycle) = cycle {
@@ -89,8 +89,8 @@ pub(super) fn work(
             None => "a compiled check failed".to_string(),
         };
         let copied: &[Range<usize>] = &w.copied;
-        return compiled_cycles(cycle, (0, cycles), &[copied], (sh, &failure), lead)
-            .unwrap_or(cycles);
+        return compiled_cycles(cycle, (start, end), &[copied], (sh, &failure), lead)
+            .unwrap_or(end);
     }
     let running = Running::default();
     let views = views(&w.groups, sh, &running);
@@ -103,7 +103,7 @@ pub(super) fn work(
         code,
         sh,
     };
-    run.alone(cycles, &w.copied, lead)
+    run.alone((start, end), &w.copied, lead)
 }
 
 /// The parities cycle `t` reads and writes.
@@ -228,16 +228,16 @@ impl Run<'_> {
     /// finished as [`finish_cycle`](Self::finish_cycle) would have.
     pub(super) fn alone(
         &mut self,
-        cycles: u64,
+        (start, end): (u64, u64),
         copied: &[Range<usize>],
         mut lead: Option<&mut Lead<'_>>,
     ) -> u64 {
         let sh = self.sh;
         let last = self.steps.len() - 1;
         // The cycle and phase running.
-        let at = Cell::new((0, 0));
+        let at = Cell::new((start, 0));
         let result = guard(|| {
-            for t in 0..cycles {
+            for t in start..end {
                 for range in copied {
                     sh.copy_forward(range, parities(t).0);
                 }
@@ -254,7 +254,7 @@ impl Run<'_> {
                     return t + 1;
                 }
             }
-            cycles
+            end
         });
         let fault = match result {
             Ok(completed) => return completed,

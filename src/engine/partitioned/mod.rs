@@ -23,6 +23,7 @@
 //! (the cycle loops) and, here, the run: build, reset, compile, run.
 
 mod adapt;
+pub(super) mod checkpoint;
 mod cycle;
 mod layout;
 pub(super) mod ranked;
@@ -41,12 +42,35 @@ use layout::{build, Shared, Wired, Worker, NEVER};
 use std::sync::Mutex;
 use stretch::{Control, Crew};
 
+/// Where a run starts, and which checkpoints it saves.
+#[derive(Default)]
+pub(super) struct Start<'a> {
+    /// The state to start from (the run's cycle 0 is its cycle).
+    pub restore: Option<&'a crate::checkpoint::Checkpoint>,
+    /// When to save, and where to.
+    pub save: Option<(&'a crate::checkpoint::Schedule, checkpoint::Sink<'a>)>,
+    /// Every component's path and model, for messages.
+    pub names: &'a [(String, String)],
+}
+
+impl Start<'_> {
+    /// The absolute cycle of the run's cycle 0.
+    pub fn first(&self) -> u64 {
+        self.restore.map_or(0, |c| c.cycle)
+    }
+
+    fn refused(&self, (c, why): (usize, String)) -> RunError {
+        let (path, model) = &self.names[c];
+        RunError::Checkpoint(crate::checkpoint::restore_failed(path, model, &why))
+    }
+}
+
 pub(super) fn run(
     circuit: Circuit,
     cycles: u64,
     workers: usize,
     options: &RunOptions,
-    tracer: Option<Tracer>,
+    (tracer, start): (Option<Tracer>, &Start<'_>),
 ) -> Result<Outcome, RunError> {
     let workers = workers.min(circuit.components.len().max(1));
     let (mut pool, shared, row, wired) = build(
@@ -58,6 +82,20 @@ pub(super) fn run(
     reset(&mut pool, &shared);
     // Reset faults end the run before cycle 0; code is made only for a run.
     let reset_failed = shared.failed.load(Relaxed) != NEVER;
+    if !reset_failed {
+        if let Some(c) = start.save.and(checkpoint::unsupported(&pool)) {
+            let (path, model) = start.names[c].clone();
+            return Err(RunError::Checkpoint(
+                crate::checkpoint::CheckpointError::Unsupported { path, model }.to_string(),
+            ));
+        }
+        if let Some(saved) = start.restore {
+            checkpoint::restore(&mut pool, &shared, &wired, saved).map_err(|e| start.refused(e))?;
+        }
+    }
+    let mut saver = start
+        .save
+        .map(|(schedule, sink)| checkpoint::Saver::new(schedule, start.first(), &wired, sink));
     // Lowering and generating code, timed apart from the cycles.
     let compiling = std::time::Instant::now();
     let (native, note) = match options.codegen {
@@ -88,13 +126,22 @@ pub(super) fn run(
         (0, 0)
     } else if workers == 1 {
         let cycle = native.as_ref().and_then(|n| n.cycle);
-        let completed = work(
-            &mut pool[0],
-            (codes[0], cycle),
-            &shared,
-            cycles,
-            Some(&mut lead),
-        );
+        let mut t = 0;
+        let completed = loop {
+            let end = saver.as_ref().map_or(cycles, |s| s.stretch_end(t, cycles));
+            let done = work(
+                &mut pool[0],
+                (codes[0], cycle),
+                &shared,
+                (t, end),
+                Some(&mut lead),
+            );
+            let saved = |s: &mut checkpoint::Saver| s.at(end, pool.iter_mut(), &codes, &shared);
+            if done < end || !saver.as_mut().is_none_or(saved) || end == cycles {
+                break done;
+            }
+            t = end;
+        };
         (completed, completed)
     } else {
         let pool: Vec<Mutex<Worker>> = pool.into_iter().map(Mutex::new).collect();
@@ -124,12 +171,16 @@ pub(super) fn run(
             for go in starts {
                 let _ = go.send(());
             }
-            let (completed, adapt) = crew.lead(cycles, &mut lead);
+            let (completed, adapt) = crew.lead(cycles, &mut lead, saver.as_mut());
             Ok((completed, adapt.cycles_one.min(completed)))
         })?
     };
     // The code is freed only after every worker has stopped calling it.
     drop(native);
+    if let Some(why) = saver.and_then(|s| s.failed) {
+        let _ = finish_trace(lead.tracer);
+        return Err(RunError::Checkpoint(why));
+    }
     Ok(Outcome {
         cycles: completed,
         threads: workers,

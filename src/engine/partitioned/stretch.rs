@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use super::adapt::{Adapt, Mode};
+use super::checkpoint::Saver;
 use super::cycle::{compiled_cycles, lead_duties, parities, views, Lead, Run, Running};
 use super::layout::{Shared, Worker};
 use crate::engine::native::{Code, WorkerCode};
@@ -51,7 +52,13 @@ pub(super) struct Crew<'a> {
 impl Crew<'_> {
     /// The lead's run of `cycles` cycles: the cycles completed, and the
     /// decisions taken.
-    pub fn lead(&self, cycles: u64, lead: &mut Lead<'_>) -> (u64, Adapt) {
+    /// Between stretches, `saver` saves the checkpoints that are due.
+    pub fn lead(
+        &self,
+        cycles: u64,
+        lead: &mut Lead<'_>,
+        mut saver: Option<&mut Saver<'_>>,
+    ) -> (u64, Adapt) {
         let sh = self.sh;
         let fixed = match lead.options.spread {
             Spread::Adaptive => None,
@@ -63,6 +70,7 @@ impl Crew<'_> {
         let completed = loop {
             let (mode, length) = adapt.next();
             let end = t.saturating_add(length).min(cycles);
+            let end = saver.as_ref().map_or(end, |s| s.stretch_end(t, end));
             self.control.publish(Some(mode), (t, end));
             sh.barrier.wait();
             let started = Instant::now();
@@ -73,6 +81,17 @@ impl Crew<'_> {
             sh.barrier.wait();
             adapt.record(end - t, started.elapsed());
             t = end;
+            if stopped.is_none() {
+                // Every worker waits at the next stretch's barrier.
+                if let Some(saver) = saver.as_deref_mut() {
+                    let mut guards: Vec<_> = (self.pool.iter())
+                        .map(|w| w.lock().unwrap_or_else(|e| e.into_inner()))
+                        .collect();
+                    if !saver.at(t, guards.iter_mut().map(|g| &mut **g), &self.codes, sh) {
+                        break t;
+                    }
+                }
+            }
             match stopped {
                 Some(completed) => break completed,
                 None if t >= cycles => break cycles,
