@@ -82,6 +82,11 @@ impl ModelState {
     pub fn text(&self) -> &str {
         &self.0
     }
+
+    /// The state whose RON text is `text` (as another process sent it).
+    pub(crate) fn from_text(text: String) -> ModelState {
+        ModelState(text)
+    }
 }
 
 /// The first characters of `s`, for a message.

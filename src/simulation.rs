@@ -43,11 +43,31 @@
 //! start at 0, where `cspsim run` would report them unconnected): a driven
 //! input takes its driver's value every cycle, so poking it is an error
 //! that names the driver. Components run one by one, interpreted, on the calling thread.
+//!
+//! [`checkpoint`](Simulation::checkpoint) takes the whole state at the
+//! cycle about to run, and [`restore`](Simulation::restore) goes back to
+//! it: the same [`Checkpoint`]s as `cspsim run` saves and restores.
+//!
+//! ```
+//! # use cspsim::simulation::Simulation;
+//! let text = r#"Circuit(components: {
+//!     "c": Component(model: "counter", params: {"width": 8}),
+//! })"#;
+//! let mut sim = Simulation::from_text(text, &Default::default())?;
+//! sim.step(10)?;
+//! let warm = sim.checkpoint()?;
+//! sim.step(5)?;
+//! assert_eq!(sim.peek("c.q")?, 15);
+//! sim.restore(&warm)?;
+//! assert_eq!((sim.cycle(), sim.peek("c.q")?), (10, 10));
+//! # Ok::<(), cspsim::simulation::SimError>(())
+//! ```
 
 use std::io;
 use std::path::Path;
 use std::sync::atomic::Ordering::Relaxed;
 
+use crate::checkpoint::{Checkpoint, CheckpointError, ComponentState};
 use crate::circuit::{Circuit, InnerPorts, PortRef, Source};
 use crate::engine::guard;
 use crate::model::{Io, Slot, Timing};
@@ -128,6 +148,11 @@ pub enum SimError {
     /// A trace could not be started or written.
     #[error("trace: {0}")]
     Trace(String),
+    /// A checkpoint could not be taken or restored: a model that cannot
+    /// save its state, a checkpoint of another circuit, a state a model
+    /// refused.
+    #[error("{0}")]
+    Checkpoint(String),
 }
 
 /// A circuit being simulated; see the [module](self).
@@ -148,6 +173,8 @@ pub struct Simulation {
     by_path: std::collections::HashMap<String, usize>,
     composite: std::collections::HashMap<String, usize>,
     cycle: u64,
+    /// The cycle of the last reset or restore, where a trace may start.
+    first: u64,
     /// Whether this cycle's combinational values are computed.
     settled: bool,
     /// The failure that ended the run, until a reset.
@@ -322,6 +349,7 @@ impl Simulation {
             by_path,
             composite,
             cycle: 0,
+            first: 0,
             settled: false,
             failed: None,
             trace: None,
@@ -340,6 +368,102 @@ impl Simulation {
         }
         self.copy_forward(0);
         self.cycle = 0;
+        self.first = 0;
+        self.settled = false;
+        Ok(())
+    }
+
+    /// The state at the start of the cycle about to run: the checkpoint
+    /// `cspsim run --checkpoint-at` writes at this cycle (its
+    /// [`to_text`](Checkpoint::to_text) is that file), which
+    /// [`restore`](Self::restore) or `cspsim run --restore` continue from.
+    /// Poked values are inputs, not state: they are not in it.
+    pub fn checkpoint(&self) -> Result<Checkpoint, SimError> {
+        if let Some(fault) = &self.failed {
+            return Err(SimError::Checkpoint(format!(
+                "the simulation failed in cycle {}; reset it or restore a checkpoint first",
+                fault.cycle
+            )));
+        }
+        let read = (self.cycle % 2) as usize;
+        let mut components = Vec::with_capacity(self.circuit.components.len());
+        for (c, comp) in self.circuit.components.iter().enumerate() {
+            let state = comp.behaviour.save().ok_or_else(|| {
+                SimError::Checkpoint(
+                    CheckpointError::Unsupported {
+                        path: comp.path.clone(),
+                        model: comp.model.clone(),
+                    }
+                    .to_string(),
+                )
+            })?;
+            let registered = comp
+                .interface
+                .outputs()
+                .iter()
+                .zip(&self.outs[c][read])
+                .filter(|(o, _)| o.timing == Timing::Registered)
+                .map(|(_, &s)| self.slots[s as usize].load(Relaxed))
+                .collect();
+            components.push(ComponentState {
+                path: comp.path.clone(),
+                model: comp.model.clone(),
+                registered,
+                state,
+            });
+        }
+        let fingerprint = crate::checkpoint::fingerprint(&self.circuit);
+        Ok(Checkpoint {
+            components,
+            ..Checkpoint::header(&self.circuit.name, &fingerprint, self.cycle)
+        })
+    }
+
+    /// Continue from `checkpoint` (from [`checkpoint`](Self::checkpoint)
+    /// or a file `cspsim run` wrote, read with [`Checkpoint::read`]): the
+    /// cycle about to run becomes its cycle, and every register and model
+    /// state its saved one. Pokes stay. A trace being recorded goes on, its
+    /// times counting on from where they were; a trace started now starts
+    /// at the checkpoint's cycle, as `cspsim run --restore` traces. A
+    /// checkpoint of another circuit is refused and changes nothing; a
+    /// state that a model refuses leaves the simulation reset.
+    pub fn restore(&mut self, checkpoint: &Checkpoint) -> Result<(), SimError> {
+        checkpoint.check(&self.circuit).map_err(|why| {
+            SimError::Checkpoint(format!("the checkpoint does not fit this circuit: {why}"))
+        })?;
+        self.reset()?;
+        let read = (checkpoint.cycle % 2) as usize;
+        for (c, saved) in checkpoint.components.iter().enumerate() {
+            let outputs = self.circuit.components[c].interface.outputs();
+            let registered =
+                (0..outputs.len()).filter(|&o| outputs[o].timing == Timing::Registered);
+            for (o, &v) in registered.zip(&saved.registered) {
+                let slot = self.outs[c][read][o] as usize;
+                self.slots[slot].store(v & self.masks[c][o], Relaxed);
+            }
+        }
+        self.copy_forward(read);
+        for (c, saved) in checkpoint.components.iter().enumerate() {
+            let io = Io::new(
+                &self.slots,
+                &self.ins[c][read],
+                &self.outs[c][read],
+                &self.masks[c],
+            );
+            let comp = &mut self.circuit.components[c];
+            let model = comp.behaviour.as_mut();
+            let refused = match guard(|| model.restore(&saved.state, &io)) {
+                Ok(Ok(())) => None,
+                Ok(Err(why)) | Err((_, why)) => Some(why),
+            };
+            if let Some(why) = refused {
+                let why = crate::checkpoint::restore_failed(&comp.path, &comp.model, &why);
+                self.reset()?;
+                return Err(SimError::Checkpoint(why));
+            }
+        }
+        self.cycle = checkpoint.cycle;
+        self.first = checkpoint.cycle;
         self.settled = false;
         Ok(())
     }
@@ -447,7 +571,8 @@ impl Simulation {
     }
 
     /// Record the signals `patterns` select (none: the circuit's `trace`)
-    /// as a VCD written to `out`, from cycle 0; before the first step.
+    /// as a VCD written to `out`, from cycle 0 (or the cycle restored);
+    /// before the first step.
     pub fn trace_vcd(
         &mut self,
         patterns: &[String],
@@ -480,9 +605,9 @@ impl Simulation {
     }
 
     fn patterns(&self, patterns: &[String]) -> Result<Vec<String>, SimError> {
-        if self.cycle > 0 {
+        if self.cycle > self.first {
             return Err(SimError::Trace(
-                "a trace starts at cycle 0: start it before the first step".to_string(),
+                "a trace starts before the first step (after a reset or restore)".to_string(),
             ));
         }
         let patterns = if patterns.is_empty() {
@@ -500,9 +625,10 @@ impl Simulation {
         }
     }
 
-    fn start_trace(&mut self, trace: Trace) -> Result<(), SimError> {
-        crate::engine::trace_fits(0, trace.plan.period)
+    fn start_trace(&mut self, mut trace: Trace) -> Result<(), SimError> {
+        crate::engine::trace_fits(self.cycle, trace.plan.period)
             .map_err(|e| SimError::Trace(e.to_string()))?;
+        trace.sink.start_at(self.cycle);
         let tracer = Tracer::spawn(trace).map_err(|e| SimError::Trace(e.to_string()))?;
         let row = [0, 1].map(|p| {
             tracer

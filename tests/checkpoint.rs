@@ -10,6 +10,8 @@ use std::sync::{Arc, Mutex};
 
 use cspsim::checkpoint::{Checkpoint, Schedule};
 use cspsim::engine::{self, Checkpointing, Codegen, RunOptions};
+use cspsim::netlist::LoadOptions;
+use cspsim::simulation::Simulation;
 use cspsim::trace::Trace;
 
 /// Cycles each circuit runs here, and the cycle its checkpoint is of.
@@ -19,12 +21,36 @@ const AT: u64 = 23;
 /// Each traced signal's values from cycle `AT` on.
 type Tail = Vec<(String, Vec<u64>)>;
 
+/// An engine setup to save or restore on.
+#[derive(Clone, Copy, Debug)]
+enum How {
+    /// The partitioned engine with this code generator and worker count.
+    Partitioned(Codegen, usize),
+    /// The mpi engine on this many ranks (threads standing in for them).
+    Ranks(usize),
+    /// The thread-per-component engine.
+    Threads,
+    /// The processes engine (a `cspsim serve` child per component).
+    Processes,
+}
+
+const COMPILED_ONE: How = How::Partitioned(Codegen::Compiled, 1);
+const INTERPRETED_TWO: How = How::Partitioned(Codegen::Interpret, 2);
+/// The setups that save and restore what `COMPILED_ONE` does.
+const OTHERS: [How; 5] = [
+    INTERPRETED_TWO,
+    How::Ranks(2),
+    How::Ranks(3),
+    How::Threads,
+    How::Processes,
+];
+
 /// A run of the circuit at `path` for `CYCLES` cycles: restored from
 /// `restore` if given, saving at `AT` if `save`; the trace's samples from
 /// `AT` on and the checkpoints saved (or the run's error).
 fn run(
     path: &Path,
-    (codegen, threads): (Codegen, usize),
+    how: How,
     restore: Option<Checkpoint>,
     save: bool,
 ) -> Result<(Tail, Vec<Checkpoint>), String> {
@@ -39,8 +65,6 @@ fn run(
     };
     let options = RunOptions {
         cycles: Some(CYCLES),
-        threads: Some(threads),
-        codegen,
         restore: restore.map(Arc::new),
         checkpoints: save.then(|| Checkpointing {
             schedule: Schedule {
@@ -51,12 +75,51 @@ fn run(
         }),
         ..RunOptions::default()
     };
-    let buf = common::SharedBuf::default();
     let patterns = circuit.trace.clone();
+    let buf = common::SharedBuf::default();
     let trace = Trace::vcd(&circuit, &patterns, buf.clone()).expect("header written");
     let period = trace.plan.period;
-    engine::run(circuit, &options, Some(trace)).map_err(|e| e.to_string())?;
-    let waves = common::parse_vcd(&buf.text(), period);
+    let (result, vcd) = match how {
+        How::Partitioned(codegen, threads) => {
+            let options = RunOptions {
+                codegen,
+                threads: Some(threads),
+                ..options
+            };
+            (engine::run(circuit, &options, Some(trace)), buf.text())
+        }
+        How::Threads => {
+            let options = RunOptions {
+                engine: engine::Engine::Threads,
+                ..options
+            };
+            (engine::run(circuit, &options, Some(trace)), buf.text())
+        }
+        How::Processes => {
+            let options = RunOptions {
+                engine: engine::Engine::Processes,
+                processes: engine::ProcessOptions {
+                    program: Some(env!("CARGO_BIN_EXE_cspsim").into()),
+                    timeout: None,
+                },
+                ..options
+            };
+            let load = LoadOptions {
+                keep_specs: true,
+                ..LoadOptions::default()
+            };
+            let circuit =
+                cspsim::netlist::load_file_with(path, &cspsim::Registry::standard(), &load)
+                    .map_err(|e| e.to_string())?;
+            (engine::run(circuit, &options, Some(trace)), buf.text())
+        }
+        How::Ranks(ranks) => {
+            let (mut results, vcd) = common::on_ranks(|| common::load_path(path), ranks, &options);
+            (results.remove(0), vcd)
+        }
+    };
+    result.map_err(|e| e.to_string())?;
+    let waves = common::parse_vcd(&vcd, period);
     assert_eq!(waves.cycles as u64, CYCLES, "{}", path.display());
     let tail = waves
         .signals
@@ -76,17 +139,18 @@ fn unsupported(path: &Path) -> Option<String> {
 
 #[test]
 fn every_circuit_continues_bit_exactly_from_a_checkpoint() {
-    const COMPILED_ONE: (Codegen, usize) = (Codegen::Compiled, 1);
-    const INTERPRETED_TWO: (Codegen, usize) = (Codegen::Interpret, 2);
     let mut checked = 0;
     for path in common::all_circuits() {
         let name = path.display().to_string();
         if let Some(component) = unsupported(&path) {
-            let why = run(&path, COMPILED_ONE, None, true).expect_err(&name);
-            assert!(
-                why.contains(&format!("`{component}`")) && why.contains("cannot be checkpointed"),
-                "{name}: {why}"
-            );
+            for how in OTHERS.into_iter().chain([COMPILED_ONE]) {
+                let why = run(&path, how, None, true).expect_err(&name);
+                assert!(
+                    why.contains(&format!("`{component}`"))
+                        && why.contains("cannot be checkpointed"),
+                    "{name} on {how:?}: {why}"
+                );
+            }
             continue;
         }
         let (full, mut saved) =
@@ -94,18 +158,28 @@ fn every_circuit_continues_bit_exactly_from_a_checkpoint() {
         assert_eq!(saved.len(), 1, "{name}: one checkpoint, at cycle {AT}");
         let checkpoint = saved.remove(0);
         assert_eq!(checkpoint.cycle, AT);
-        // The same file from the other code generator and worker count.
-        let (_, other) =
-            run(&path, INTERPRETED_TWO, None, true).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(
-            other[0].to_text(),
-            checkpoint.to_text(),
-            "{name}: the saved states differ"
-        );
-        // Through its text, restored on each code generator and worker count.
+        // The same file from every other engine setup. Thousands of debug
+        // children would take minutes: the processes engine runs the
+        // smaller circuits.
+        let too_many_for_processes = common::load_path(&path).components.len() > 300;
+        for how in OTHERS {
+            if matches!(how, How::Processes) && too_many_for_processes {
+                continue;
+            }
+            let (_, other) = run(&path, how, None, true).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(
+                other.first().map(Checkpoint::to_text),
+                Some(checkpoint.to_text()),
+                "{name} saved with {how:?}: the saved states differ"
+            );
+        }
+        // Through its text, restored on every setup.
         let read =
             Checkpoint::parse(&checkpoint.to_text()).unwrap_or_else(|e| panic!("{name}: {e}"));
-        for how in [INTERPRETED_TWO, COMPILED_ONE] {
+        for how in OTHERS.into_iter().chain([COMPILED_ONE]) {
+            if matches!(how, How::Processes) && too_many_for_processes {
+                continue;
+            }
             let (tail, _) = run(&path, how, Some(read.clone()), false)
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(
@@ -118,10 +192,93 @@ fn every_circuit_continues_bit_exactly_from_a_checkpoint() {
     assert!(checked >= 10, "only {checked} circuits checked");
 }
 
+#[test]
+fn a_simulation_takes_and_continues_from_the_checkpoints_run_writes() {
+    let mut checked = 0;
+    for path in common::all_circuits() {
+        let name = path.display().to_string();
+        let mut sim = Simulation::from_file(&path, &LoadOptions::default()).unwrap();
+        sim.step(AT).unwrap_or_else(|e| panic!("{name}: {e}"));
+        if let Some(component) = unsupported(&path) {
+            let why = sim.checkpoint().expect_err(&name).to_string();
+            assert!(why.contains(&format!("`{component}`")), "{name}: {why}");
+            continue;
+        }
+        let (full, saved) =
+            run(&path, COMPILED_ONE, None, true).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let taken = sim.checkpoint().unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            taken.to_text(),
+            saved[0].to_text(),
+            "{name}: the states differ"
+        );
+        // Another simulation, some cycles in, continues from it exactly.
+        let mut other = Simulation::from_file(&path, &LoadOptions::default()).unwrap();
+        other.step(AT / 2).unwrap();
+        other
+            .restore(&saved[0])
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(other.cycle(), AT);
+        let buf = common::SharedBuf::default();
+        other.trace_vcd(&[], buf.clone()).unwrap();
+        other
+            .step(CYCLES - AT)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        other.finish_trace().unwrap();
+        let circuit = common::load_path(&path);
+        let period = Trace::vcd(&circuit, &circuit.trace, std::io::sink())
+            .unwrap()
+            .plan
+            .period;
+        let waves = common::parse_vcd(&buf.text(), period);
+        assert_eq!(waves.cycles as u64, CYCLES, "{name}");
+        for (signal, values) in &full {
+            assert_eq!(
+                &waves.get(signal)[AT as usize..],
+                &values[..],
+                "{name}: {signal}"
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} circuits checked");
+}
+
+#[test]
+fn a_simulation_refuses_a_checkpoint_of_another_circuit_and_keeps_its_state() {
+    let cpu8 = common::circuits_dir().join("cpu8.ron");
+    let saved = Checkpoint::parse(&checkpoint_text("cpu8")).unwrap();
+    let lights = common::circuits_dir().join("traffic_light.ron");
+    let mut sim = Simulation::from_file(&lights, &LoadOptions::default()).unwrap();
+    sim.step(3).unwrap();
+    let why = sim.restore(&saved).unwrap_err().to_string();
+    assert!(why.contains("of circuit `cpu8`"), "{why}");
+    assert_eq!(sim.cycle(), 3, "a refused checkpoint changes nothing");
+    // A state its model refuses leaves the simulation reset.
+    let mut sim = Simulation::from_file(&cpu8, &LoadOptions::default()).unwrap();
+    sim.step(3).unwrap();
+    let mut bad = saved.clone();
+    let ram = bad
+        .components
+        .iter_mut()
+        .find(|c| c.model == "ram")
+        .unwrap();
+    ram.state = cspsim::checkpoint::ModelState::of(&"not words").unwrap();
+    let ram = ram.path.clone();
+    let why = sim.restore(&bad).unwrap_err().to_string();
+    assert!(why.contains(&format!("`{ram}`")), "{why}");
+    assert_eq!(sim.cycle(), 0);
+    // A trace starts at the cycle restored, and only then.
+    sim.restore(&saved).unwrap();
+    sim.step(1).unwrap();
+    let why = sim.trace_vcd(&[], std::io::sink()).unwrap_err().to_string();
+    assert!(why.contains("before the first step"), "{why}");
+}
+
 /// The text of the checkpoint of `circuits/NAME.ron` at cycle `AT`.
 fn checkpoint_text(name: &str) -> String {
     let path = common::circuits_dir().join(format!("{name}.ron"));
-    let (_, saved) = run(&path, (Codegen::Compiled, 1), None, true).unwrap();
+    let (_, saved) = run(&path, COMPILED_ONE, None, true).unwrap();
     saved[0].to_text()
 }
 
@@ -145,7 +302,7 @@ fn bad_checkpoint_files_are_refused_with_what_does_not_match() {
     // Another circuit's checkpoint.
     let other = Checkpoint::parse(&checkpoint_text("traffic_light")).unwrap();
     let cpu = common::circuits_dir().join("cpu8.ron");
-    let why = run(&cpu, (Codegen::Compiled, 1), Some(other), false).unwrap_err();
+    let why = run(&cpu, COMPILED_ONE, Some(other), false).unwrap_err();
     assert!(
         why.contains("does not fit this circuit") && why.contains("traffic_light"),
         "{why}"
@@ -153,7 +310,7 @@ fn bad_checkpoint_files_are_refused_with_what_does_not_match() {
     // The same components, other wiring.
     let mut rewired = Checkpoint::parse(&text).unwrap();
     rewired.fingerprint = "0".into();
-    let why = run(&cpu, (Codegen::Compiled, 1), Some(rewired), false).unwrap_err();
+    let why = run(&cpu, COMPILED_ONE, Some(rewired), false).unwrap_err();
     assert!(why.contains("another version of circuit `cpu8`"), "{why}");
     // A model's state that it cannot take.
     let mut wrong = Checkpoint::parse(&text).unwrap();
@@ -163,7 +320,7 @@ fn bad_checkpoint_files_are_refused_with_what_does_not_match() {
         .find(|c| c.model == "memory" || c.model == "ram")
         .expect("cpu8 has a memory");
     memory.state = cspsim::checkpoint::ModelState::of(&"nonsense").unwrap();
-    let why = run(&cpu, (Codegen::Compiled, 1), Some(wrong), false).unwrap_err();
+    let why = run(&cpu, COMPILED_ONE, Some(wrong), false).unwrap_err();
     assert!(why.contains("could not take its saved state"), "{why}");
 }
 
@@ -257,23 +414,24 @@ fn the_command_line_saves_restores_and_refuses() {
         "-q",
     ]);
     assert_eq!(out.status.code(), Some(2));
+    // Any engine saves: the same file as the default engine's.
+    let threads = dir.join("threads");
     let out = common::cspsim(&[
         "run",
         "circuits/cpu8.ron",
+        "--cycles",
+        "100",
         "--engine",
         "threads",
         "--checkpoint-at",
-        "5",
+        "80",
         "--checkpoint-dir",
-        &s(&ckpt),
+        &s(&threads),
         "-q",
     ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        common::text(&out.stderr).contains("partitioned engine"),
-        "{}",
-        common::text(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", common::text(&out.stderr));
+    let again = std::fs::read_to_string(threads.join("cpu8-000000000080.ckpt.ron")).unwrap();
+    assert_eq!(again, text);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -63,6 +63,10 @@ fn mpirun(ranks: usize, args: &[&str]) -> Output {
         .expect("mpirun runs")
 }
 
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
 fn scratch(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cspsim-mpi-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
@@ -470,4 +474,43 @@ fn a_mistake_only_rank_0_sees_ends_every_rank_instead_of_hanging() {
         "{}",
         text(&out.stderr)
     );
+}
+
+#[test]
+fn two_ranks_save_the_checkpoint_one_process_saves_and_continue_from_it() {
+    if !have_mpirun() {
+        return;
+    }
+    let dir = scratch("checkpoints");
+    let circuit = common::circuits_dir().join("detector_readout.ron");
+    let (alone, one) = (dir.join("alone"), dir.join("ranks"));
+    let at = |into: &Path| -> Vec<String> {
+        let args = [
+            "--cycles",
+            "200",
+            "--checkpoint-at",
+            "120",
+            "--checkpoint-dir",
+        ];
+        let dir = into.to_str().unwrap();
+        args.iter().chain([&dir]).map(|s| s.to_string()).collect()
+    };
+    let (at_alone, at_ranks) = (at(&alone), at(&one));
+    let (out, full) = run_to_vcd(&circuit, None, &dir.join("full.vcd"), &strs(&at_alone));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let (out, _) = run_to_vcd(&circuit, Some(2), &dir.join("saved.vcd"), &strs(&at_ranks));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let file = "detector_readout-000000000120.ckpt.ron";
+    let read = |d: &Path| std::fs::read_to_string(d.join(file)).unwrap();
+    assert_eq!(read(&one), read(&alone), "two ranks saved another state");
+    // Restored on 3 ranks: the trace is the full trace's tail.
+    let checkpoint = one.join(file);
+    let restore = ["--cycles", "200", "--restore", checkpoint.to_str().unwrap()];
+    let (out, tail) = run_to_vcd(&circuit, Some(3), &dir.join("tail.vcd"), &restore);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let (full, tail) = (common::parse_vcd(&full, 10), common::parse_vcd(&tail, 10));
+    assert_eq!(tail.cycles, 200);
+    for (name, values) in &full.signals {
+        assert_eq!(&tail.get(name)[120..], &values[120..], "{name}");
+    }
 }

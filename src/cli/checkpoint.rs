@@ -10,7 +10,7 @@ use crate::checkpoint::{self, Checkpoint, Schedule};
 use crate::engine::{Checkpointing, RunOptions};
 use crate::Circuit;
 
-/// Saving and restoring checkpoints (the partitioned engine).
+/// Saving and restoring checkpoints (on every engine).
 #[derive(clap::Args, Clone, Default)]
 pub(super) struct CheckpointArgs {
     /// Save the run's whole state every N cycles, as

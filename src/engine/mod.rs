@@ -322,13 +322,6 @@ pub fn run(
     if let Some(trace) = &trace {
         trace_fits(total, trace.plan.period)?;
     }
-    let checkpointing = options.restore.is_some() || options.checkpoints.is_some();
-    if checkpointing && !matches!(options.engine, Engine::Partitioned) {
-        return Err(RunError::Checkpoint(format!(
-            "checkpoints are saved and restored by the partitioned engine (the default), not yet by the {} engine",
-            options.engine
-        )));
-    }
     let first = options.restore.as_ref().map_or(0, |c| c.cycle);
     if let Some(saved) = &options.restore {
         saved.check(&circuit).map_err(|why| {
@@ -400,7 +393,7 @@ pub fn run(
             let workers = options.threads.unwrap_or_else(|| default_workers(&circuit));
             partitioned::run(circuit, cycles, workers.max(1), options, (tracer, &start))
         }
-        Engine::Threads => threads::run(circuit, cycles, options, tracer),
+        Engine::Threads => threads::run(circuit, cycles, options, (tracer, &start)),
         Engine::Processes => {
             // The parent runs the schedule on one worker; the children
             // of a batch compute at once.
@@ -419,7 +412,7 @@ pub fn run(
                 )
             })?;
             let (outcome, fault_rank, sent) =
-                partitioned::ranked::run(circuit, cycles, options, tracer, link)?;
+                partitioned::ranked::run(circuit, cycles, options, (tracer, &start), link)?;
             (rank, exchanged) = (fault_rank, Some(sent));
             Ok(outcome)
         }

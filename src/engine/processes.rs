@@ -89,7 +89,7 @@ pub(super) fn start(circuit: &mut Circuit, options: &RunOptions) -> Result<Vec<u
     }
     let ids = remotes.iter().map(Remote::id).collect();
     for (comp, remote) in circuit.components.iter_mut().zip(remotes) {
-        comp.behaviour = Box::new(remote);
+        comp.behaviour = Box::new(remote.with_checkpoints());
     }
     Ok(ids)
 }

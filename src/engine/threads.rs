@@ -13,14 +13,23 @@
 //! keeps every component within 64 cycles of the others. No global
 //! barrier is needed. When a component panics or the run is stopped, the
 //! clock hangs up and every thread, finding a closed channel, ends.
+//!
+//! Checkpoints need no pause either: at the start of a cycle one is due
+//! at, each component sends the clock its state (registered outputs and
+//! model state) on a channel of its own, and the clock, once it has seen
+//! the cycle before whole, gathers them into the checkpoint. A restored
+//! component takes its saved state after its reset, before its first cycle.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use crossbeam_channel::{bounded, Receiver, Sender};
+use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 
 use super::fault::{guard, Fault, Faults, Phase};
+use super::partitioned::checkpoint::{Saved, Sink};
+use super::partitioned::Start;
 use super::{finish_trace, Outcome, RunError, RunOptions};
+use crate::checkpoint::{CheckpointError, ModelState, Schedule};
 use crate::circuit::{Circuit, Source};
 use crate::model::{Io, Model, Slot, Timing};
 use crate::trace::Tracer;
@@ -93,6 +102,18 @@ struct Process {
     /// Outputs reported to the clock each cycle (a heartbeat if none).
     traced: Vec<usize>,
     clock: Sender<u64>,
+    /// The registered outputs and model state to start from.
+    restore: Option<(Vec<u64>, ModelState)>,
+    /// When to send the clock this component's state, and where.
+    saving: Option<Saving>,
+}
+
+/// A component's part in saving checkpoints.
+struct Saving {
+    schedule: Arc<Schedule>,
+    /// The absolute cycle of the run's cycle 0.
+    first: u64,
+    to: Sender<Saved>,
 }
 
 /// Why a process stopped early.
@@ -101,6 +122,9 @@ enum Stop {
     Hangup,
     /// This component panicked.
     Fault(Fault),
+    /// This component's model refused its saved state (why), or cannot
+    /// save one (`None`).
+    Checkpoint(Option<String>),
 }
 
 impl Process {
@@ -149,6 +173,21 @@ impl Process {
 
     fn run(mut self, cycles: u64) -> Result<(), Stop> {
         self.call(0, Phase::Reset, |m, io| m.reset(io))?;
+        if let Some((registered, state)) = self.restore.take() {
+            for (&o, &v) in self.registered.iter().zip(&registered) {
+                let slot = &self.slots[self.outs[o] as usize];
+                slot.store(v & self.masks[o], std::sync::atomic::Ordering::Relaxed);
+            }
+            let io = Io::new(&self.slots, &self.ins, &self.outs, &self.masks);
+            let model = self.model.as_mut();
+            match guard(|| model.restore(&state, &io)) {
+                Ok(Ok(())) => {}
+                Ok(Err(why)) | Err((_, why)) => return Err(Stop::Checkpoint(Some(why))),
+            }
+        }
+        if self.saving.is_some() && self.model.save().is_none() {
+            return Err(Stop::Checkpoint(None));
+        }
         for t in 0..cycles {
             self.send(&self.registered)?;
             self.receive(&self.early)?;
@@ -166,8 +205,23 @@ impl Process {
             if self.clocked {
                 self.call(t, Phase::Tick, |m, io| m.tick(io))?;
             }
+            self.save(t + 1)?;
         }
         Ok(())
+    }
+
+    /// Send the clock this component's state at the start of run cycle
+    /// `t`, if a checkpoint is due then.
+    fn save(&self, t: u64) -> Result<(), Stop> {
+        let Some(saving) = self.saving.as_ref() else {
+            return Ok(());
+        };
+        if !saving.schedule.due(saving.first + t) {
+            return Ok(());
+        }
+        let values = self.registered.iter().map(|&o| self.output(o)).collect();
+        let state = (values, self.model.save());
+        saving.to.send(state).map_err(|_| Stop::Hangup)
     }
 }
 
@@ -175,7 +229,7 @@ pub(super) fn run(
     circuit: Circuit,
     cycles: u64,
     options: &RunOptions,
-    mut tracer: Option<Tracer>,
+    (mut tracer, start): (Option<Tracer>, &Start<'_>),
 ) -> Result<Outcome, RunError> {
     let n = circuit.components.len();
     let limit = options.thread_limit.unwrap_or_else(thread_limit);
@@ -186,7 +240,7 @@ pub(super) fn run(
         });
     }
     // Which row entry each component's traced outputs fill, in order.
-    let mut traced: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
+    let mut traced: Vec<Traced> = vec![Vec::new(); n];
     if let Some(t) = &tracer {
         for (k, p) in t.nets().iter().enumerate() {
             traced[p.component].push((p.port, k));
@@ -213,6 +267,10 @@ pub(super) fn run(
         }
     }
     let faults = Arc::new(Faults::default());
+    // The first component that refused to save or restore, and why.
+    let refused = Arc::new(std::sync::Mutex::new(None::<(usize, Option<String>)>));
+    let schedule = start.save.map(|(schedule, _)| Arc::new(schedule.clone()));
+    let mut saves = Vec::new();
     let mut clock_rx = Vec::with_capacity(n);
     let mut handles = Vec::with_capacity(n);
     let mut spawn_error = None;
@@ -235,6 +293,19 @@ pub(super) fn run(
             }
         }
         let early = iface.combinational_inputs();
+        let saving = schedule.as_ref().map(|schedule| {
+            let (to, from) = unbounded();
+            saves.push(from);
+            Saving {
+                schedule: Arc::clone(schedule),
+                first: start.first(),
+                to,
+            }
+        });
+        let restore = start.restore.map(|r| {
+            let saved = &r.components[c];
+            (saved.registered.clone(), saved.state.clone())
+        });
         let process = Process {
             index: c,
             model: comp.behaviour,
@@ -255,15 +326,23 @@ pub(super) fn run(
             clocked: iface.is_clocked(),
             traced: traced[c].iter().map(|&(o, _)| o).collect(),
             clock: clock_tx,
+            restore,
+            saving,
         };
         let faults = Arc::clone(&faults);
+        let refused = Arc::clone(&refused);
         let spawned = std::thread::Builder::new()
             .name("cspsim-component".into())
             .stack_size(STACK_BYTES)
-            .spawn(move || {
-                if let Err(Stop::Fault(f)) = process.run(cycles) {
-                    faults.report(f);
+            .spawn(move || match process.run(cycles) {
+                Err(Stop::Fault(f)) => faults.report(f),
+                Err(Stop::Checkpoint(why)) => {
+                    let mut first = refused.lock().unwrap_or_else(|e| e.into_inner());
+                    if first.as_ref().is_none_or(|&(k, _)| c < k) {
+                        *first = Some((c, why));
+                    }
                 }
+                Ok(()) | Err(Stop::Hangup) => {}
             });
         match spawned {
             Ok(h) => handles.push(h),
@@ -274,8 +353,20 @@ pub(super) fn run(
         }
     }
     let mut completed = 0;
+    let mut unsaved = None;
     if spawn_error.is_none() {
-        completed = clock(&clock_rx, &traced, cycles, options, tracer.as_mut());
+        let saving = start.save.map(|(schedule, sink)| Gather {
+            schedule,
+            first: start.first(),
+            states: &saves,
+            sink,
+        });
+        (completed, unsaved) = clock(
+            (&clock_rx, &traced),
+            (cycles, saving),
+            options,
+            tracer.as_mut(),
+        );
     }
     // Hanging up the clock releases every process still waiting.
     drop(clock_rx);
@@ -284,6 +375,17 @@ pub(super) fn run(
     }
     if let Some(e) = spawn_error {
         return Err(RunError::Spawn(e));
+    }
+    let refused = std::mem::take(&mut *refused.lock().unwrap_or_else(|e| e.into_inner()));
+    if let Some(why) = unsaved.or(refused.map(|(c, why)| {
+        let (path, model) = start.names[c].clone();
+        match why {
+            Some(why) => crate::checkpoint::restore_failed(&path, &model, &why),
+            None => CheckpointError::Unsupported { path, model }.to_string(),
+        }
+    })) {
+        let _ = finish_trace(tracer);
+        return Err(RunError::Checkpoint(why));
     }
     let faults = Arc::into_inner(faults)
         .map(Faults::first)
@@ -300,20 +402,50 @@ pub(super) fn run(
     })
 }
 
-/// The clock process: gather every component's report for each cycle.
-/// Returns the cycles completed.
+/// A component's traced outputs, each with the trace row entry it fills.
+type Traced = Vec<(usize, usize)>;
+
+/// The clock's part in saving checkpoints.
+struct Gather<'a> {
+    schedule: &'a Schedule,
+    /// The absolute cycle of the run's cycle 0.
+    first: u64,
+    /// Each component's states, in cycle order.
+    states: &'a [Receiver<Saved>],
+    sink: Sink<'a>,
+}
+
+impl Gather<'_> {
+    /// Gather and hand on the checkpoint due at the start of run cycle
+    /// `t`, if one is: `None` when the run goes on, else why it cannot
+    /// (`Some(None)`: a component stopped before it could send its state,
+    /// so a fault ends the run).
+    fn at(&self, t: u64) -> Option<Option<String>> {
+        if !self.schedule.due(self.first + t) {
+            return None;
+        }
+        let states: Option<Vec<Saved>> = self.states.iter().map(|rx| rx.recv().ok()).collect();
+        let Some(states) = states else {
+            return Some(None);
+        };
+        (self.sink)(self.first + t, states).err().map(Some)
+    }
+}
+
+/// The clock process: gather every component's report for each cycle,
+/// and the checkpoints due. Returns the cycles completed, and why saving
+/// a checkpoint failed if it did.
 ///
 /// Whenever it has to wait for a component, it then takes everything that
 /// component has sent: a component blocked on a full report channel is
 /// woken once per [`REPORT_DEPTH`] cycles instead of once per cycle, and a
 /// wake-up is what a thread-per-component cycle mostly costs.
 fn clock(
-    reports: &[Receiver<u64>],
-    traced: &[Vec<(usize, usize)>],
-    cycles: u64,
+    (reports, traced): (&[Receiver<u64>], &[Traced]),
+    (cycles, saving): (u64, Option<Gather<'_>>),
     options: &RunOptions,
     mut tracer: Option<&mut Tracer>,
-) -> u64 {
+) -> (u64, Option<String>) {
     let mut pending: Vec<VecDeque<u64>> = vec![VecDeque::new(); reports.len()];
     for t in 0..cycles {
         let mut row = tracer.as_deref_mut().map(Tracer::row);
@@ -324,7 +456,7 @@ fn clock(
                     if let Some(tr) = tracer.as_deref_mut() {
                         tr.discard_last_row();
                     }
-                    return t;
+                    return (t, None);
                 };
                 pending.push_back(v);
                 pending.extend(rx.try_iter());
@@ -338,8 +470,11 @@ fn clock(
         options.report_progress(t + 1);
         let broken = tracer.as_deref().is_some_and(Tracer::is_broken);
         if broken || options.stop_requested() {
-            return t + 1;
+            return (t + 1, None);
+        }
+        if let Some(stop) = saving.as_ref().and_then(|s| s.at(t + 1)) {
+            return (t + 1, stop);
         }
     }
-    cycles
+    (cycles, None)
 }

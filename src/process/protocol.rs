@@ -34,12 +34,20 @@ pub enum Kind {
     Tick,
     /// Parent → child: the run is over; answer `Bye` and exit.
     Finish,
+    /// Parent → child: send the model's state for a checkpoint; answer
+    /// with `State` (only `cspsim serve` children are asked).
+    Save,
+    /// Parent → child: every output's saved value and the model's saved
+    /// state; answer with `Outputs`.
+    Restore,
     /// Child → parent: the child's own port list.
     HelloReply,
     /// Child → parent: every output's value.
     Outputs,
     /// Child → parent: the answer to `Finish`.
     Bye,
+    /// Child → parent: the model's state (RON text), the answer to `Save`.
+    State,
     /// Child → parent: the model failed or panicked; instead of any answer.
     Error,
 }
@@ -53,9 +61,12 @@ impl Kind {
             Kind::Eval => 0x03,
             Kind::Tick => 0x04,
             Kind::Finish => 0x05,
+            Kind::Save => 0x06,
+            Kind::Restore => 0x07,
             Kind::HelloReply => 0x81,
             Kind::Outputs => 0x82,
             Kind::Bye => 0x85,
+            Kind::State => 0x86,
             Kind::Error => 0x8f,
         }
     }
@@ -68,9 +79,12 @@ impl Kind {
             0x03 => Kind::Eval,
             0x04 => Kind::Tick,
             0x05 => Kind::Finish,
+            0x06 => Kind::Save,
+            0x07 => Kind::Restore,
             0x81 => Kind::HelloReply,
             0x82 => Kind::Outputs,
             0x85 => Kind::Bye,
+            0x86 => Kind::State,
             0x8f => Kind::Error,
             _ => return None,
         })

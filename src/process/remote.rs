@@ -7,17 +7,25 @@
 //! reads any answer, so that the children of one phase compute at the same
 //! time.
 
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use super::child::Child;
 use super::protocol::{self, ErrorKind, FrameReader, FrameWriter, Hello, Kind, PortSpec, VERSION};
 use crate::batch::BatchIo;
+use crate::checkpoint::ModelState;
 use crate::model::{Interface, Io, Model, Timing};
 use crate::value::PortType;
 
 /// A running child that serves one component.
 pub struct Remote {
-    child: Child,
+    /// Locked only by [`Model::save`], which has no `&mut`; the cycle's
+    /// frames reach it through `get_mut`, without locking.
+    child: Mutex<Child>,
+    program: String,
+    /// Whether the child is a `cspsim serve`, which saves and restores
+    /// its model's state (a user's program is not asked to).
+    checkpoints: bool,
     inputs: usize,
     /// Whether each input is read by a combinational output: the inputs an
     /// `Eval` carries (the others are sent as 0, as they may not be known yet).
@@ -104,7 +112,9 @@ impl Remote {
         let (combinational, registered) = (0..interface.outputs().len())
             .partition(|&o| matches!(interface.outputs()[o].timing, Timing::Combinational(_)));
         Ok(Remote {
-            child,
+            child: Mutex::new(child),
+            program,
+            checkpoints: false,
             inputs: interface.inputs().len(),
             eval_reads,
             combinational,
@@ -117,7 +127,23 @@ impl Remote {
 
     /// The child's process id.
     pub fn id(&self) -> u32 {
-        self.child.id()
+        self.child
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .id()
+    }
+
+    /// This child is a `cspsim serve`: ask it for its model's state in a
+    /// checkpoint, and give it back on a restore.
+    pub fn with_checkpoints(self) -> Remote {
+        Remote {
+            checkpoints: true,
+            ..self
+        }
+    }
+
+    fn child(&mut self) -> &mut Child {
+        self.child.get_mut().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Send `kind` with this cycle's inputs (for `Eval`, only the ones it reads).
@@ -133,15 +159,17 @@ impl Remote {
                 self.frame.u64(v);
             }
         }
-        self.child
-            .send(self.frame.finish())
+        let frame = self.frame.finish();
+        (self.child.get_mut().unwrap_or_else(PoisonError::into_inner))
+            .send(frame)
             .map_err(|e| (ErrorKind::Panicked, e))
     }
 
     /// Read the answer and write the outputs `kind` sets.
     fn answer(&mut self, kind: Kind, io: &Io<'_>) -> Result<(), (ErrorKind, String)> {
         let n = self.masks.len();
-        let (got, payload) = match self.child.receive() {
+        let child = self.child.get_mut().unwrap_or_else(PoisonError::into_inner);
+        let (got, payload) = match child.receive() {
             Ok(frame) => frame,
             Err(e) => return Err((ErrorKind::Panicked, e)),
         };
@@ -155,7 +183,7 @@ impl Remote {
                             ErrorKind::Panicked,
                             format!(
                                 "`{}` sent outputs that do not fit its {n} ports: {e}",
-                                self.child.program()
+                                self.program
                             ),
                         )
                     })?;
@@ -164,7 +192,7 @@ impl Remote {
                 return Err(protocol::read_error(payload).unwrap_or_else(|e| {
                     (
                         ErrorKind::Panicked,
-                        format!("`{}` sent a malformed error: {e}", self.child.program()),
+                        format!("`{}` sent a malformed error: {e}", self.program),
                     )
                 }))
             }
@@ -173,7 +201,7 @@ impl Remote {
                     ErrorKind::Panicked,
                     format!(
                         "`{}` answered {kind:?} with a `{other:?}` frame",
-                        self.child.program()
+                        self.program
                     ),
                 ))
             }
@@ -247,6 +275,44 @@ impl Model for Remote {
 
     fn tick(&mut self, io: &Io<'_>) {
         self.call(Kind::Tick, io);
+    }
+
+    fn save(&self) -> Option<ModelState> {
+        if !self.checkpoints {
+            return None;
+        }
+        let mut child = self.child.lock().unwrap_or_else(PoisonError::into_inner);
+        child.send(FrameWriter::new(Kind::Save).finish()).ok()?;
+        match child.receive().ok()? {
+            (Kind::State, payload) => {
+                let mut r = FrameReader::new(payload);
+                let text = r.str().ok()?;
+                r.end().ok()?;
+                Some(ModelState::from_text(text))
+            }
+            _ => None,
+        }
+    }
+
+    fn restore(&mut self, state: &ModelState, io: &Io<'_>) -> Result<(), String> {
+        let mut frame = FrameWriter::new(Kind::Restore);
+        for o in 0..self.masks.len() {
+            frame.u64(io.output(o));
+        }
+        frame.str(state.text());
+        let program = self.program.clone();
+        let child = self.child();
+        child.send(frame.finish())?;
+        match child.receive()? {
+            (Kind::Outputs, _) => Ok(()),
+            (Kind::Error, payload) => Err(protocol::read_error(payload).map_or_else(
+                |e| format!("`{program}` sent a malformed error: {e}"),
+                |(_, m)| m,
+            )),
+            (other, _) => Err(format!(
+                "`{program}` answered Restore with a `{other:?}` frame"
+            )),
+        }
     }
 
     fn eval_batch(batch: &mut [Self], io: &BatchIo<'_>) {

@@ -14,6 +14,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use super::os;
 use super::protocol::{self, ErrorKind, FrameReader, FrameWriter, Hello, Kind, MAX_FRAME};
 use super::remote::port_specs;
+use crate::checkpoint::ModelState;
 use crate::engine::{guard, FaultKind};
 use crate::model::{BuildContext, Built, Io, ModelInfo, Slot};
 use crate::params::ParamValue;
@@ -131,6 +132,35 @@ fn serve_with(build: impl FnOnce(&Hello) -> Result<Built, String>) -> Result<(),
                 } else {
                     guard(|| model.tick(&io))
                 }
+            }
+            Kind::Save => {
+                match model.save() {
+                    Some(state) => {
+                        frame.reset(Kind::State);
+                        frame.str(state.text());
+                        out.write_all(frame.finish())?;
+                    }
+                    None => out.write_all(&protocol::error(
+                        ErrorKind::Failed,
+                        "its model does not save its state",
+                    ))?,
+                }
+                out.flush()?;
+                continue;
+            }
+            Kind::Restore => {
+                let mut r = FrameReader::new(&payload);
+                let state = r
+                    .values(n_out, &mut values)
+                    .and_then(|()| r.str())
+                    .and_then(|text| r.end().map(|()| text))
+                    .map_err(ServeError::Malformed)?;
+                for (slot, &v) in slots[n_in..].iter().zip(&values) {
+                    slot.store(v, Relaxed);
+                }
+                let state = ModelState::from_text(state);
+                guard(|| model.restore(&state, &io))
+                    .and_then(|taken| taken.map_err(|why| (FaultKind::Failed, why)))
             }
             Kind::Finish => {
                 frame.reset(Kind::Bye);

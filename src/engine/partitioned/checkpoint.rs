@@ -6,10 +6,13 @@
 use std::sync::atomic::Ordering::Relaxed;
 
 use super::cycle::{parities, Running};
-use super::layout::{Shared, Wired, Worker};
-use crate::checkpoint::{Checkpoint, Schedule};
+use super::layout::{Group, Shared, Wired, Worker};
+use super::Start;
+use crate::batch::Batch;
+use crate::checkpoint::{Checkpoint, CheckpointError, Schedule};
 use crate::engine::fault::guard;
 use crate::engine::native::WorkerCode;
+use crate::engine::RunError;
 use crate::model::ModelState;
 
 /// One component's saved state: registered outputs, in port order, and
@@ -54,6 +57,11 @@ impl<'a> Saver<'a> {
         next.map_or(end, |c| (c - self.first).min(end))
     }
 
+    /// Whether a checkpoint is due at the start of run cycle `t`.
+    pub(super) fn due(&self, t: u64) -> bool {
+        self.schedule.due(self.first + t)
+    }
+
     /// Save the state at the start of run cycle `t` if a checkpoint is due
     /// then; whether the run goes on.
     pub(super) fn at<'w>(
@@ -63,28 +71,49 @@ impl<'a> Saver<'a> {
         codes: &[Option<&WorkerCode>],
         sh: &Shared,
     ) -> bool {
-        if !self.schedule.due(self.first + t) {
+        if !self.due(t) {
             return true;
         }
-        let mut states: Vec<Saved> = vec![(Vec::new(), None); self.outputs.len()];
+        let lists: Vec<_> = (workers.enumerate())
+            .map(|(w, worker)| self.collect(t, (&mut worker.batches, &worker.groups), codes[w], sh))
+            .collect();
+        let states = self.merge(lists);
+        self.deliver(t, states)
+    }
+
+    /// The states, by component, of one worker's `groups` at the start of
+    /// run cycle `t`; their compiled members' state is first taken back
+    /// from `code`.
+    pub(super) fn collect(
+        &self,
+        t: u64,
+        (batches, groups): (&mut [Box<dyn Batch>], &[Group]),
+        code: Option<&WorkerCode>,
+        sh: &Shared,
+    ) -> Vec<(usize, Saved)> {
         let read = parities(t).0;
-        for (w, worker) in workers.enumerate() {
-            for (batch, group) in worker.batches.iter_mut().zip(&worker.groups) {
-                for (k, &c) in group.members.iter().enumerate() {
-                    if let Some((state, arrays)) = codes[w].and_then(|code| code.state_of(c)) {
-                        batch.unlower(k, &state, &arrays);
-                    }
-                    let (outs, registered) = &self.outputs[c];
-                    let values = registered
-                        .iter()
-                        .zip(&outs[read])
-                        .filter(|(r, _)| **r)
-                        .map(|(_, &s)| sh.slots[s as usize].load(Relaxed))
-                        .collect();
-                    states[c] = (values, batch.save(k));
+        let mut states = Vec::new();
+        for (batch, group) in batches.iter_mut().zip(groups) {
+            for (k, &c) in group.members.iter().enumerate() {
+                if let Some((state, arrays)) = code.and_then(|code| code.state_of(c)) {
+                    batch.unlower(k, &state, &arrays);
                 }
+                let (outs, registered) = &self.outputs[c];
+                let values = registered
+                    .iter()
+                    .zip(&outs[read])
+                    .filter(|(r, _)| **r)
+                    .map(|(_, &s)| sh.slots[s as usize].load(Relaxed))
+                    .collect();
+                states.push((c, (values, batch.save(k))));
             }
         }
+        states
+    }
+
+    /// Hand every component's state at the start of run cycle `t` to the
+    /// sink; whether the run goes on (if not, [`failed`](Self::failed) says why).
+    pub(super) fn deliver(&mut self, t: u64, states: Vec<Saved>) -> bool {
         match (self.sink)(self.first + t, states) {
             Ok(()) => true,
             Err(why) => {
@@ -93,10 +122,46 @@ impl<'a> Saver<'a> {
             }
         }
     }
+
+    /// Every component's state from its worker's list (see
+    /// [`collect`](Self::collect)), one list per worker.
+    pub(super) fn merge(&self, lists: impl IntoIterator<Item = Vec<(usize, Saved)>>) -> Vec<Saved> {
+        let mut states: Vec<Saved> = vec![(Vec::new(), None); self.outputs.len()];
+        for (c, saved) in lists.into_iter().flatten() {
+            if let Some(slot) = states.get_mut(c) {
+                *slot = saved;
+            }
+        }
+        states
+    }
+}
+
+/// After reset, before the first cycle: refuse to save checkpoints of a
+/// circuit with a model that cannot save its state, and restore the state
+/// the run starts from.
+pub(super) fn prepare(
+    pool: &mut [Worker],
+    sh: &Shared,
+    wired: &[Wired],
+    start: &Start<'_>,
+) -> Result<(), RunError> {
+    if let Some(c) = start.save.and(unsupported(pool)) {
+        let (path, model) = start.names[c].clone();
+        return Err(RunError::Checkpoint(
+            CheckpointError::Unsupported { path, model }.to_string(),
+        ));
+    }
+    if let Some(saved) = start.restore {
+        restore(pool, sh, wired, saved).map_err(|(c, why)| {
+            let (path, model) = &start.names[c];
+            RunError::Checkpoint(crate::checkpoint::restore_failed(path, model, &why))
+        })?;
+    }
+    Ok(())
 }
 
 /// The first component whose model cannot save its state, if any.
-pub(super) fn unsupported(pool: &[Worker]) -> Option<usize> {
+fn unsupported(pool: &[Worker]) -> Option<usize> {
     pool.iter().find_map(|w| {
         w.batches.iter().zip(&w.groups).find_map(|(batch, group)| {
             (0..group.members.len())
@@ -108,7 +173,7 @@ pub(super) fn unsupported(pool: &[Worker]) -> Option<usize> {
 
 /// Set every component's registered outputs (parity 0) and own state from
 /// `checkpoint`, after reset; the component that refused, and why.
-pub(super) fn restore(
+fn restore(
     pool: &mut [Worker],
     sh: &Shared,
     wired: &[Wired],

@@ -58,11 +58,6 @@ impl Start<'_> {
     pub fn first(&self) -> u64 {
         self.restore.map_or(0, |c| c.cycle)
     }
-
-    fn refused(&self, (c, why): (usize, String)) -> RunError {
-        let (path, model) = &self.names[c];
-        RunError::Checkpoint(crate::checkpoint::restore_failed(path, model, &why))
-    }
 }
 
 pub(super) fn run(
@@ -83,15 +78,7 @@ pub(super) fn run(
     // Reset faults end the run before cycle 0; code is made only for a run.
     let reset_failed = shared.failed.load(Relaxed) != NEVER;
     if !reset_failed {
-        if let Some(c) = start.save.and(checkpoint::unsupported(&pool)) {
-            let (path, model) = start.names[c].clone();
-            return Err(RunError::Checkpoint(
-                crate::checkpoint::CheckpointError::Unsupported { path, model }.to_string(),
-            ));
-        }
-        if let Some(saved) = start.restore {
-            checkpoint::restore(&mut pool, &shared, &wired, saved).map_err(|e| start.refused(e))?;
-        }
+        checkpoint::prepare(&mut pool, &shared, &wired, start)?;
     }
     let mut saver = start
         .save

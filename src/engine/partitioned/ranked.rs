@@ -31,9 +31,10 @@ use super::super::exchange::{Exchange, Link, Lost};
 use super::super::fault::{Fault, FaultKind, Phase};
 use super::super::partition::{levels_of, rank_blocks};
 use super::super::{finish_trace, Codegen, Compiled, Exchanged, Outcome, RunError, RunOptions};
+use super::checkpoint::{self, Saved, Saver};
 use super::cycle::{parities, views, Lead, Run, Running};
 use super::layout::{build, Shared, Wired, NEVER};
-use super::{compile, reset};
+use super::{compile, reset, Start};
 use crate::circuit::{Circuit, PortRef, Source};
 use crate::trace::Tracer;
 
@@ -231,7 +232,7 @@ pub(in crate::engine) fn run(
     circuit: Circuit,
     cycles: u64,
     options: &RunOptions,
-    tracer: Option<Tracer>,
+    (tracer, start): (Option<Tracer>, &Start<'_>),
     link: &Link,
 ) -> Result<(Outcome, Option<usize>, Exchanged), RunError> {
     let mut held = link.lock();
@@ -271,8 +272,15 @@ pub(in crate::engine) fn run(
         tracer.as_ref(),
     );
     let mut traffic = rounds(moves, levels, &wired);
-    // Every rank resets every component, so each starts with every slot.
+    // Every rank resets (and restores) every component, so each starts
+    // with every slot; they all refuse the same checkpoints.
     reset(&mut pool, &sh);
+    if sh.failed.load(Relaxed) == NEVER {
+        checkpoint::prepare(&mut pool, &sh, &wired, start)?;
+    }
+    let mut saver = start
+        .save
+        .map(|(schedule, sink)| Saver::new(schedule, start.first(), &wired, sink));
     for w in &pool {
         sh.copy_forward(&w.registered, 0);
     }
@@ -318,7 +326,7 @@ pub(in crate::engine) fn run(
             &mut run,
             (cycles, &copied),
             ex,
-            &mut traffic,
+            (&mut traffic, saver.as_mut()),
             (rank, &mut lead),
         )
         .map_err(lost)?
@@ -330,6 +338,9 @@ pub(in crate::engine) fn run(
     // The earliest fault of any rank, and the components compiled on all.
     let (messages, bytes) = traffic.sent();
     let trace = finish_trace(lead.tracer);
+    if let Some(why) = saver.and_then(|s| s.failed) {
+        return Err(RunError::Checkpoint(why));
+    }
     let mut report = Vec::new();
     for number in [lowered, messages, bytes, u64::from(trace.is_err())] {
         report.extend(number.to_le_bytes());
@@ -383,11 +394,19 @@ fn cycles_of_rank(
     run: &mut Run<'_>,
     (cycles, copied): (u64, &[std::ops::Range<usize>]),
     ex: &mut dyn Exchange,
-    traffic: &mut Traffic,
+    (traffic, mut saver): (&mut Traffic, Option<&mut Saver<'_>>),
     (rank, lead): (usize, &mut Lead<'_>),
 ) -> Result<u64, Lost> {
     let sh = run.sh;
-    for t in 0..cycles {
+    for t in 0..=cycles {
+        if let Some(saver) = saver.as_deref_mut().filter(|s| t > 0 && s.due(t)) {
+            if !save(saver, t, run, ex, rank)? {
+                return Ok(t);
+            }
+        }
+        if t == cycles {
+            break;
+        }
         let (read, write) = parities(t);
         for range in copied {
             sh.copy_forward(range, read);
@@ -429,6 +448,46 @@ fn cycles_of_rank(
         }
     }
     Ok(cycles)
+}
+
+/// Save the checkpoint due at the start of cycle `t`: every rank sends
+/// its components' states to every other (the rare cost of a checkpoint),
+/// rank 0 hands them all to the sink, and the ranks agree whether it took
+/// them; whether the run goes on.
+fn save(
+    saver: &mut Saver<'_>,
+    t: u64,
+    run: &mut Run<'_>,
+    ex: &mut dyn Exchange,
+    rank: usize,
+) -> Result<bool, Lost> {
+    let mine = saver.collect(t, (&mut *run.batches, run.groups), run.code, run.sh);
+    let text = ron::to_string(&mine).expect("states are plain data and serialise");
+    let all = ex.share(text.into_bytes())?;
+    let taken = rank != 0 || {
+        let lists: Result<Vec<Vec<(usize, Saved)>>, _> = all
+            .iter()
+            .map(|bytes| ron::from_str(&String::from_utf8_lossy(bytes)))
+            .collect();
+        match lists {
+            Ok(lists) => {
+                let states = saver.merge(lists);
+                saver.deliver(t, states)
+            }
+            Err(e) => {
+                saver.failed = Some(format!(
+                    "a rank's checkpoint state did not arrive whole: {e}"
+                ));
+                false
+            }
+        }
+    };
+    let mut agreed = [u64::from(taken)];
+    ex.min(&mut agreed)?;
+    if agreed[0] == 0 && saver.failed.is_none() {
+        saver.failed = Some("rank 0 could not save the checkpoint (it says why)".into());
+    }
+    Ok(agreed[0] == 1)
 }
 
 /// Cycles between looks at stop requests and progress.
