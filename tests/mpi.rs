@@ -63,6 +63,23 @@ fn mpirun(ranks: usize, args: &[&str]) -> Output {
         .expect("mpirun runs")
 }
 
+/// Send `mpirun` Ctrl-C once the run has begun: when rank 0 has made
+/// `output` (just before it listens for Ctrl-C), and a moment more. On a
+/// loaded machine MPI can take seconds to start, so a fixed wait is not
+/// enough.
+fn interrupt_once_started(child: &std::process::Child, output: &Path) {
+    let started = std::time::Instant::now();
+    while !output.exists() && started.elapsed() < std::time::Duration::from_secs(60) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+}
+
 fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
@@ -230,12 +247,7 @@ fn ctrl_c_to_mpirun_writes_every_ranks_finished_rows() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(2500));
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    interrupt_once_started(&child, &table);
     let out = child.wait_with_output().unwrap();
     assert!(!out.status.success());
     assert!(
@@ -374,12 +386,7 @@ fn ctrl_c_to_mpirun_keeps_the_trace_of_a_partitioned_run() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(2500));
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    interrupt_once_started(&child, &vcd);
     let out = child.wait_with_output().unwrap();
     assert!(!out.status.success());
     let said = text(&out.stderr);
