@@ -441,6 +441,25 @@ impl Emitter<'_> {
         }
     }
 
+    /// `x & mask`, for `x` at most `bound`: `x` itself where the mask
+    /// clears no bit `x` can have; a zero-extending move for the low 32
+    /// bits (an AND with that constant has no immediate form).
+    fn and_constant(&mut self, x: Value, bound: u64, (y, mask): (Value, u64)) -> Value {
+        let bits = if bound == 0 {
+            0
+        } else {
+            u64::MAX >> bound.leading_zeros()
+        };
+        if bits & !mask == 0 {
+            x
+        } else if mask == 0xFFFF_FFFF {
+            let low = self.b.ins().ireduce(I32, x);
+            self.b.ins().uextend(I64, low)
+        } else {
+            self.b.ins().band(x, y)
+        }
+    }
+
     /// The code of `unit`'s body for the member `at`.
     fn body(&mut self, unit: &Unit, at: At) {
         let (read, write) = (self.frame.read, self.frame.write);
@@ -448,11 +467,16 @@ impl Emitter<'_> {
         let mut values: Vec<Option<Value>> = vec![None; insts.len()];
         // What each output was set to in this body so far.
         let mut set: Vec<Option<Value>> = vec![None; unit.masks.len()];
+        // Each constant's value where every member has the same.
+        let mut uniform: Vec<Option<u64>> = vec![None; insts.len()];
         let mut constant = 0;
         for (j, inst) in insts.iter().enumerate() {
             let is_const = matches!(inst, Inst::Const(_));
             if is_const {
                 constant += 1;
+                if let Column::Same(c) = unit.consts[constant - 1] {
+                    uniform[j] = Some(c);
+                }
             }
             if !unit.live[j] {
                 continue;
@@ -516,8 +540,10 @@ impl Emitter<'_> {
                     if let At::Member(k) = at {
                         self.known.insert(column.at(k), value);
                     }
-                    let at = self.slot(column, at);
-                    self.store(value, at);
+                    if unit.stored[o as usize] {
+                        let at = self.slot(column, at);
+                        self.store(value, at);
+                    }
                     set[o as usize] = Some(value);
                     None
                 }
@@ -549,6 +575,10 @@ impl Emitter<'_> {
                     None
                 }
                 Inst::Unary(op, x) => Some(self.unary(op, v(x))),
+                Inst::Binary(Binary::And, x, y) if uniform[y.0 as usize].is_some() => {
+                    let mask = uniform[y.0 as usize].unwrap_or(u64::MAX);
+                    Some(self.and_constant(v(x), unit.bounds[x.0 as usize], (v(y), mask)))
+                }
                 Inst::Binary(op, x, y) => {
                     Some(self.binary(op, v(x), (v(y), unit.bounds[y.0 as usize])))
                 }

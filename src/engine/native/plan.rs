@@ -39,6 +39,10 @@ pub(crate) struct Lowered {
     pub constants: Vec<Option<u64>>,
     /// The phase of its evaluation and of its tick (`usize::MAX`: none).
     pub phases: (usize, usize),
+    /// Whether each output's slot must be written: false for a
+    /// combinational output that nothing reads (no component, no trace,
+    /// not its own bodies), whose value the code keeps in a register.
+    pub stored: Vec<bool>,
 }
 
 impl Lowered {
@@ -137,6 +141,8 @@ pub(crate) struct Unit {
     pub outs: [Vec<Column>; 2],
     /// Each output's mask.
     pub masks: Vec<u64>,
+    /// Whether each output's slot is written (for any member).
+    pub stored: Vec<bool>,
     /// Arena word of state word `j` of member 0 (member `k`: `+ k`).
     pub state: Vec<u64>,
     /// Arena word of element 0 of each array of member 0, and its length
@@ -224,13 +230,20 @@ pub(crate) fn bounds(
         }
     };
     let mut bound: Vec<u64> = Vec::with_capacity(body.insts().len());
+    // The least value each constant has over the members.
+    let mut least: Vec<u64> = Vec::with_capacity(body.insts().len());
     let mut constant = 0;
     for inst in body.insts() {
         let b = |v: crate::lower::Val| bound[v.0 as usize];
+        least.push(0);
         let value = match *inst {
             Inst::Const(_) => {
                 constant += 1;
-                consts[constant - 1].max(members)
+                let column = &consts[constant - 1];
+                if let Some(l) = least.last_mut() {
+                    *l = (0..members).map(|k| column.at(k)).min().unwrap_or(0);
+                }
+                column.max(members)
             }
             Inst::Input(i) => inputs.get(i as usize).copied().unwrap_or(u64::MAX),
             Inst::Output(o) => outputs.get(o as usize).copied().unwrap_or(u64::MAX),
@@ -243,7 +256,8 @@ pub(crate) fn bounds(
             Inst::Binary(Mul, x, y) => b(x).saturating_mul(b(y)),
             Inst::Binary(MulHigh, x, y) => ((u128::from(b(x)) * u128::from(b(y))) >> 64) as u64,
             Inst::Binary(Div | Rem, x, _) => b(x),
-            Inst::Binary(Shr, x, _) => b(x),
+            // A shift by 64 or more gives 0, as does one of `b(x)`'s width.
+            Inst::Binary(Shr, x, y) => b(x).checked_shr(least[y.0 as usize] as u32).unwrap_or(0),
             Inst::Binary(Shl, x, y) if b(y) < 64 => {
                 let shift = b(y) as u32;
                 if b(x).leading_zeros() >= shift {
@@ -528,6 +542,9 @@ fn unit(
     } else {
         first.body(kind).clone()
     };
+    let stored = (0..no)
+        .map(|o| group[run.clone()].iter().any(|m| m.stored[o]))
+        .collect();
     Unit {
         bounds,
         live: live(&shared),
@@ -538,6 +555,7 @@ fn unit(
         ins,
         outs,
         masks: first.masks.clone(),
+        stored,
         state: state.to_vec(),
         arrays: arrays.to_vec(),
         components,
@@ -581,6 +599,7 @@ mod tests {
             in_masks: vec![0xff, 1],
             constants: vec![None, Some(1)],
             phases: (usize::MAX, 0),
+            stored: vec![true],
         }
     }
 
@@ -649,7 +668,7 @@ mod tests {
         let k = b.constant(0); // 3, 5, 7 over three members
         let s = b.binary(Binary::Add, x, k);
         let _m = b.binary_const(Binary::And, s, 0xf);
-        let _h = b.binary(Binary::Shr, x, k);
+        let _h = b.binary(Binary::Shr, x, k); // by 3 at least
         let _w = b.binary(Binary::Shl, x, k);
         let c = b.binary(Binary::Lt, x, k);
         let _o = b.binary(Binary::Or, x, c);
@@ -657,7 +676,7 @@ mod tests {
         let bounds = bounds(&b, &consts, 3, (&[0xff], &[]));
         assert_eq!(
             bounds,
-            vec![0xff, 7, 0xff + 7, 0xf, 0xf, 0xff, 0xff << 7, 1, 0xff]
+            vec![0xff, 7, 0xff + 7, 0xf, 0xf, 0xff >> 3, 0xff << 7, 1, 0xff]
         );
     }
 

@@ -86,9 +86,12 @@ pub(super) fn run(
     // Lowering and generating code, timed apart from the cycles.
     let compiling = std::time::Instant::now();
     let (native, note) = match options.codegen {
-        Codegen::Compiled if !reset_failed => {
-            compile(&mut pool, wired, &shared, (options.one_by_one, false))
-        }
+        Codegen::Compiled if !reset_failed => compile(
+            &mut pool,
+            (wired, Some(&row)),
+            &shared,
+            (options.one_by_one, false),
+        ),
         _ => (None, None),
     };
     let compiled = native.as_ref().map(|n| Compiled {
@@ -207,10 +210,11 @@ fn reset(pool: &mut [Worker], sh: &Shared) {
 /// generator, nothing changes and the note says why.
 fn compile(
     pool: &mut [Worker],
-    wired: Vec<Wired>,
+    (wired, traced): (Vec<Wired>, Option<&[Vec<u32>; 2]>),
     sh: &Shared,
     (one_by_one, phased): (bool, bool),
 ) -> (Option<Native>, Option<String>) {
+    let read = traced.map(|row| read_slots(&wired, row, sh.slots.len()));
     let mut wired: Vec<Option<Wired>> = wired.into_iter().map(Some).collect();
     let mut lowered = Vec::with_capacity(pool.len());
     let mut chosen = Vec::with_capacity(pool.len());
@@ -245,6 +249,7 @@ fn compile(
                 };
                 let wires = wired[c].take().expect("one group per component");
                 copy.extend(wires.unset(sets));
+                let stored = stored_outputs(&lowering, &wires, read.as_deref());
                 mine.push(Lowered {
                     component: c,
                     lowering,
@@ -254,6 +259,7 @@ fn compile(
                     in_masks: wires.in_masks,
                     constants: wires.constants,
                     phases: group.phases,
+                    stored,
                 });
             }
             groups.push(g as u32);
@@ -289,6 +295,44 @@ fn compile(
 }
 
 /// `slots` as ranges of consecutive slots.
+/// Whether each output of a lowered component must be written to its
+/// slot: every registered output, and each combinational one that another
+/// component or the trace reads (`read`: which slots are read; `None`,
+/// all of them) or that its own bodies read (a tick reading what its
+/// evaluation set, from another function). The others stay in registers.
+fn stored_outputs(
+    lowering: &crate::lower::Lowering,
+    wires: &Wired,
+    read: Option<&[bool]>,
+) -> Vec<bool> {
+    let mut stored = wires.registered.clone();
+    let slots = wires.outs[0].iter().zip(&wires.outs[1]);
+    for (stored, (&a, &b)) in stored.iter_mut().zip(slots) {
+        *stored |= read.is_none_or(|r| r[a as usize] || r[b as usize]);
+    }
+    for body in [&lowering.eval, &lowering.tick] {
+        let live = crate::engine::native::plan::live(body);
+        for (inst, _) in body.insts().iter().zip(live).filter(|(_, l)| *l) {
+            if let crate::lower::Inst::Output(o) = *inst {
+                stored[o as usize] = true;
+            }
+        }
+    }
+    stored
+}
+
+/// Which of `slots` slots anything but their writer reads: the inputs of
+/// every component, and the trace's `row`. Compiled code need not write
+/// the others (a combinational output nothing reads).
+fn read_slots(wired: &[Wired], row: &[Vec<u32>; 2], slots: usize) -> Vec<bool> {
+    let mut read = vec![false; slots];
+    let inputs = wired.iter().flat_map(|w| w.ins.iter().flatten());
+    for &s in inputs.chain(row.iter().flatten()) {
+        read[s as usize] = true;
+    }
+    read
+}
+
 fn ranges(mut slots: Vec<u32>) -> Vec<Range<usize>> {
     slots.sort_unstable();
     let mut ranges: Vec<Range<usize>> = Vec::new();

@@ -292,9 +292,10 @@ pub(in crate::engine) fn run(
     drop(pool);
     let compiling = std::time::Instant::now();
     let (native, note) = match options.codegen {
+        // Other ranks read slots too: every output is written.
         Codegen::Compiled if !reset_failed => compile(
             std::slice::from_mut(&mut mine),
-            wired,
+            (wired, None),
             &sh,
             (options.one_by_one, true),
         ),
