@@ -543,6 +543,19 @@ mod tests {
     }
 
     #[test]
+    fn every_kind_is_read_back_from_its_byte() {
+        use Kind::*;
+        let kinds = [
+            Hello, Reset, Eval, Tick, Finish, Save, Restore, HelloReply, Outputs, Bye, State, Error,
+        ];
+        for kind in kinds {
+            assert_eq!(Kind::from_byte(kind.byte()), Some(kind));
+        }
+        let bytes: std::collections::HashSet<u8> = kinds.iter().map(|k| k.byte()).collect();
+        assert_eq!(bytes.len(), kinds.len(), "one byte per kind");
+    }
+
+    #[test]
     fn bytes_are_shown_as_hex_and_text() {
         assert_eq!(show_bytes(b"hi\n"), "68 69 0a (\"hi\\n\")");
         assert_eq!(show_bytes(&[0, 1]), "00 01");
