@@ -294,7 +294,6 @@ fn compile(
     (Some(native), None)
 }
 
-/// `slots` as ranges of consecutive slots.
 /// Whether each output of a lowered component must be written to its
 /// slot: every registered output, and each combinational one that another
 /// component or the trace reads (`read`: which slots are read; `None`,
@@ -333,6 +332,7 @@ fn read_slots(wired: &[Wired], row: &[Vec<u32>; 2], slots: usize) -> Vec<bool> {
     read
 }
 
+/// `slots` as ranges of consecutive slots.
 fn ranges(mut slots: Vec<u32>) -> Vec<Range<usize>> {
     slots.sort_unstable();
     let mut ranges: Vec<Range<usize>> = Vec::new();
