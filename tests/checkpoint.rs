@@ -423,6 +423,8 @@ fn the_command_line_saves_restores_and_refuses() {
         "100",
         "--engine",
         "threads",
+        "--checkpoint-every",
+        "30",
         "--checkpoint-at",
         "80",
         "--checkpoint-dir",
@@ -430,6 +432,13 @@ fn the_command_line_saves_restores_and_refuses() {
         "-q",
     ]);
     assert!(out.status.success(), "{}", common::text(&out.stderr));
+    let mut saved: Vec<_> = std::fs::read_dir(&threads)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    saved.sort();
+    let at = |c: u64| format!("cpu8-{c:012}.ckpt.ron");
+    assert_eq!(saved, [at(30), at(60), at(80), at(90)]);
     let again = std::fs::read_to_string(threads.join("cpu8-000000000080.ckpt.ron")).unwrap();
     assert_eq!(again, text);
     let _ = std::fs::remove_dir_all(&dir);

@@ -113,6 +113,9 @@ struct Saving {
     schedule: Arc<Schedule>,
     /// The absolute cycle of the run's cycle 0.
     first: u64,
+    /// The next absolute cycle a checkpoint is due at (looked up once per
+    /// checkpoint, not in every cycle).
+    next: Option<u64>,
     to: Sender<Saved>,
 }
 
@@ -212,16 +215,21 @@ impl Process {
 
     /// Send the clock this component's state at the start of run cycle
     /// `t`, if a checkpoint is due then.
-    fn save(&self, t: u64) -> Result<(), Stop> {
+    fn save(&mut self, t: u64) -> Result<(), Stop> {
         let Some(saving) = self.saving.as_ref() else {
             return Ok(());
         };
-        if !saving.schedule.due(saving.first + t) {
+        let cycle = saving.first + t;
+        if saving.next != Some(cycle) {
             return Ok(());
         }
         let values = self.registered.iter().map(|&o| self.output(o)).collect();
         let state = (values, self.model.save());
-        saving.to.send(state).map_err(|_| Stop::Hangup)
+        saving.to.send(state).map_err(|_| Stop::Hangup)?;
+        if let Some(saving) = self.saving.as_mut() {
+            saving.next = saving.schedule.next_after(cycle);
+        }
+        Ok(())
     }
 }
 
@@ -299,6 +307,7 @@ pub(super) fn run(
             Saving {
                 schedule: Arc::clone(schedule),
                 first: start.first(),
+                next: schedule.next_after(start.first()),
                 to,
             }
         });

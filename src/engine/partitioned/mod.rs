@@ -304,10 +304,13 @@ fn stored_outputs(
     wires: &Wired,
     read: Option<&[bool]>,
 ) -> Vec<bool> {
+    let Some(read) = read else {
+        return vec![true; wires.registered.len()];
+    };
     let mut stored = wires.registered.clone();
     let slots = wires.outs[0].iter().zip(&wires.outs[1]);
     for (stored, (&a, &b)) in stored.iter_mut().zip(slots) {
-        *stored |= read.is_none_or(|r| r[a as usize] || r[b as usize]);
+        *stored |= read[a as usize] || read[b as usize];
     }
     for body in [&lowering.eval, &lowering.tick] {
         let live = crate::engine::native::plan::live(body);
