@@ -623,3 +623,48 @@ fn registers_that_read_untraced_outputs_agree_compiled() {
     assert_eq!(traces[1], traces[0], "compiled on 1 worker");
     assert_eq!(traces[2], traces[0], "compiled on 2 workers");
 }
+
+/// Compiled code decides what the values on its wires settle (an ALU fed
+/// only operations 0 and 1, compares with values a decoder never gives, a
+/// mux whose select is only ever 0 or 2) and keeps what they do not (a
+/// register that can grow to any value): the trace is the interpreter's.
+#[test]
+fn what_the_wires_carry_decides_code_as_the_interpreter_computes() {
+    let text = r#"Circuit(name: "wires", cycles: 400, components: {
+        "t": Component(model: "counter", params: {"width": 16}),
+        "dec": Component(model: "expr", params: {
+            "inputs": ["t: 16"],
+            "outputs": ["op: 4 = t[3:0] == 5 ? 1 : 0", "b: 8 = t[7:0]", "s: 2 = t[4] ? 2 : 0"],
+        }),
+        "alu": Component(model: "alu", params: {"width": 8}),
+        "m": Component(model: "mux", params: {"width": 8, "n": 4}),
+        "use": Component(model: "expr", params: {
+            "inputs": ["op: 4", "y: 8", "s: 2"],
+            "registers": ["c: 8 = c + 1 + op"],
+            "outputs": [
+                "far: 1 = c == 200", "never: 1 = op == 7 || op > 1 || s == 1",
+                "odd: 8 = op >= 1 ? y : 255 - y", "low: 1 = s < 3",
+            ],
+        }),
+    }, nets: {
+        "t.q": ["dec.t"], "dec.op": ["alu.op", "use.op"], "dec.b": ["alu.a", "alu.b", "m.in[0]"],
+        "alu.y": ["m.in[2]", "m.in[1]", "m.in[3]", "use.y"], "dec.s": ["m.sel", "use.s"],
+    })"#;
+    let (vcd, lowered) = one_by_one_in_columns_and_compiled(text);
+    assert_eq!(lowered, 5, "everything compiles");
+    let waves = common::parse_vcd(&vcd, 10);
+    let far = waves.get("wires.use.far");
+    assert!(far.contains(&1), "the register reaches 200");
+    assert!(waves.get("wires.use.never").iter().all(|&v| v == 0));
+    assert!(waves.get("wires.use.low").iter().all(|&v| v == 1));
+    // Operation 1 (subtract b from itself) gives 0; operation 0 doubles b.
+    let (y, b, op) = (
+        waves.get("wires.alu.y"),
+        waves.get("wires.dec.b"),
+        waves.get("wires.dec.op"),
+    );
+    for t in 0..400 {
+        let want = if op[t] == 1 { 0 } else { (2 * b[t]) % 256 };
+        assert_eq!(y[t], want, "cycle {t}");
+    }
+}

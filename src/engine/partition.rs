@@ -18,10 +18,31 @@ pub(crate) fn levels_of(circuit: &Circuit) -> Vec<usize> {
     level_of
 }
 
+/// The first phase in which each component's inputs are final: after the
+/// levels of the combinational outputs it reads (0 if it reads none).
+pub(crate) fn inputs_final(circuit: &Circuit, level_of: &[usize]) -> Vec<usize> {
+    circuit
+        .components
+        .iter()
+        .map(|comp| {
+            comp.inputs
+                .iter()
+                .filter_map(|src| match *src {
+                    Source::Driver(d) if !circuit.is_registered(d.component, d.port) => {
+                        Some(level_of[d.component] + 1)
+                    }
+                    _ => None,
+                })
+                .fold(0, usize::max)
+        })
+        .collect()
+}
+
 /// The phase in which each clocked component ticks: the first in which its
-/// inputs are final (after the levels of the combinational outputs it
-/// reads) and its own evaluation is done. `usize::MAX` if it has no clock.
+/// inputs are final (see [`inputs_final`]) and its own evaluation is done.
+/// `usize::MAX` if it has no clock.
 pub(crate) fn tick_phases(circuit: &Circuit, level_of: &[usize]) -> Vec<usize> {
+    let ready = inputs_final(circuit, level_of);
     circuit
         .components
         .iter()
@@ -31,15 +52,7 @@ pub(crate) fn tick_phases(circuit: &Circuit, level_of: &[usize]) -> Vec<usize> {
                 return usize::MAX;
             }
             let own = level_of[c].wrapping_add(1); // 0 when not evaluated
-            comp.inputs
-                .iter()
-                .filter_map(|src| match *src {
-                    Source::Driver(d) if !circuit.is_registered(d.component, d.port) => {
-                        Some(level_of[d.component] + 1)
-                    }
-                    _ => None,
-                })
-                .fold(own, usize::max)
+            own.max(ready[c])
         })
         .collect()
 }

@@ -382,6 +382,28 @@ impl Body {
         })
     }
 
+    /// Append `other`'s instructions, each of its values renumbered to
+    /// follow this body's; the position of its first instruction here.
+    pub fn append(&mut self, other: &Body) -> usize {
+        let offset = self.insts.len() as u32;
+        let at = |v: Val| Val(v.0 + offset);
+        self.insts
+            .extend(other.insts.iter().map(|inst| match *inst {
+                Inst::SetOutput(o, v) => Inst::SetOutput(o, at(v)),
+                Inst::Store(s, v) => Inst::Store(s, at(v)),
+                Inst::LoadAt(a, i) => Inst::LoadAt(a, at(i)),
+                Inst::StoreAt(a, i, v) => Inst::StoreAt(a, at(i), at(v)),
+                Inst::Unary(op, v) => Inst::Unary(op, at(v)),
+                Inst::Binary(op, x, y) => Inst::Binary(op, at(x), at(y)),
+                Inst::Select(c, x, y) => Inst::Select(at(c), at(x), at(y)),
+                Inst::FailIf(v) => Inst::FailIf(at(v)),
+                other @ (Inst::Const(_) | Inst::Input(_) | Inst::Output(_) | Inst::Load(_)) => {
+                    other
+                }
+            }));
+        offset as usize
+    }
+
     /// Replace every instruction by what `f` makes of it.
     pub fn map_insts(&mut self, f: impl Fn(Inst) -> Inst) {
         for inst in &mut self.insts {
@@ -553,6 +575,10 @@ mod tests {
             body(9, Binary::Add).constants().collect::<Vec<_>>(),
             vec![9]
         );
+        let mut two = body(1, Binary::Add);
+        assert_eq!(two.append(&body(2, Binary::Sub)), 4);
+        assert_eq!(two.insts()[6], Inst::Binary(Binary::Sub, Val(4), Val(5)));
+        assert_eq!(two.insts()[7], Inst::SetOutput(0, Val(6)));
         let text = body(9, Binary::Add).to_string();
         assert!(
             text.contains("v1 = const 0x9") && text.contains("set output 0 = v2"),

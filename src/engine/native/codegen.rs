@@ -31,14 +31,13 @@ pub(super) fn signature(call_conv: CallConv) -> Signature {
     sig
 }
 
-/// How a unit's slots are read: the parities the function reads inputs
-/// from and writes outputs to.
+/// How a unit's slots are read: the parity the function reads. An
+/// evaluation writes its outputs in that parity, a tick in the other (see
+/// [`Unit::ticks_from`]).
 #[derive(Clone, Copy)]
 pub(super) struct Frame {
     /// The parity of the input slots.
     pub read: usize,
-    /// The parity of the output slots.
-    pub write: usize,
     /// Whether the function runs a whole cycle (every evaluation, then
     /// every tick) rather than one phase: then combinational slots that
     /// units read may have been written earlier in the same function.
@@ -67,7 +66,6 @@ pub(super) fn build(
         arena,
         frame: Frame {
             read: 0,
-            write: 0,
             whole_cycle: false,
             arena: 0,
         },
@@ -146,16 +144,15 @@ impl Emitter<'_> {
     /// members left over after the last full iteration follow it.
     fn looped(&mut self, unit: &Unit) {
         // What the loop stores is no longer known.
-        let write = self.frame.write;
-        for inst in unit.body.insts() {
+        for (j, inst) in unit.body.insts().iter().enumerate() {
             if let Inst::SetOutput(o, _) = *inst {
-                let column = &unit.outs[write][o as usize];
+                let column = &unit.outs[self.write_parity(unit, j)][o as usize];
                 for k in 0..unit.members {
                     self.known.remove(&column.at(k));
                 }
             }
         }
-        let live = unit.live.iter().filter(|&&l| l).count();
+        let live = unit.facts.live.iter().filter(|&&l| l).count();
         let unroll = match live {
             0..=64 => UNROLL,
             65..=256 => 2,
@@ -180,6 +177,15 @@ impl Emitter<'_> {
         self.b.switch_to_block(done);
         for k in whole..unit.members {
             self.body(unit, At::Member(k));
+        }
+    }
+
+    /// The parity that instruction `j` of `unit` writes outputs in: the
+    /// one read for an evaluation's, the other for a tick's.
+    fn write_parity(&self, unit: &Unit, j: usize) -> usize {
+        match j >= unit.ticks_from {
+            true => 1 - self.frame.read,
+            false => self.frame.read,
         }
     }
 
@@ -462,23 +468,26 @@ impl Emitter<'_> {
 
     /// The code of `unit`'s body for the member `at`.
     fn body(&mut self, unit: &Unit, at: At) {
-        let (read, write) = (self.frame.read, self.frame.write);
+        let read = self.frame.read;
         let insts = unit.body.insts();
         let mut values: Vec<Option<Value>> = vec![None; insts.len()];
         // What each output was set to in this body so far.
         let mut set: Vec<Option<Value>> = vec![None; unit.masks.len()];
-        // Each constant's value where every member has the same.
-        let mut uniform: Vec<Option<u64>> = vec![None; insts.len()];
+        let (facts, bound) = (&unit.facts, |x: crate::lower::Val| {
+            unit.facts.bounds[x.0 as usize]
+        });
         let mut constant = 0;
         for (j, inst) in insts.iter().enumerate() {
-            let is_const = matches!(inst, Inst::Const(_));
-            if is_const {
+            if matches!(inst, Inst::Const(_)) {
                 constant += 1;
-                if let Column::Same(c) = unit.consts[constant - 1] {
-                    uniform[j] = Some(c);
-                }
             }
-            if !unit.live[j] {
+            if !facts.live[j] {
+                continue;
+            }
+            // A value decided before the code runs (a constant the same for
+            // every member among them).
+            if let (Some(c), true) = (facts.known[j], inst.has_value()) {
+                values[j] = Some(self.iconst(c));
                 continue;
             }
             let v = |x: crate::lower::Val| {
@@ -526,7 +535,7 @@ impl Emitter<'_> {
                     let mask = unit.masks[o as usize];
                     let value = match mask {
                         // Nothing to mask.
-                        _ if unit.bounds[x.0 as usize] <= mask => v(x),
+                        _ if bound(x) <= mask => v(x),
                         u64::MAX => v(x),
                         // A zero-extending move, not an AND with a constant
                         // that has no immediate form.
@@ -536,7 +545,7 @@ impl Emitter<'_> {
                         }
                         mask => self.b.ins().band_imm_s(v(x), mask as i64),
                     };
-                    let column = &unit.outs[write][o as usize];
+                    let column = &unit.outs[self.write_parity(unit, j)][o as usize];
                     if let At::Member(k) = at {
                         self.known.insert(column.at(k), value);
                     }
@@ -557,7 +566,7 @@ impl Emitter<'_> {
                     None
                 }
                 Inst::LoadAt(a, i) => {
-                    let index = (v(i), unit.bounds[i.0 as usize]);
+                    let index = (v(i), unit.widths[i.0 as usize]);
                     let (address, inside) = self.element(unit.arrays[a.0 as usize], index, at);
                     let word = self.load((address, 0));
                     Some(match inside {
@@ -569,20 +578,22 @@ impl Emitter<'_> {
                     })
                 }
                 Inst::StoreAt(a, i, x) => {
-                    let index = (v(i), unit.bounds[i.0 as usize]);
+                    let index = (v(i), unit.widths[i.0 as usize]);
                     let (address, _) = self.element(unit.arrays[a.0 as usize], index, at);
                     self.store(v(x), (address, 0));
                     None
                 }
                 Inst::Unary(op, x) => Some(self.unary(op, v(x))),
-                Inst::Binary(Binary::And, x, y) if uniform[y.0 as usize].is_some() => {
-                    let mask = uniform[y.0 as usize].unwrap_or(u64::MAX);
-                    Some(self.and_constant(v(x), unit.bounds[x.0 as usize], (v(y), mask)))
+                Inst::Binary(Binary::And, x, y) if facts.known[y.0 as usize].is_some() => {
+                    let mask = facts.known[y.0 as usize].unwrap_or(u64::MAX);
+                    Some(self.and_constant(v(x), bound(x), (v(y), mask)))
                 }
-                Inst::Binary(op, x, y) => {
-                    Some(self.binary(op, v(x), (v(y), unit.bounds[y.0 as usize])))
-                }
-                Inst::Select(c, x, y) => Some(self.b.ins().select(v(c), v(x), v(y))),
+                Inst::Binary(op, x, y) => Some(self.binary(op, v(x), (v(y), bound(y)))),
+                Inst::Select(c, x, y) => Some(match facts.known[c.0 as usize] {
+                    Some(0) => v(y),
+                    Some(_) => v(x),
+                    None => self.b.ins().select(v(c), v(x), v(y)),
+                }),
                 Inst::FailIf(c) => {
                     let failed = self.b.create_block();
                     let fine = self.b.create_block();

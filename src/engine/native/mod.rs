@@ -13,9 +13,12 @@
 
 #[cfg(feature = "jit")]
 mod codegen;
+pub(crate) mod facts;
 #[cfg(feature = "jit")]
 mod jit;
 pub(crate) mod plan;
+#[cfg(feature = "jit")]
+mod wires;
 
 use std::collections::HashMap;
 
@@ -138,21 +141,22 @@ impl Native {
         use codegen::Frame;
         let mut jit = jit::Jit::new()?;
         let count = lowered.iter().map(Vec::len).sum();
-        let frame = |kind: Kind, read: usize, arena: u64, whole_cycle: bool| Frame {
+        let frame = |read: usize, arena: u64, whole_cycle: bool| Frame {
             read,
-            write: match kind {
-                Kind::Eval => read,
-                Kind::Tick => 1 - read,
-            },
             whole_cycle,
             arena,
         };
         // Each worker's plan, with the address of its arena (whose buffer
         // does not move from here on: it is never resized).
-        let mut plans: Vec<(plan::Plan, u64)> = lowered
+        let mut groups: Vec<Vec<Vec<Lowered>>> = lowered
             .into_iter()
-            .map(|members| {
-                let mut plan = plan::plan(members, slots.len(), one_by_one);
+            .map(|members| plan::group(members, one_by_one))
+            .collect();
+        wires::narrow(&mut groups, slots);
+        let mut plans: Vec<(plan::Plan, u64)> = groups
+            .into_iter()
+            .map(|groups| {
+                let mut plan = plan::plan(groups, slots.len());
                 let address = plan.arena.as_mut_ptr() as u64;
                 (plan, address)
             })
@@ -161,8 +165,7 @@ impl Native {
         for (plan, address) in &plans {
             let mut mine = Vec::new();
             for ((phase, kind), units) in plan.units.iter().filter(|_| per_phase) {
-                let [p0, p1] =
-                    [0, 1].map(|read| jit.add(&[(units, frame(*kind, read, *address, false))]));
+                let [p0, p1] = [0, 1].map(|read| jit.add(&[(units, frame(read, *address, false))]));
                 mine.push((*phase, *kind, [p0?, p1?]));
             }
             ids.push(mine);
@@ -176,7 +179,7 @@ impl Native {
                 let mut parts: Vec<(usize, Kind, &[Unit], Frame)> = Vec::new();
                 for (plan, address) in &plans {
                     for ((phase, kind), units) in &plan.units {
-                        let frame = frame(*kind, read, *address, true);
+                        let frame = frame(read, *address, true);
                         parts.push((*phase, *kind, units.as_slice(), frame));
                     }
                 }

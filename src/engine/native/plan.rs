@@ -16,6 +16,7 @@
 
 use std::collections::HashMap;
 
+use super::facts::{Facts, Ports};
 use crate::lower::{Body, FailureText, Inst, Lowering};
 
 /// Members below this many are emitted one by one (no loop).
@@ -35,10 +36,20 @@ pub(crate) struct Lowered {
     pub masks: Vec<u64>,
     /// Each input's mask (its width).
     pub in_masks: Vec<u64>,
+    /// The largest value each input can have: its mask, or less where its
+    /// driver can give no more (see [`super::wires`]).
+    pub in_bounds: Vec<u64>,
+    /// The largest value each output can hold: its mask, or less.
+    pub out_bounds: Vec<u64>,
     /// For each input, its value if nothing drives it (it never changes).
     pub constants: Vec<Option<u64>>,
     /// The phase of its evaluation and of its tick (`usize::MAX`: none).
     pub phases: (usize, usize),
+    /// Where the tick's instructions start in `lowering.eval`, if it is
+    /// fused into it (see [`fuse`]): then `lowering.tick` is empty and both
+    /// run in the evaluation's phase, each member ticking right after its
+    /// evaluation.
+    pub ticks_from: Option<usize>,
     /// Whether each output's slot must be written: false for a
     /// combinational output that nothing reads (no component, no trace,
     /// not its own bodies), whose value the code keeps in a register.
@@ -53,6 +64,16 @@ impl Lowered {
             Kind::Tick => &self.lowering.tick,
         }
     }
+}
+
+/// `lowering` with its tick appended to its evaluation, and the position of
+/// the tick's first instruction. One body runs both: a tick's read of an
+/// output the evaluation set is that value, in a register, and the tick's
+/// outputs are written to the other parity.
+pub(crate) fn fuse(mut lowering: Lowering) -> (Lowering, usize) {
+    let tick = std::mem::take(&mut lowering.tick);
+    let from = lowering.eval.append(&tick);
+    (lowering, from)
 }
 
 /// A per-member quantity of a unit, for member `k`.
@@ -105,7 +126,8 @@ impl Column {
     }
 
     /// The largest value over `members` members.
-    fn max(&self, members: usize) -> u64 {
+    /// The largest value of the first `members` members.
+    pub(crate) fn max(&self, members: usize) -> u64 {
         (0..members).map(|k| self.at(k)).max().unwrap_or(0)
     }
 }
@@ -124,11 +146,16 @@ pub(crate) enum Kind {
 pub(crate) struct Unit {
     /// The instructions (constants as placeholders: see `consts`).
     pub body: Body,
-    /// Which instructions matter: those with an effect and what they read.
-    pub live: Vec<bool>,
-    /// The largest value each instruction can compute, for every member
-    /// (see [`bounds`]).
-    pub bounds: Vec<u64>,
+    /// Where a tick's instructions start in `body` (0 for a tick's unit,
+    /// the body's length for an evaluation's): their outputs are written to
+    /// the other parity (see [`fuse`]).
+    pub ticks_from: usize,
+    /// What is known of each instruction's value, for every member.
+    pub facts: Facts,
+    /// The largest value each instruction can compute from the ports'
+    /// widths alone, where the body indexes an array (else empty): what
+    /// array accesses stay in range by, whatever is known of the wires.
+    pub widths: Vec<u64>,
     /// How many members.
     pub members: usize,
     /// One loop over the members, or each member's code in turn.
@@ -191,89 +218,6 @@ fn fold_constant_inputs(body: &mut Body, constants: &[Option<u64>]) {
     });
 }
 
-/// Which instructions of `body` matter: those with an effect, and
-/// (backwards) every value they read.
-pub(crate) fn live(body: &Body) -> Vec<bool> {
-    let insts = body.insts();
-    let mut live = vec![false; insts.len()];
-    for (k, inst) in insts.iter().enumerate().rev() {
-        if !inst.has_value() {
-            live[k] = true;
-        }
-        if live[k] {
-            for v in inst.operands() {
-                live[v.0 as usize] = true;
-            }
-        }
-    }
-    live
-}
-
-/// The largest value each instruction of `body` can compute for any of
-/// `members` members, from the constants' columns and the ports' widths:
-/// what lets the code generator drop a mask that changes nothing, a range
-/// check on an index that is always in range, or the test of a shift by 64
-/// or more that cannot happen.
-pub(crate) fn bounds(
-    body: &Body,
-    consts: &[Column],
-    members: usize,
-    (inputs, outputs): (&[u64], &[u64]),
-) -> Vec<u64> {
-    use crate::lower::{Binary::*, Unary};
-    // All ones up to the highest bit of `v`.
-    let fill = |v: u64| {
-        if v == 0 {
-            0
-        } else {
-            u64::MAX >> v.leading_zeros()
-        }
-    };
-    let mut bound: Vec<u64> = Vec::with_capacity(body.insts().len());
-    // The least value each constant has over the members.
-    let mut least: Vec<u64> = Vec::with_capacity(body.insts().len());
-    let mut constant = 0;
-    for inst in body.insts() {
-        let b = |v: crate::lower::Val| bound[v.0 as usize];
-        least.push(0);
-        let value = match *inst {
-            Inst::Const(_) => {
-                constant += 1;
-                let column = &consts[constant - 1];
-                if let Some(l) = least.last_mut() {
-                    *l = (0..members).map(|k| column.at(k)).min().unwrap_or(0);
-                }
-                column.max(members)
-            }
-            Inst::Input(i) => inputs.get(i as usize).copied().unwrap_or(u64::MAX),
-            Inst::Output(o) => outputs.get(o as usize).copied().unwrap_or(u64::MAX),
-            Inst::Unary(Unary::IsZero, _) => 1,
-            Inst::Unary(Unary::Popcount | Unary::Clz | Unary::Ctz, _) => 64,
-            Inst::Binary(Eq | Ne | Lt | Le | Gt | Ge | FLt | FLe | FEq, ..) => 1,
-            Inst::Binary(And, x, y) => b(x).min(b(y)),
-            Inst::Binary(Or | Xor, x, y) => fill(b(x) | b(y)),
-            Inst::Binary(Add, x, y) => b(x).saturating_add(b(y)),
-            Inst::Binary(Mul, x, y) => b(x).saturating_mul(b(y)),
-            Inst::Binary(MulHigh, x, y) => ((u128::from(b(x)) * u128::from(b(y))) >> 64) as u64,
-            Inst::Binary(Div | Rem, x, _) => b(x),
-            // A shift by 64 or more gives 0, as does one of `b(x)`'s width.
-            Inst::Binary(Shr, x, y) => b(x).checked_shr(least[y.0 as usize] as u32).unwrap_or(0),
-            Inst::Binary(Shl, x, y) if b(y) < 64 => {
-                let shift = b(y) as u32;
-                if b(x).leading_zeros() >= shift {
-                    b(x) << shift
-                } else {
-                    u64::MAX
-                }
-            }
-            Inst::Select(_, x, y) => b(x).max(b(y)),
-            _ => u64::MAX,
-        };
-        bound.push(value);
-    }
-    bound
-}
-
 /// Whether `a` and `b` can share a unit: bodies of one shape, state and
 /// arrays of one size, ports of one wiring shape and width, the same phases.
 fn same_shape(a: &Lowered, b: &Lowered) -> bool {
@@ -289,6 +233,7 @@ fn same_shape(a: &Lowered, b: &Lowered) -> bool {
         && a.masks == b.masks
         && a.in_masks == b.in_masks
         && a.phases == b.phases
+        && a.ticks_from == b.ticks_from
 }
 
 /// A hash of what [`same_shape`] compares (part of it).
@@ -302,10 +247,10 @@ fn shape_hash(m: &Lowered) -> u64 {
     h.finish()
 }
 
-/// Group `lowered` (one worker's components, in index order) into units
-/// (each component its own, if `one_by_one`) and lay out their state.
-/// Every slot index must be below `slots`.
-pub(crate) fn plan(lowered: Vec<Lowered>, slots: usize, one_by_one: bool) -> Plan {
+/// `lowered` (one worker's components, in index order) in shape groups
+/// (each component its own, if `one_by_one`), their undriven inputs made
+/// constants.
+pub(crate) fn group(lowered: Vec<Lowered>, one_by_one: bool) -> Vec<Vec<Lowered>> {
     let mut groups: Vec<Vec<Lowered>> = Vec::new();
     let mut index: HashMap<u64, Vec<usize>> = HashMap::new();
     for mut member in lowered {
@@ -324,6 +269,12 @@ pub(crate) fn plan(lowered: Vec<Lowered>, slots: usize, one_by_one: bool) -> Pla
             }
         }
     }
+    groups
+}
+
+/// Make one worker's shape `groups` (see [`group`]) units, and lay out
+/// their state. Every slot index must be below `slots`.
+pub(crate) fn plan(groups: Vec<Vec<Lowered>>, slots: usize) -> Plan {
     let mut arena = Vec::new();
     let mut units: HashMap<(usize, Kind), Vec<Unit>> = HashMap::new();
     let mut failures = HashMap::new();
@@ -531,12 +482,40 @@ fn unit(
     let components = q.column(q.consts + 2 * (ni + no), &run);
     let looped = members >= LOOP_MIN;
     let first = &group[run.start];
-    let bounds = bounds(
-        first.body(kind),
+    let widest = |of: fn(&Lowered) -> &Vec<u64>| -> Vec<u64> {
+        let mut most = of(first).clone();
+        for m in &group[run.clone()] {
+            most.iter_mut()
+                .zip(of(m))
+                .for_each(|(a, &b)| *a = (*a).max(b));
+        }
+        most
+    };
+    let (inputs, outputs) = (widest(|m| &m.in_bounds), widest(|m| &m.out_bounds));
+    let body = first.body(kind);
+    let facts = Facts::of(
+        body,
         &consts,
         members,
-        (&first.in_masks, &first.masks),
+        Ports {
+            inputs: &inputs,
+            outputs: &outputs,
+        },
     );
+    let indexes = body
+        .insts()
+        .iter()
+        .any(|i| matches!(i, Inst::LoadAt(..) | Inst::StoreAt(..)));
+    let widths = match indexes {
+        true => {
+            let ports = Ports {
+                inputs: &first.in_masks,
+                outputs: &first.masks,
+            };
+            super::facts::bounds(body, &consts, members, ports)
+        }
+        false => Vec::new(),
+    };
     let shared = if looped {
         first.body(kind).shape()
     } else {
@@ -545,9 +524,14 @@ fn unit(
     let stored = (0..no)
         .map(|o| group[run.clone()].iter().any(|m| m.stored[o]))
         .collect();
+    let ticks_from = match kind {
+        Kind::Eval => first.ticks_from.unwrap_or(shared.insts().len()),
+        Kind::Tick => 0,
+    };
     Unit {
-        bounds,
-        live: live(&shared),
+        ticks_from,
+        facts,
+        widths,
         body: shared,
         members,
         looped,
@@ -597,8 +581,11 @@ mod tests {
             outs: [vec![200 + slot], vec![300 + slot]],
             masks: vec![0xff],
             in_masks: vec![0xff, 1],
+            in_bounds: vec![0xff, 1],
+            out_bounds: vec![0xff],
             constants: vec![None, Some(1)],
             phases: (usize::MAX, 0),
+            ticks_from: None,
             stored: vec![true],
         }
     }
@@ -608,7 +595,7 @@ mod tests {
         let members: Vec<Lowered> = (0..20)
             .map(|c| adder(c, 3 * c as u64 + 1, c as u32 * 2))
             .collect();
-        let plan = plan(members, 400, false);
+        let plan = plan_of(members);
         assert_eq!(plan.units.len(), 1);
         let ((phase, kind), units) = &plan.units[0];
         assert_eq!((*phase, *kind, units.len()), (0, Kind::Tick, 1));
@@ -640,7 +627,7 @@ mod tests {
         // Member 0 reads elsewhere (as a chain's first stage does).
         let mut members: Vec<Lowered> = (0..40).map(|c| adder(c, 7, 10 + c as u32)).collect();
         members[0].ins = [vec![300, 100], vec![350, 100]];
-        let plan = plan(members, 400, false);
+        let plan = plan_of(members);
         let units = &plan.units[0].1;
         let shape: Vec<(usize, bool)> = units.iter().map(|u| (u.members, u.looped)).collect();
         assert_eq!(shape, vec![(2, false), (38, true)]);
@@ -658,39 +645,14 @@ mod tests {
     }
 
     fn plan_of(members: Vec<Lowered>) -> Plan {
-        plan(members, 400, false)
+        plan(group(members, false), 400)
     }
 
     #[test]
-    fn bounds_follow_widths_and_constants() {
-        let mut b = Body::new();
-        let x = b.input(0); // 8 bits
-        let k = b.constant(0); // 3, 5, 7 over three members
-        let s = b.binary(Binary::Add, x, k);
-        let _m = b.binary_const(Binary::And, s, 0xf);
-        let _h = b.binary(Binary::Shr, x, k); // by 3 at least
-        let _w = b.binary(Binary::Shl, x, k);
-        let c = b.binary(Binary::Lt, x, k);
-        let _o = b.binary(Binary::Or, x, c);
-        let consts = [Column::Affine { first: 3, step: 2 }, Column::Same(0xf)];
-        let bounds = bounds(&b, &consts, 3, (&[0xff], &[]));
-        assert_eq!(
-            bounds,
-            vec![0xff, 7, 0xff + 7, 0xf, 0xf, 0xff >> 3, 0xff << 7, 1, 0xff]
-        );
-    }
-
-    #[test]
-    fn small_groups_keep_their_own_bodies_and_effects_decide_liveness() {
-        let plan = plan(vec![adder(0, 5, 0), adder(1, 6, 2)], 400, false);
+    fn small_groups_keep_their_own_bodies() {
+        let plan = plan_of(vec![adder(0, 5, 0), adder(1, 6, 2)]);
         let u = &plan.units[0].1[0];
         assert!(!u.looped);
         assert_eq!(u.body.constants().collect::<Vec<_>>(), vec![1, 5]);
-        let mut b = Body::new();
-        let dead = b.input(0);
-        let x = b.input(1);
-        let _unused = b.binary(Binary::Add, dead, x);
-        b.set_output(0, x);
-        assert_eq!(live(&b), vec![false, true, false, true]);
     }
 }

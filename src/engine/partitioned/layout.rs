@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use super::super::barrier::Barrier;
 use super::super::fault::{Fault, FaultKind, Faults, Phase};
 use super::super::native::Code;
-use super::super::partition::{levels_of, owners, tick_phases};
+use super::super::partition::{inputs_final, levels_of, owners, tick_phases};
 use crate::batch::{type_of, Batch, Wiring};
 use crate::circuit::{Circuit, Source};
 use crate::model::{Slot, Timing};
@@ -24,6 +24,10 @@ pub(super) struct Group {
     pub(super) members: Vec<usize>,
     /// The phase of its members' evaluation and of their tick (`usize::MAX`: none).
     pub(super) phases: (usize, usize),
+    /// The first phase in which every member's inputs are final: where it
+    /// is not after the evaluation's, compiled code may tick each member
+    /// right after evaluating it.
+    pub(super) ready: usize,
 }
 
 /// What a worker does in one phase of a cycle: native code first (that of
@@ -197,6 +201,7 @@ pub(super) fn build(
     let levels = circuit.levels.len();
     let level_of = levels_of(&circuit);
     let tick_phase = tick_phases(&circuit, &level_of);
+    let ready = inputs_final(&circuit, &level_of);
     let owner = given.unwrap_or_else(|| owners(&circuit, &level_of, &tick_phase, workers));
     let mut by_worker: Vec<Vec<usize>> = vec![Vec::new(); workers];
     for c in 0..n {
@@ -347,6 +352,7 @@ pub(super) fn build(
                 wiring: Wiring::new(ins[0].len(), masks.into_boxed_slice()),
                 members: Vec::new(),
                 phases: (level_of[c], tick_phase[c]),
+                ready: 0,
             });
             if let Some(step) = w.steps.get_mut(level_of[c]) {
                 step.evals.push(g);
@@ -359,6 +365,7 @@ pub(super) fn build(
         let group = &mut w.groups[g as usize];
         group.wiring.push([&ins[0], &ins[1]], [&outs[0], &outs[1]]);
         group.members.push(c);
+        group.ready = group.ready.max(ready[c]);
         w.batches[g as usize].push(comp.behaviour);
         let in_masks = comp
             .interface

@@ -242,6 +242,7 @@ fn compile(
                 debug_assert!(false, "a standard lowering fails verification");
                 continue;
             }
+            let fused = fusable(group, &lowerings);
             for (lowering, &c) in lowerings.into_iter().zip(&group.members) {
                 let sets = |o: usize| {
                     let set = |i: &crate::lower::Inst| matches!(*i, crate::lower::Inst::SetOutput(p, _) if p as usize == o);
@@ -249,16 +250,29 @@ fn compile(
                 };
                 let wires = wired[c].take().expect("one group per component");
                 copy.extend(wires.unset(sets));
-                let stored = stored_outputs(&lowering, &wires, read.as_deref());
+                let stored = stored_outputs(&lowering, &wires, (read.as_deref(), fused));
+                let (lowering, ticks_from) = match fused {
+                    true => {
+                        let (lowering, from) = super::native::plan::fuse(lowering);
+                        (lowering, Some(from))
+                    }
+                    false => (lowering, None),
+                };
                 mine.push(Lowered {
                     component: c,
                     lowering,
                     ins: wires.ins,
                     outs: wires.outs,
                     masks: group.wiring.masks().to_vec(),
+                    in_bounds: wires.in_masks.clone(),
+                    out_bounds: group.wiring.masks().to_vec(),
                     in_masks: wires.in_masks,
                     constants: wires.constants,
-                    phases: group.phases,
+                    phases: match fused {
+                        true => (group.phases.0, group.phases.0),
+                        false => group.phases,
+                    },
+                    ticks_from,
                     stored,
                 });
             }
@@ -294,16 +308,36 @@ fn compile(
     (Some(native), None)
 }
 
+/// Whether the members of `group`, lowered as `lowerings`, tick in compiled
+/// code right after their evaluation, in its phase and loop: where their
+/// inputs are final by then, both bodies do something, and the tick cannot
+/// fail (so a fault stays in the phase it is reported in).
+fn fusable(group: &layout::Group, lowerings: &[crate::lower::Lowering]) -> bool {
+    let (eval, _) = group.phases;
+    let fails = |body: &crate::lower::Body| {
+        body.insts()
+            .iter()
+            .any(|i| matches!(i, crate::lower::Inst::FailIf(_)))
+    };
+    eval != usize::MAX
+        && group.ready <= eval
+        && lowerings
+            .iter()
+            .all(|l| !l.eval.is_empty() && !l.tick.is_empty() && !fails(&l.tick))
+}
+
 /// Whether each output of a lowered component must be written to its
 /// slot: every registered output, and each combinational one that another
 /// component or the trace reads (`read`: which slots are read; `None`,
-/// all of them) or that its own bodies read (a tick reading what its
-/// evaluation set, from another function). The others stay in registers.
+/// all of them) or that its own bodies read from the slot (a tick reading
+/// what its evaluation set, unless `fused` into one body with it). The
+/// others stay in registers.
 fn stored_outputs(
     lowering: &crate::lower::Lowering,
     wires: &Wired,
-    read: Option<&[bool]>,
+    (read, fused): (Option<&[bool]>, bool),
 ) -> Vec<bool> {
+    use crate::lower::Inst;
     let Some(read) = read else {
         return vec![true; wires.registered.len()];
     };
@@ -312,11 +346,17 @@ fn stored_outputs(
     for (stored, (&a, &b)) in stored.iter_mut().zip(slots) {
         *stored |= read[a as usize] || read[b as usize];
     }
-    for body in [&lowering.eval, &lowering.tick] {
-        let live = crate::engine::native::plan::live(body);
+    // What the evaluation sets, which a fused tick has in a register.
+    let mut set = vec![false; stored.len()];
+    for (body, tick) in [(&lowering.eval, false), (&lowering.tick, true)] {
+        let live = crate::engine::native::facts::live(body);
         for (inst, _) in body.insts().iter().zip(live).filter(|(_, l)| *l) {
-            if let crate::lower::Inst::Output(o) = *inst {
-                stored[o as usize] = true;
+            match *inst {
+                Inst::Output(o) if !(tick && fused && set[o as usize]) => {
+                    stored[o as usize] = true;
+                }
+                Inst::SetOutput(o, _) if !tick => set[o as usize] = true,
+                _ => {}
             }
         }
     }
