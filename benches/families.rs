@@ -9,7 +9,8 @@
 //! the ratios. A peer whose tools are missing is left out, with a note.
 //!
 //! `cargo bench --bench families` (add `-- --quick` for a short run, which
-//! measures the peers at K = 16 only).
+//! measures the peers at K = 16 only; `-- --family NAME`, repeated, for
+//! those families only; `-- --up-to K` for the sizes up to K).
 
 mod common;
 mod peers;
@@ -112,8 +113,29 @@ impl Bench {
     }
 }
 
+/// The values given after `flag` on the command line.
+fn values_of(flag: &str) -> Vec<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.windows(2)
+        .filter(|w| w[0] == flag)
+        .map(|w| w[1].clone())
+        .collect()
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    let only = values_of("--family");
+    for family in &only {
+        assert!(
+            peers::FAMILIES.iter().any(|f| f.0 == family),
+            "no family `{family}`; the families: {:?}",
+            peers::FAMILIES.map(|f| f.0)
+        );
+    }
+    let up_to: usize = values_of("--up-to")
+        .last()
+        .map_or(usize::MAX, |k| k.parse().expect("--up-to takes a number"));
+    let sizes: Vec<usize> = SIZES.into_iter().filter(|&k| k <= up_to).collect();
     let bench = Bench {
         registry: Registry::standard(),
         runs: if quick { 1 } else { 5 },
@@ -155,8 +177,11 @@ fn main() {
     println!("| family | K | components | load | cycles/s, 1 worker | K × cycles/s | interpreted | one by one | 2 workers | default workers | default, a core busy | VCD of all | VCD lines/s | FST of all | threads engine, comp.-cycles/s | threads + VCD, cycles/s |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut rows = Vec::new();
-    for (family, _, _) in peers::FAMILIES {
-        for k in peers::sizes(family, &SIZES) {
+    let chosen = peers::FAMILIES
+        .iter()
+        .filter(|f| only.is_empty() || only.iter().any(|o| o == f.0));
+    for &(family, _, _) in chosen {
+        for k in peers::sizes(family, &sizes) {
             let (path, options) = peers::circuit(family, k);
             let mut loads = Vec::new();
             let mut components = 0;

@@ -125,7 +125,6 @@ impl Column {
         }
     }
 
-    /// The largest value over `members` members.
     /// The largest value of the first `members` members.
     pub(crate) fn max(&self, members: usize) -> u64 {
         (0..members).map(|k| self.at(k)).max().unwrap_or(0)

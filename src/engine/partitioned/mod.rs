@@ -12,6 +12,11 @@
 //! - phase `L`: worker 0 samples the traced slots, then every worker ticks
 //!   the rest of its clocked components.
 //!
+//! Compiled code may tick a component in its evaluation's phase instead,
+//! right after evaluating it, where its inputs are final then and its tick
+//! cannot fail (see `fusable`): ticks write only the other parity, so no
+//! one in the phase sees the difference.
+//!
 //! At the start of a cycle, each worker copies its own registered slots
 //! forward to the other parity, so that a registered output a tick does not
 //! set keeps its value. So a circuit without combinational logic needs
