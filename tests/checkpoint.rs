@@ -457,3 +457,52 @@ fn a_schedule_is_due_at_its_cycles_and_never_at_zero() {
     assert_eq!(s.next_after(u64::MAX - 1), None);
     assert!(Schedule::default().is_empty() && !Schedule::default().due(0));
 }
+
+/// Untraced, a lone compiled worker runs two cycles a call wherever
+/// nothing is due between them: the state it leaves after 99 cycles (odd,
+/// past the looks at progress at 0 and 64) is the interpreter's, for every
+/// circuit whose models can save.
+#[test]
+fn untraced_compiled_runs_two_cycles_a_call_to_the_interpreters_state() {
+    for path in common::all_circuits() {
+        if unsupported(&path).is_some() {
+            continue;
+        }
+        let saved = |codegen| {
+            let saved = Arc::new(Mutex::new(Vec::new()));
+            let sink = {
+                let saved = Arc::clone(&saved);
+                move |c: Checkpoint| {
+                    saved.lock().unwrap().push(c.to_text());
+                    Ok(())
+                }
+            };
+            let options = RunOptions {
+                cycles: Some(120),
+                codegen,
+                threads: Some(1),
+                checkpoints: Some(Checkpointing {
+                    schedule: Schedule {
+                        every: None,
+                        at: vec![99],
+                    },
+                    sink: Arc::new(sink),
+                }),
+                ..RunOptions::default()
+            };
+            let summary = engine::run(common::load_path(&path), &options, None)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let taken = std::mem::take(&mut *saved.lock().unwrap());
+            (summary.compiled.map(|c| c.lowered), taken)
+        };
+        let (_, interpreted) = saved(Codegen::Interpret);
+        let (lowered, compiled) = saved(Codegen::Compiled);
+        assert!(lowered.is_some(), "{}: compiled", path.display());
+        assert_eq!(interpreted.len(), 1, "{}", path.display());
+        assert!(
+            compiled == interpreted,
+            "{}: the compiled state after 99 cycles differs",
+            path.display()
+        );
+    }
+}

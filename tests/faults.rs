@@ -392,6 +392,50 @@ fn a_failing_assert_stops_every_engine_at_the_same_cycle() {
     }
 }
 
+/// Untraced, a lone compiled worker runs two cycles a call: a check that
+/// fails in the first or the second of the two stops the run at its own
+/// cycle, with its values, as the interpreter does.
+#[test]
+fn a_failing_compiled_check_untraced_names_its_own_cycle() {
+    for limit in [12u64, 13, 70] {
+        let text = format!(
+            r#"Circuit(
+    components: {{
+        "cnt": Component(model: "counter", params: {{"width": 8}}),
+        "chk": Component(model: "assert", params: {{"inputs": ["count: 8"], "condition": "count < {limit}"}}),
+    }},
+    nets: {{ "cnt.q": ["chk.count"] }},
+    cycles: 100,
+)"#
+        );
+        let mut outcomes = Vec::new();
+        for codegen in [Codegen::Interpret, Codegen::Compiled] {
+            let circuit =
+                cspsim::netlist::load_str(&text, "assert.ron", None, &Registry::standard(), 0)
+                    .unwrap();
+            let options = RunOptions {
+                threads: Some(1),
+                codegen,
+                ..RunOptions::default()
+            };
+            let result = cspsim::engine::run(circuit, &options, None);
+            let Err(RunError::ComponentFailed {
+                cycle,
+                message,
+                completed,
+                ..
+            }) = result
+            else {
+                panic!("{codegen}: {result:?}");
+            };
+            assert_eq!((cycle, completed), (limit, limit + 1), "{codegen}");
+            assert!(message.contains(&format!("count = {limit}")), "{message}");
+            outcomes.push(message);
+        }
+        assert_eq!(outcomes[0], outcomes[1]);
+    }
+}
+
 /// Six counters, then the panicker and the register reading it: split over
 /// two ranks, the panicker is on rank 1.
 fn on_rank_one(at: u64, in_tick: bool) -> cspsim::Circuit {

@@ -42,6 +42,11 @@ pub(super) struct Frame {
     /// every tick) rather than one phase: then combinational slots that
     /// units read may have been written earlier in the same function.
     pub whole_cycle: bool,
+    /// Which cycle of the function this is: 0, or 1 in a function that
+    /// runs two (whose second reads what the first's ticks wrote, so no
+    /// registered slot is unchanging). A failed check returns
+    /// `1 + component + (cycle << 32)`.
+    pub cycle: u64,
     /// The address of the state arena of the worker whose units these are.
     pub arena: u64,
 }
@@ -67,9 +72,11 @@ pub(super) fn build(
         frame: Frame {
             read: 0,
             whole_cycle: false,
+            cycle: 0,
             arena: 0,
         },
         known: HashMap::new(),
+        two: parts.iter().any(|(_, frame)| frame.cycle > 0),
     };
     for &(units, frame) in parts {
         if frame.arena != e.frame.arena || e.frame.arena == 0 {
@@ -117,6 +124,8 @@ struct Emitter<'a> {
     /// loading it back (a chain of combinational components passes values
     /// in registers, not through memory).
     known: HashMap<u64, Value>,
+    /// Whether the function runs two cycles (see [`Frame::cycle`]).
+    two: bool,
 }
 
 /// Loads and stores of the simulation's own memory: aligned, never trapping.
@@ -473,9 +482,9 @@ impl Emitter<'_> {
         let mut values: Vec<Option<Value>> = vec![None; insts.len()];
         // What each output was set to in this body so far.
         let mut set: Vec<Option<Value>> = vec![None; unit.masks.len()];
-        let (facts, bound) = (&unit.facts, |x: crate::lower::Val| {
-            unit.facts.bounds[x.0 as usize]
-        });
+        let facts = &unit.facts;
+        let bound = |x: crate::lower::Val| facts.bounds[x.0 as usize];
+        let known = |x: crate::lower::Val| facts.known[x.0 as usize];
         let mut constant = 0;
         for (j, inst) in insts.iter().enumerate() {
             if matches!(inst, Inst::Const(_)) {
@@ -507,7 +516,7 @@ impl Emitter<'_> {
                         Some(value) => value,
                         None => {
                             let at = self.slot(column, at);
-                            if registered || !self.frame.whole_cycle {
+                            if (registered && !self.two) || !self.frame.whole_cycle {
                                 self.load_unchanging(at)
                             } else {
                                 self.load(at)
@@ -524,7 +533,7 @@ impl Emitter<'_> {
                         let column = &unit.outs[read][o as usize];
                         let registered = *column != unit.outs[1 - read][o as usize];
                         let at = self.slot(column, at);
-                        if registered {
+                        if registered && !self.two {
                             self.load_unchanging(at)
                         } else {
                             self.load(at)
@@ -583,16 +592,29 @@ impl Emitter<'_> {
                     self.store(v(x), (address, 0));
                     None
                 }
+                // A truth value (0 or 1) is its own `!= 0`; its `== 0` is
+                // its flip.
+                Inst::Binary(Binary::Ne, x, y) if known(y) == Some(0) && bound(x) <= 1 => {
+                    Some(v(x))
+                }
+                Inst::Binary(Binary::Eq, x, y) if known(y) == Some(0) && bound(x) <= 1 => {
+                    Some(self.b.ins().bxor_imm_s(v(x), 1))
+                }
+                Inst::Unary(Unary::IsZero, x) if bound(x) <= 1 => {
+                    Some(self.b.ins().bxor_imm_s(v(x), 1))
+                }
                 Inst::Unary(op, x) => Some(self.unary(op, v(x))),
-                Inst::Binary(Binary::And, x, y) if facts.known[y.0 as usize].is_some() => {
-                    let mask = facts.known[y.0 as usize].unwrap_or(u64::MAX);
+                Inst::Binary(Binary::And, x, y) if known(y).is_some() => {
+                    let mask = known(y).unwrap_or(u64::MAX);
                     Some(self.and_constant(v(x), bound(x), (v(y), mask)))
                 }
                 Inst::Binary(op, x, y) => Some(self.binary(op, v(x), (v(y), bound(y)))),
-                Inst::Select(c, x, y) => Some(match facts.known[c.0 as usize] {
-                    Some(0) => v(y),
-                    Some(_) => v(x),
-                    None => self.b.ins().select(v(c), v(x), v(y)),
+                Inst::Select(c, x, y) => Some(match (known(c), known(x), known(y)) {
+                    (Some(0), ..) => v(y),
+                    (Some(_), ..) => v(x),
+                    // `c ? 1 : 0` of a truth value is that value.
+                    (None, Some(1), Some(0)) if bound(c) <= 1 => v(c),
+                    (None, ..) => self.b.ins().select(v(c), v(x), v(y)),
                 }),
                 Inst::FailIf(c) => {
                     let failed = self.b.create_block();
@@ -600,7 +622,10 @@ impl Emitter<'_> {
                     self.b.ins().brif(v(c), failed, &[], fine, &[]);
                     self.b.switch_to_block(failed);
                     let component = self.column(&unit.components, at);
-                    let status = self.b.ins().iadd_imm_s(component, 1);
+                    let status = self
+                        .b
+                        .ins()
+                        .iadd_imm_s(component, 1 + (self.frame.cycle << 32) as i64);
                     self.b.ins().return_(&[status]);
                     self.b.switch_to_block(fine);
                     None

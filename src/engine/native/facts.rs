@@ -9,11 +9,13 @@
 use super::plan::Column;
 use crate::lower::{Binary, Body, Inst, Unary, Val};
 
-/// The largest value each input, and each output, of a component can hold.
+/// The largest value each input, each output, and each element of each
+/// array of a component can hold (an array not listed: any).
 #[derive(Clone, Copy)]
 pub(crate) struct Ports<'a> {
     pub inputs: &'a [u64],
     pub outputs: &'a [u64],
+    pub arrays: &'a [u64],
 }
 
 /// What is known of every instruction of a body, for every member of a unit.
@@ -124,6 +126,8 @@ fn values(
             }
             Inst::Input(i) => ports.inputs.get(i as usize).copied().unwrap_or(u64::MAX),
             Inst::Output(o) => ports.outputs.get(o as usize).copied().unwrap_or(u64::MAX),
+            // Out of range, 0.
+            Inst::LoadAt(a, _) => ports.arrays.get(a.0 as usize).copied().unwrap_or(u64::MAX),
             Inst::Unary(op, x) => {
                 value = kn(x).map(|x| op.apply(x));
                 match op {
@@ -226,6 +230,7 @@ mod tests {
         Ports {
             inputs,
             outputs: &[],
+            arrays: &[],
         }
     }
 

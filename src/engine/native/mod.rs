@@ -86,15 +86,25 @@ impl WorkerCode {
 pub(crate) struct Native {
     /// Per worker.
     pub workers: Vec<WorkerCode>,
-    /// A whole cycle of every worker's components (every evaluation, in
-    /// level order, then every tick), for each parity read, where every
-    /// component lowered.
-    pub cycle: Option<[Code; 2]>,
+    /// Whole cycles of every worker's components, where every component
+    /// lowered.
+    pub cycle: Option<Cycles>,
     /// Components lowered and compiled.
     pub lowered: usize,
     // Declared last: dropped after the memory above is no longer used.
     #[cfg(feature = "jit")]
     _jit: jit::Jit,
+}
+
+/// A whole cycle of every worker's components (every evaluation, in level
+/// order, then every tick), for each parity read; and two cycles in one
+/// call, parity 0 then 1, for runs with nothing to do between cycles (no
+/// trace to sample, no registered slot to copy forward). A failed check in
+/// `two` returns `1 + component + (c << 32)`, `c` the cycle (0 or 1).
+#[derive(Clone, Copy)]
+pub(crate) struct Cycles {
+    pub one: [Code; 2],
+    pub two: Code,
 }
 
 /// Compiled code; without the `jit` feature there is none.
@@ -144,6 +154,7 @@ impl Native {
         let frame = |read: usize, arena: u64, whole_cycle: bool| Frame {
             read,
             whole_cycle,
+            cycle: 0,
             arena,
         };
         // Each worker's plan, with the address of its arena (whose buffer
@@ -175,21 +186,29 @@ impl Native {
             // order on one thread (ticks read only final values and write
             // only the other parity), whose ticks come after everything the
             // cycle's trace shows.
-            let [p0, p1] = [0, 1].map(|read| {
+            let cycle = |read: usize, cycle: u64| {
                 let mut parts: Vec<(usize, Kind, &[Unit], Frame)> = Vec::new();
                 for (plan, address) in &plans {
                     for ((phase, kind), units) in &plan.units {
-                        let frame = frame(read, *address, true);
+                        let frame = Frame {
+                            cycle,
+                            ..frame(read, *address, true)
+                        };
                         parts.push((*phase, *kind, units.as_slice(), frame));
                     }
                 }
                 // Kind before phase; workers in order within a phase.
                 parts.sort_by_key(|(phase, kind, ..)| (*kind, *phase));
-                let parts: Vec<(&[Unit], Frame)> =
-                    parts.into_iter().map(|(.., u, f)| (u, f)).collect();
-                jit.add(&parts)
-            });
-            Some([p0?, p1?])
+                parts
+                    .into_iter()
+                    .map(|(.., u, f)| (u, f))
+                    .collect::<Vec<(&[Unit], Frame)>>()
+            };
+            let [p0, p1] = [0, 1].map(|read| jit.add(&cycle(read, 0)));
+            let mut both = cycle(0, 0);
+            both.extend(cycle(1, 1));
+            let two = jit.add(&both);
+            Some(([p0?, p1?], two?))
         } else {
             None
         };
@@ -213,7 +232,10 @@ impl Native {
             .collect();
         Ok(Native {
             workers,
-            cycle: cycle.map(|[p0, p1]| [jit.code(p0), jit.code(p1)]),
+            cycle: cycle.map(|([p0, p1], two)| Cycles {
+                one: [jit.code(p0), jit.code(p1)],
+                two: jit.code(two),
+            }),
             lowered: count,
             _jit: jit,
         })

@@ -314,6 +314,28 @@ pub(crate) fn plan(groups: Vec<Vec<Lowered>>, slots: usize) -> Plan {
     }
 }
 
+/// The largest element of each array of `members` (of one shape) that no
+/// body of theirs stores to (a ROM's contents), else `u64::MAX`.
+pub(crate) fn array_bounds(members: &[Lowered]) -> Vec<u64> {
+    let first = &members[0].lowering;
+    let stored = |a: usize| {
+        [&first.eval, &first.tick]
+            .iter()
+            .flat_map(|b| b.insts())
+            .any(|i| matches!(*i, Inst::StoreAt(x, ..) if x.0 as usize == a))
+    };
+    (0..first.arrays.len())
+        .map(|a| match stored(a) {
+            true => u64::MAX,
+            false => members
+                .iter()
+                .flat_map(|m| m.lowering.arrays[a].iter().copied())
+                .max()
+                .unwrap_or(0),
+        })
+        .collect()
+}
+
 /// Place a group's state and arrays in `arena`, struct-of-arrays, with
 /// their initial values; the offsets of member 0's.
 fn lay_out(group: &[Lowered], arena: &mut Vec<u64>) -> (Vec<u64>, Vec<(u64, u64)>) {
@@ -499,6 +521,7 @@ fn unit(
         Ports {
             inputs: &inputs,
             outputs: &outputs,
+            arrays: &array_bounds(&group[run.clone()]),
         },
     );
     let indexes = body
@@ -510,6 +533,7 @@ fn unit(
             let ports = Ports {
                 inputs: &first.in_masks,
                 outputs: &first.masks,
+                arrays: &[],
             };
             super::facts::bounds(body, &consts, members, ports)
         }
@@ -645,6 +669,21 @@ mod tests {
 
     fn plan_of(members: Vec<Lowered>) -> Plan {
         plan(group(members, false), 400)
+    }
+
+    #[test]
+    fn arrays_never_stored_to_are_bounded_by_their_contents() {
+        let member = |contents: Vec<u64>| {
+            let mut m = adder(0, 1, 0);
+            let rom = m.lowering.array(contents);
+            let ram = m.lowering.array(vec![1, 2]);
+            let i = m.lowering.tick.input(0);
+            let _word = m.lowering.tick.load_at(rom, i);
+            m.lowering.tick.store_at(ram, i, i);
+            m
+        };
+        let members = [member(vec![3, 9, 4]), member(vec![12, 0, 1])];
+        assert_eq!(array_bounds(&members), vec![12, u64::MAX]);
     }
 
     #[test]

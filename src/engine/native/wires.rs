@@ -76,6 +76,7 @@ enum Source {
 struct Node<'a> {
     members: &'a [Lowered],
     consts: [Vec<Column>; 2],
+    arrays: Vec<u64>,
     sources: Vec<Vec<Source>>,
 }
 
@@ -153,6 +154,7 @@ fn nodes<'a>(all: &[&'a [Lowered]], slots: usize) -> Vec<Node<'a>> {
             Node {
                 members,
                 consts,
+                arrays: super::plan::array_bounds(members),
                 sources,
             }
         })
@@ -199,6 +201,7 @@ fn fixed_point(nodes: &[Node<'_>], slots: &[Slot]) -> Option<Vec<Vec<u64>>> {
         let ports = Ports {
             inputs: &inputs,
             outputs: &outputs[n],
+            arrays: &node.arrays,
         };
         let set = set_bounds(node, ports);
         let masks = &node.first().masks;

@@ -7,7 +7,7 @@ use std::ops::Range;
 use std::sync::atomic::Ordering::Relaxed;
 
 use super::super::fault::{guard, FaultKind, Phase};
-use super::super::native::{Code, WorkerCode};
+use super::super::native::{Code, Cycles, WorkerCode};
 use super::super::RunOptions;
 use super::layout::{Group, Shared, Step, Worker};
 use crate::batch::{Batch, BatchIo};
@@ -78,7 +78,7 @@ pub(super) fn views<'a>(
 /// (a cycle whose clock edge failed counts, as its values are in the trace).
 pub(super) fn work(
     w: &mut Worker,
-    (code, cycle): (Option<&WorkerCode>, Option<[Code; 2]>),
+    (code, cycle): (Option<&WorkerCode>, Option<Cycles>),
     sh: &Shared,
     (start, end): (u64, u64),
     lead: Option<&mut Lead<'_>>,
@@ -277,29 +277,50 @@ impl Run<'_> {
 }
 
 /// Cycles `start..end` of a circuit whose every component is compiled into
-/// `cycle`, on one thread: one call a cycle (every evaluation, then every
+/// `cycles`, on one thread: one call a cycle (every evaluation, then every
 /// tick), then the trace sample (which the ticks do not change, as they
 /// write the other parity). `copied` are the registered slots to copy
 /// forward; `failure(component, parity)` says why a check failed. Compiled
 /// code cannot panic; a check that fails does so at a clock edge, so its
 /// cycle is traced. The cycles completed, if the run stops in these.
+///
+/// Where nothing happens between two cycles (no trace, nothing to copy,
+/// no look at progress or stop requests due), the two run in one call.
 pub(super) fn compiled_cycles(
-    cycle: [Code; 2],
+    cycles: Cycles,
     (start, end): (u64, u64),
     copied: &[&[Range<usize>]],
     (sh, failure): (&Shared, &dyn Fn(usize, usize) -> String),
     mut lead: Option<&mut Lead<'_>>,
 ) -> Option<u64> {
     let slots = sh.slots.as_ptr().cast::<u64>().cast_mut();
-    for t in start..end {
+    let copying = copied.iter().any(|c| !c.is_empty());
+    let tracing = lead.as_ref().is_some_and(|l| l.tracer.is_some());
+    let in_twos = !copying && !tracing;
+    let mut t = start;
+    while t < end {
         let read = parities(t).0;
+        if in_twos && read == 0 && t + 1 < end && !t.is_multiple_of(HOUSEKEEPING) {
+            // SAFETY: as below; the function runs cycle `t`, then `t + 1`.
+            let status = unsafe { cycles.two.call(slots) };
+            if status != 0 {
+                let (at, component) = (t + (status >> 32), (status as u32 - 1) as usize);
+                let message = failure(component, parities(at).0);
+                sh.fault(at, Phase::Tick, (component, FaultKind::Failed, message));
+                return Some(at + 1);
+            }
+            // Nothing is due at `t` or `t + 1` (not a multiple of
+            // `HOUSEKEEPING`, and no trace): the lead has nothing to do.
+            t += 2;
+            continue;
+        }
         for range in copied.iter().copied().flatten() {
             sh.copy_forward(range, read);
         }
         // SAFETY: as in `Run::native`: the code was generated for these
         // slots, its `Native` outlives the run, and no other thread runs
         // any part of the circuit meanwhile.
-        let status = unsafe { cycle[read].call(slots) };
+        let status = unsafe { cycles.one[read].call(slots) };
         if status != 0 {
             let component = (status - 1) as usize;
             let message = failure(component, read);
@@ -311,6 +332,7 @@ pub(super) fn compiled_cycles(
         if status != 0 || sh.halt.load(Relaxed) <= t {
             return Some(t + 1);
         }
+        t += 1;
     }
     None
 }

@@ -12,7 +12,7 @@ use super::adapt::{Adapt, Mode};
 use super::checkpoint::Saver;
 use super::cycle::{compiled_cycles, lead_duties, parities, views, Lead, Run, Running};
 use super::layout::{Shared, Worker};
-use crate::engine::native::{Code, WorkerCode};
+use crate::engine::native::{Cycles, WorkerCode};
 use crate::engine::Spread;
 
 /// The stretch the lead published.
@@ -44,7 +44,7 @@ pub(super) struct Crew<'a> {
     pub pool: &'a [Mutex<Worker>],
     pub codes: Vec<Option<&'a WorkerCode>>,
     /// A whole cycle of every part, compiled, for one thread.
-    pub cycle: Option<[Code; 2]>,
+    pub cycle: Option<Cycles>,
     pub sh: &'a Shared,
     pub control: &'a Control,
 }
