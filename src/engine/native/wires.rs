@@ -9,9 +9,10 @@
 //! the larger of its value now (after reset, or a restore) and of what its
 //! bodies can set it to, given its inputs' bounds; an input holds at most
 //! its driver output's bound, or its width's mask where the driver is not
-//! lowered here (a batch, another rank, nothing). Neighbouring components
-//! of one shape (an array) share their bounds, the largest over them, as
-//! their code does: the search visits arrays, not members. An output whose
+//! lowered here (a batch, another rank, nothing). The components of one
+//! shape group (see `plan::group`: an array, say) share their bounds, the
+//! largest over them, as their code does: the search visits groups, not
+//! members. An output whose
 //! bound keeps growing is widened to its mask, so the search ends; if it
 //! still takes too long, nothing is narrowed. Array accesses never rest on
 //! these bounds (see `plan::Unit::widths`): only which code is emitted does.
