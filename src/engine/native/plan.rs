@@ -58,7 +58,7 @@ pub(crate) struct Lowered {
 
 impl Lowered {
     /// The body of `kind`.
-    fn body(&self, kind: Kind) -> &Body {
+    pub(crate) fn body(&self, kind: Kind) -> &Body {
         match kind {
             Kind::Eval => &self.lowering.eval,
             Kind::Tick => &self.lowering.tick,

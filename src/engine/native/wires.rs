@@ -21,8 +21,8 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering::Relaxed;
 
 use super::facts::{bounds, Ports};
-use super::plan::{Column, Lowered};
-use crate::lower::{Body, Inst};
+use super::plan::{Column, Kind, Lowered};
+use crate::lower::Inst;
 use crate::model::Slot;
 
 /// Growths of one output's bound before it is widened to its mask.
@@ -50,14 +50,6 @@ pub(crate) fn narrow(groups: &mut [Vec<Vec<Lowered>>], slots: &[Slot]) {
             m.in_bounds.clone_from(ins);
             m.out_bounds.clone_from(outs);
         }
-    }
-}
-
-/// `m`'s evaluation, or its tick.
-fn body(m: &Lowered, tick: bool) -> &Body {
-    match tick {
-        false => &m.lowering.eval,
-        true => &m.lowering.tick,
     }
 }
 
@@ -120,12 +112,12 @@ fn nodes<'a>(all: &[&'a [Lowered]], slots: usize) -> Vec<Node<'a>> {
     all.iter()
         .map(|&members| {
             let first = &members[0];
-            let consts = [false, true].map(|tick| {
+            let consts = [Kind::Eval, Kind::Tick].map(|kind| {
                 // Constant `k` of member `j` at `k * members + j`.
-                let count = body(first, tick).constants().count();
+                let count = first.body(kind).constants().count();
                 let mut values = vec![0; count * members.len()];
                 for (j, m) in members.iter().enumerate() {
-                    for (k, v) in body(m, tick).constants().enumerate() {
+                    for (k, v) in m.body(kind).constants().enumerate() {
                         values[k * members.len() + j] = v;
                     }
                 }
@@ -234,8 +226,8 @@ fn fixed_point(nodes: &[Node<'_>], slots: &[Slot]) -> Option<Vec<Vec<u64>>> {
 fn set_bounds(node: &Node<'_>, ports: Ports<'_>) -> Vec<u64> {
     let m = node.first();
     let mut most = vec![0; m.masks.len()];
-    for (tick, consts) in [false, true].into_iter().zip(&node.consts) {
-        let body = body(m, tick);
+    for (kind, consts) in [Kind::Eval, Kind::Tick].into_iter().zip(&node.consts) {
+        let body = m.body(kind);
         let bound = bounds(body, consts, node.members.len(), ports);
         for inst in body.insts() {
             if let Inst::SetOutput(o, x) = *inst {
