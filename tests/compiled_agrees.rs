@@ -271,6 +271,7 @@ fn random_circuits_compile_to_what_the_interpreter_computes() {
             (1, Codegen::Compiled, Spread::Adaptive),
             (2, Codegen::Compiled, Spread::Threads),
             (2, Codegen::Compiled, Spread::OneThread),
+            (2, Codegen::Compiled, Spread::Alternate),
         ] {
             let options = RunOptions {
                 threads: Some(threads),

@@ -7,7 +7,7 @@ use common::{all_circuits, load_path, run_traced};
 use cspsim::engine::{Codegen, Engine, RunOptions, Spread};
 
 fn configurations() -> Vec<(Engine, Option<usize>, Codegen, Spread)> {
-    use Spread::{Adaptive, OneThread, Threads};
+    use Spread::{Adaptive, Alternate, OneThread, Threads};
     vec![
         (Engine::Partitioned, Some(1), Codegen::Interpret, Adaptive),
         (Engine::Partitioned, Some(1), Codegen::Compiled, Adaptive),
@@ -15,6 +15,8 @@ fn configurations() -> Vec<(Engine, Option<usize>, Codegen, Spread)> {
         (Engine::Partitioned, Some(2), Codegen::Interpret, Threads),
         (Engine::Partitioned, Some(2), Codegen::Compiled, OneThread),
         (Engine::Partitioned, Some(2), Codegen::Interpret, OneThread),
+        (Engine::Partitioned, Some(2), Codegen::Compiled, Alternate),
+        (Engine::Partitioned, Some(3), Codegen::Interpret, Alternate),
         (Engine::Partitioned, Some(3), Codegen::Compiled, Adaptive),
         (Engine::Partitioned, None, Codegen::Compiled, Adaptive),
         (Engine::Threads, None, Codegen::Compiled, Adaptive),
@@ -78,6 +80,35 @@ fn engines_agree_over_many_cycles_with_everything_traced() {
         outputs.push(vcd);
     }
     assert!(outputs.windows(2).all(|w| w[0] == w[1]));
+}
+
+/// Two workers changing course every few cycles, each stretch on threads
+/// cut short by the lead after its third cycle: every worker stops where
+/// the lead cut, and the values are those of one worker. One thread runs
+/// 5 cycles, then threads 3 of their 7: 8 + 5 + 3 + ... of 100 cycles, 64
+/// on one thread (44 if the cuts were not kept).
+#[test]
+fn stretches_on_threads_cut_short_end_where_the_lead_cut_them() {
+    let run = |threads, spread| {
+        common::within(60, move || {
+            let path = common::circuits_dir().join("alu_datapath.ron");
+            let options = RunOptions {
+                threads: Some(threads),
+                cycles: Some(100),
+                spread,
+                ..RunOptions::default()
+            };
+            let (result, vcd) =
+                common::run_with_patterns(load_path(&path), &options, &["*".to_string()]);
+            (result.expect("runs"), vcd)
+        })
+    };
+    let (one, reference) = run(1, Spread::Adaptive);
+    assert_eq!(one.cycles, 100);
+    let (two, vcd) = run(2, Spread::Alternate);
+    assert_eq!((two.threads, two.cycles), (2, 100));
+    assert_eq!(two.one_thread_cycles, 64, "cut after 3 cycles on threads");
+    assert!(vcd == reference, "the same values as one worker");
 }
 
 /// A batch of many members computes what batches of one compute: every

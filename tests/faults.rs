@@ -86,7 +86,7 @@ fn circuit(at: u64, in_tick: bool) -> cspsim::Circuit {
 }
 
 fn engines() -> Vec<RunOptions> {
-    use Spread::{Adaptive, OneThread, Threads};
+    use Spread::{Adaptive, Alternate, OneThread, Threads};
     [
         (Engine::Partitioned, 1, Codegen::Compiled, Adaptive),
         (Engine::Partitioned, 1, Codegen::Interpret, Adaptive),
@@ -94,6 +94,8 @@ fn engines() -> Vec<RunOptions> {
         (Engine::Partitioned, 2, Codegen::Interpret, Threads),
         (Engine::Partitioned, 2, Codegen::Compiled, OneThread),
         (Engine::Partitioned, 2, Codegen::Interpret, OneThread),
+        (Engine::Partitioned, 2, Codegen::Compiled, Alternate),
+        (Engine::Partitioned, 2, Codegen::Interpret, Alternate),
         (Engine::Partitioned, 2, Codegen::Compiled, Adaptive),
         (Engine::Threads, 1, Codegen::Compiled, Adaptive),
     ]

@@ -144,7 +144,8 @@ impl std::fmt::Debug for Checkpointing {
 pub enum Spread {
     /// Measured as the run goes: each part on its own thread, or all on
     /// one, whichever is faster at the time (a busy core makes threads
-    /// wait for each other; so does too little work per phase).
+    /// wait for each other; so does too little work per phase). A stretch
+    /// on threads that falls behind one thread's pace is cut short.
     #[default]
     Adaptive,
     /// Always each part on its own thread.
@@ -152,6 +153,10 @@ pub enum Spread {
     /// Always every part on one thread (what the tests use to hold both
     /// ways to the same results).
     OneThread,
+    /// Short stretches on threads and on one thread in turn, each on
+    /// threads cut short as a slow one is under `Adaptive`: what the tests
+    /// use to hold every way a run can change course to the same results.
+    Alternate,
 }
 
 impl RunOptions {

@@ -82,6 +82,27 @@ pub fn run_with_patterns(
     (result, buf.text())
 }
 
+/// What `body` returns, run on its own thread; a panic (not a hang) if it
+/// takes more than `seconds`: for runs whose threads could wait for each
+/// other forever if the engine broke.
+pub fn within<T: Send + 'static>(seconds: u64, body: impl FnOnce() -> T + Send + 'static) -> T {
+    let (done, finished) = std::sync::mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        let _ = done.send(body());
+    });
+    match finished.recv_timeout(std::time::Duration::from_secs(seconds)) {
+        Ok(value) => value,
+        // The body panicked (its sender is gone): report its panic.
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(()) => unreachable!("the body sends before it returns"),
+        },
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("still running after {seconds} s: the run hung")
+        }
+    }
+}
+
 /// Run the circuit `load` makes on `ranks` thread ranks; each rank's result,
 /// and rank 0's VCD.
 pub fn on_ranks(

@@ -6,9 +6,17 @@
 //!
 //! Both ways compute the same values (a phase's partitions never read what
 //! each other write in it), so the choice is free to change at any cycle
-//! boundary. The run goes in *stretches* of cycles: a probe of each mode,
+//! boundary. The run goes in *stretches* of cycles: a probe of each mode
+//! (one thread first, so that the probe of threads has a time to beat),
 //! then a longer stretch of the faster, then probes again, as the load on
 //! the machine changes.
+//!
+//! A stretch on threads is *watched*: where it falls well behind the pace
+//! one thread had in its last probe, it is cut short at the next cycle and
+//! one thread takes over. A probe can win by luck (the other process
+//! descheduled for the millisecond it lasts) and the load can come back at
+//! any time; without the watch, the stretch that follows then ran at a
+//! third of one thread's speed for up to half a second.
 
 use std::time::Duration;
 
@@ -21,6 +29,19 @@ pub(super) enum Mode {
     One,
 }
 
+/// How the stretches are chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Policy {
+    /// By measuring both modes as the run goes.
+    Adaptive,
+    /// Always this mode, in one stretch.
+    Fixed(Mode),
+    /// Short stretches of each mode in turn, every one on threads cut
+    /// short after [`ALTERNATE_CUT`] cycles: for tests that hold every
+    /// way of running stretches to the same results.
+    Alternate,
+}
+
 /// Cycles in the first probes, before any timing is known.
 const FIRST_PROBE: u64 = 32;
 /// What a probe aims to last: long enough to time, short enough to repeat.
@@ -29,13 +50,27 @@ const PROBE: Duration = Duration::from_millis(1);
 const EXPLOIT: f64 = 50.0;
 /// Nor longer than this, so that a change of load is noticed.
 const LONGEST: Duration = Duration::from_millis(500);
+/// A stretch on threads is cut when its cycles have taken this many times
+/// what one thread took for as many in its last probe ...
+const BEHIND: f64 = 1.25;
+/// ... and at least this long (shorter times are mostly noise).
+const WATCHED_AFTER: Duration = Duration::from_micros(200);
+/// Cycles between two looks at the clock while watching.
+const WATCH_EVERY: u64 = 8;
+/// The cycles of a stretch on threads under [`Policy::Alternate`]: its
+/// length, and where it is cut.
+const ALTERNATE_THREADS: u64 = 7;
+const ALTERNATE_CUT: u64 = 3;
+/// The cycles of a stretch on one thread under [`Policy::Alternate`].
+const ALTERNATE_ONE: u64 = 5;
 
 /// The decisions of one run.
 #[derive(Debug)]
 pub(super) struct Adapt {
+    policy: Policy,
     /// Cycles in a probe.
     probe: u64,
-    /// The time per cycle measured in each mode's last probe.
+    /// The time per cycle measured in each mode's last probe (or cut stretch).
     threads: Option<Duration>,
     one: Option<Duration>,
     /// What the next stretch is.
@@ -44,40 +79,48 @@ pub(super) struct Adapt {
     /// exploiting stretch doubles with each, up to [`LONGEST`]).
     streak: u32,
     last_choice: Option<Mode>,
-    /// The one mode to use, if not adapting.
-    fixed: Option<Mode>,
     /// Cycles run in each mode, for the summary.
     pub cycles_threads: u64,
     pub cycles_one: u64,
+    /// Stretches on threads cut short, for the tests.
+    pub cuts: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Stretch {
-    ProbeThreads,
     ProbeOne,
+    ProbeThreads,
     Exploit(Mode),
 }
 
 impl Adapt {
-    /// A run that starts probing with threads, or that keeps to `fixed`.
-    pub fn new(fixed: Option<Mode>) -> Self {
+    /// A run that chooses its stretches by `policy`.
+    pub fn new(policy: Policy) -> Self {
         Adapt {
-            fixed,
+            policy,
             probe: FIRST_PROBE,
             threads: None,
             one: None,
-            next: Stretch::ProbeThreads,
+            next: Stretch::ProbeOne,
             streak: 0,
             last_choice: None,
             cycles_threads: 0,
             cycles_one: 0,
+            cuts: 0,
         }
     }
 
     /// The next stretch: its mode and length in cycles.
     pub fn next(&self) -> (Mode, u64) {
-        if let Some(mode) = self.fixed {
-            return (mode, u64::MAX);
+        match self.policy {
+            Policy::Fixed(mode) => return (mode, u64::MAX),
+            Policy::Alternate => {
+                return match self.next {
+                    Stretch::ProbeThreads => (Mode::Threads, ALTERNATE_THREADS),
+                    _ => (Mode::One, ALTERNATE_ONE),
+                }
+            }
+            Policy::Adaptive => {}
         }
         match self.next {
             Stretch::ProbeThreads => (Mode::Threads, self.probe),
@@ -98,33 +141,51 @@ impl Adapt {
         }
     }
 
-    /// The stretch just run took `elapsed` for `cycles` cycles.
-    pub fn record(&mut self, cycles: u64, elapsed: Duration) {
-        if let Some(mode) = self.fixed {
-            match mode {
-                Mode::Threads => self.cycles_threads += cycles,
-                Mode::One => self.cycles_one += cycles,
+    /// Whether the stretch on threads running now, `done` cycles in and
+    /// `elapsed()` after it started, is to end after the cycle it starts
+    /// now: it has fallen behind one thread's pace. The clock is read only every few
+    /// cycles.
+    pub fn cut(&self, done: u64, elapsed: impl FnOnce() -> Duration) -> bool {
+        match self.policy {
+            Policy::Fixed(_) => false,
+            Policy::Alternate => done + 1 == ALTERNATE_CUT,
+            Policy::Adaptive => {
+                let Some(one) = self.one else { return false };
+                if done == 0 || !done.is_multiple_of(WATCH_EVERY) {
+                    return false;
+                }
+                let elapsed = elapsed();
+                elapsed >= WATCHED_AFTER && elapsed > one.mul_f64(BEHIND * done as f64)
             }
-            return;
         }
-        let per_cycle = Duration::from_secs_f64(elapsed.as_secs_f64() / cycles.max(1) as f64);
+    }
+
+    /// The stretch just run took `elapsed` for `cycles` cycles; `cut`:
+    /// it was on threads and cut short by [`cut`](Self::cut).
+    pub fn record(&mut self, cycles: u64, elapsed: Duration, cut: bool) {
         let (mode, _) = self.next();
         match mode {
             Mode::Threads => self.cycles_threads += cycles,
             Mode::One => self.cycles_one += cycles,
         }
-        self.next = match self.next {
-            Stretch::ProbeThreads => {
-                self.threads = Some(per_cycle);
-                Stretch::ProbeOne
-            }
-            Stretch::ProbeOne => {
+        self.cuts += u64::from(cut);
+        let per_cycle = Duration::from_secs_f64(elapsed.as_secs_f64() / cycles.max(1) as f64);
+        self.next = match (self.policy, self.next) {
+            (Policy::Fixed(_), next) => next,
+            (Policy::Alternate, Stretch::ProbeThreads) => Stretch::ProbeOne,
+            (Policy::Alternate, _) => Stretch::ProbeThreads,
+            (Policy::Adaptive, Stretch::ProbeOne) => {
                 self.one = Some(per_cycle);
+                Stretch::ProbeThreads
+            }
+            (Policy::Adaptive, Stretch::ProbeThreads) => {
+                self.threads = Some(per_cycle);
+                let one = self.one.unwrap_or(per_cycle);
                 // Probes of about PROBE from now on, in the faster mode.
-                let fast = self.threads.unwrap_or(per_cycle).min(per_cycle);
+                let fast = one.min(per_cycle);
                 let cycles = PROBE.as_secs_f64() / fast.as_secs_f64().max(1e-12);
                 self.probe = (cycles as u64).clamp(16, 1 << 20);
-                let choice = if self.threads.unwrap_or(Duration::MAX) < per_cycle {
+                let choice = if !cut && per_cycle < one {
                     Mode::Threads
                 } else {
                     Mode::One
@@ -136,7 +197,15 @@ impl Adapt {
                 self.last_choice = Some(choice);
                 Stretch::Exploit(choice)
             }
-            Stretch::Exploit(_) => Stretch::ProbeThreads,
+            // Threads fell behind: one thread for a stretch, before
+            // probing again.
+            (Policy::Adaptive, Stretch::Exploit(Mode::Threads)) if cut => {
+                self.threads = Some(per_cycle);
+                self.streak = 0;
+                self.last_choice = Some(Mode::One);
+                Stretch::Exploit(Mode::One)
+            }
+            (Policy::Adaptive, Stretch::Exploit(_)) => Stretch::ProbeOne,
         };
     }
 }
@@ -151,22 +220,22 @@ mod tests {
 
     #[test]
     fn probes_both_modes_then_keeps_the_faster_for_longer_and_longer() {
-        let mut a = Adapt::new(None);
+        let mut a = Adapt::new(Policy::Adaptive);
+        assert_eq!(a.next(), (Mode::One, 32), "one thread first");
+        // One thread: 1 µs a cycle; threads: 2 µs (a busy core).
+        a.record(32, ms(0.032), false);
         assert_eq!(a.next(), (Mode::Threads, 32));
-        // Threads: 2 µs a cycle (a busy core); one thread: 1 µs.
-        a.record(32, ms(0.064));
-        assert_eq!(a.next(), (Mode::One, 32));
-        a.record(32, ms(0.032));
+        a.record(32, ms(0.064), false);
         let (mode, first) = a.next();
         assert_eq!(mode, Mode::One);
         // Probes of 1 ms on the faster mode, 1,000 cycles; both probes
         // (3 ms) are a fiftieth of the stretch of the faster.
         assert_eq!(a.probe, 1000);
         assert!((140_000..=160_000).contains(&first), "{first}");
-        a.record(first, ms(first as f64 / 1000.0));
-        assert_eq!(a.next(), (Mode::Threads, 1000), "probe again");
-        a.record(1000, ms(2.0));
-        a.record(1000, ms(1.0));
+        a.record(first, ms(first as f64 / 1000.0), false);
+        assert_eq!(a.next(), (Mode::One, 1000), "probe again");
+        a.record(1000, ms(1.0), false);
+        a.record(1000, ms(2.0), false);
         let (mode, second) = a.next();
         assert_eq!(mode, Mode::One);
         assert!(
@@ -175,9 +244,9 @@ mod tests {
         );
         for _ in 0..10 {
             let (_, n) = a.next();
-            a.record(n, ms(n as f64 / 1000.0));
-            a.record(1000, ms(2.0));
-            a.record(1000, ms(1.0));
+            a.record(n, ms(n as f64 / 1000.0), false);
+            a.record(1000, ms(1.0), false);
+            a.record(1000, ms(2.0), false);
         }
         assert!(
             a.next().1 <= 500_000,
@@ -189,9 +258,75 @@ mod tests {
 
     #[test]
     fn threads_that_win_are_kept() {
-        let mut a = Adapt::new(None);
-        a.record(32, ms(0.016));
-        a.record(32, ms(0.032));
+        let mut a = Adapt::new(Policy::Adaptive);
+        a.record(32, ms(0.032), false);
+        a.record(32, ms(0.016), false);
         assert_eq!(a.next().0, Mode::Threads);
+    }
+
+    /// One thread took 1 µs a cycle in its probe; threads won theirs.
+    fn exploiting_threads() -> Adapt {
+        let mut a = Adapt::new(Policy::Adaptive);
+        a.record(32, ms(0.032), false);
+        a.record(32, ms(0.016), false);
+        assert_eq!(a.next().0, Mode::Threads);
+        a
+    }
+
+    #[test]
+    fn threads_falling_behind_one_threads_pace_are_cut_and_one_thread_takes_over() {
+        let a = exploiting_threads();
+        // 800 cycles on threads in 0.9 ms: faster than one thread's 0.8 ms
+        // × 1.25, not cut; in 1.1 ms, cut.
+        assert!(!a.cut(800, || ms(0.9)));
+        assert!(a.cut(800, || ms(1.1)));
+        // The clock is read only every 8 cycles, and only once it has
+        // something to say.
+        assert!(!a.cut(801, || panic!("the clock is not read")));
+        assert!(!a.cut(0, || panic!("the clock is not read")));
+        assert!(!a.cut(8, || ms(0.1)), "too early to tell");
+        let mut a = a;
+        let (_, planned) = a.next();
+        a.record(800, ms(1.1), true);
+        assert_eq!(a.cuts, 1);
+        let (mode, length) = a.next();
+        assert_eq!(mode, Mode::One, "one thread after the cut");
+        assert!(length > 0 && length < planned * 4, "{length}");
+        a.record(length, ms(length as f64 / 1000.0), false);
+        assert_eq!(a.next().0, Mode::One, "then probes, one thread first");
+    }
+
+    #[test]
+    fn a_probe_of_threads_cut_short_loses_whatever_its_pace() {
+        let mut a = Adapt::new(Policy::Adaptive);
+        assert!(!a.cut(800, || ms(100.0)), "no pace to keep yet");
+        a.record(32, ms(0.032), false);
+        assert_eq!(a.next().0, Mode::Threads);
+        assert!(a.cut(800, || ms(1.1)));
+        a.record(800, ms(0.5), true);
+        assert_eq!(a.next().0, Mode::One);
+    }
+
+    #[test]
+    fn a_fixed_mode_is_one_stretch_never_cut() {
+        let mut a = Adapt::new(Policy::Fixed(Mode::Threads));
+        assert_eq!(a.next(), (Mode::Threads, u64::MAX));
+        assert!(!a.cut(800, || ms(1e6)));
+        a.record(5, ms(1.0), false);
+        assert_eq!(a.next(), (Mode::Threads, u64::MAX));
+        assert_eq!(a.cycles_threads, 5);
+    }
+
+    #[test]
+    fn alternating_runs_short_stretches_of_each_and_cuts_every_one_on_threads() {
+        let mut a = Adapt::new(Policy::Alternate);
+        assert_eq!(a.next(), (Mode::One, ALTERNATE_ONE));
+        a.record(ALTERNATE_ONE, ms(1.0), false);
+        assert_eq!(a.next(), (Mode::Threads, ALTERNATE_THREADS));
+        // Cut at the start of its last cycle.
+        assert!(!a.cut(ALTERNATE_CUT - 2, || ms(0.0)));
+        assert!(a.cut(ALTERNATE_CUT - 1, || ms(0.0)));
+        a.record(ALTERNATE_CUT, ms(1.0), true);
+        assert_eq!(a.next(), (Mode::One, ALTERNATE_ONE));
     }
 }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, AtomicU8, Ordering::Relaxed};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use super::adapt::{Adapt, Mode};
+use super::adapt::{Adapt, Mode, Policy};
 use super::checkpoint::Saver;
 use super::cycle::{compiled_cycles, lead_duties, parities, views, Lead, Run, Running};
 use super::layout::{Shared, Worker};
@@ -60,12 +60,12 @@ impl Crew<'_> {
         mut saver: Option<&mut Saver<'_>>,
     ) -> (u64, Adapt) {
         let sh = self.sh;
-        let fixed = match lead.options.spread {
-            Spread::Adaptive => None,
-            Spread::Threads => Some(Mode::Threads),
-            Spread::OneThread => Some(Mode::One),
-        };
-        let mut adapt = Adapt::new(fixed);
+        let mut adapt = Adapt::new(match lead.options.spread {
+            Spread::Adaptive => Policy::Adaptive,
+            Spread::Threads => Policy::Fixed(Mode::Threads),
+            Spread::OneThread => Policy::Fixed(Mode::One),
+            Spread::Alternate => Policy::Alternate,
+        });
         let mut t = 0u64;
         let completed = loop {
             let (mode, length) = adapt.next();
@@ -75,12 +75,17 @@ impl Crew<'_> {
             sh.barrier.wait();
             let started = Instant::now();
             let stopped = match mode {
-                Mode::Threads => self.threads(0, (t, end), Some(lead)),
+                Mode::Threads => {
+                    let cut = |done| adapt.cut(done, || started.elapsed());
+                    self.threads(0, t, Some((lead, &cut)))
+                }
                 Mode::One => self.one((t, end), lead),
             };
             sh.barrier.wait();
-            adapt.record(end - t, started.elapsed());
-            t = end;
+            // Where the lead cut the stretch short, everyone stopped there.
+            let stopped_at = self.control.end.load(Relaxed);
+            adapt.record(stopped_at - t, started.elapsed(), stopped_at < end);
+            t = stopped_at;
             if stopped.is_none() {
                 // Every worker waits at the next stretch's barrier.
                 if let Some(saver) = saver.as_deref_mut() {
@@ -108,14 +113,11 @@ impl Crew<'_> {
         let sh = self.sh;
         loop {
             sh.barrier.wait();
-            let (start, end) = (
-                self.control.start.load(Relaxed),
-                self.control.end.load(Relaxed),
-            );
+            let start = self.control.start.load(Relaxed);
             match self.control.mode.load(Relaxed) {
                 DONE => return,
                 0 => {
-                    self.threads(w, (start, end), None);
+                    self.threads(w, start, None);
                 }
                 _ => {}
             }
@@ -123,13 +125,17 @@ impl Crew<'_> {
         }
     }
 
-    /// Worker `w`'s partition for the cycles `start..end`, between barriers;
-    /// the cycles completed if the run stops in them.
+    /// Worker `w`'s partition for the stretch from cycle `start` on, between
+    /// barriers; the cycles completed if the run stops in it. The lead
+    /// (with `lead`) may cut the stretch short: where `cut(cycles done)`
+    /// says so, it moves the stretch's end to the end of the cycle it
+    /// starts, before that cycle's last barrier, and every worker reads
+    /// the end again after each cycle's last barrier.
     fn threads(
         &self,
         w: usize,
-        (start, end): (u64, u64),
-        mut lead: Option<&mut Lead<'_>>,
+        start: u64,
+        mut lead: Option<(&mut Lead<'_>, &dyn Fn(u64) -> bool)>,
     ) -> Option<u64> {
         let sh = self.sh;
         let mut guard = self.pool[w].lock().unwrap_or_else(|e| e.into_inner());
@@ -145,14 +151,22 @@ impl Crew<'_> {
             code: self.codes[w],
             sh,
         };
-        for t in start..end {
+        let mut t = start;
+        while t < self.control.end.load(Relaxed) {
+            if let Some((_, cut)) = &lead {
+                if t + 1 < self.control.end.load(Relaxed) && cut(t - start) {
+                    self.control.end.store(t + 1, Relaxed);
+                }
+            }
             for range in &worker.copied {
                 sh.copy_forward(range, parities(t).0);
             }
-            run.finish_cycle(t, 0, (false, false), lead.as_deref_mut());
+            let lead = lead.as_mut().map(|(lead, _)| &mut **lead);
+            run.finish_cycle(t, 0, (false, false), lead);
             if let Some(completed) = sh.stop_after(t) {
                 return Some(completed);
             }
+            t += 1;
         }
         None
     }
