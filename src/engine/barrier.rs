@@ -1,72 +1,90 @@
 //! A reusable barrier that spins briefly, then parks. Spinning keeps the
-//! per-level handoff cheap when every worker has a core; parking keeps a
+//! per-phase handoff cheap when every worker has a core; parking keeps a
 //! busy machine from collapsing (a pure spin barrier burns the time slice
 //! the late worker needs).
+//!
+//! Each party announces its arrival in a counter of its own, on a cache
+//! line of its own, and waits until every other's has caught up. With two
+//! workers a round then costs one cache line's trip each way, both at
+//! once; a shared arrival counter cost three trips one after the other
+//! (each arrival's increment, then the waiter's read of the release), in
+//! a line the waiters' spinning kept pulling away.
 
 use std::hint::spin_loop;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
-/// Spins before parking; a few microseconds on this kind of machine.
+use crossbeam_utils::CachePadded;
+
+/// Spins before parking (a `pause` each: some hundred microseconds here).
 const SPINS: u32 = 1 << 12;
 
-/// A barrier for `n` threads, reusable across rounds.
+/// A barrier for `n` parties, numbered `0..n`, reusable across rounds.
 pub struct Barrier {
-    n: usize,
-    arrived: AtomicUsize,
-    generation: AtomicUsize,
-    /// Threads parked (or about to park): the last to arrive wakes them
-    /// only if there are any, so a round where all spun costs no syscall.
-    sleepers: AtomicUsize,
+    /// The rounds each party has arrived at, on a line of its own.
+    arrived: Box<[CachePadded<AtomicU64>]>,
+    /// Parties parked (or about to park): an arrival wakes them only if
+    /// there are any, so a round where all spun costs no syscall.
+    sleepers: CachePadded<AtomicUsize>,
     lock: Mutex<()>,
     wake: Condvar,
 }
 
 impl Barrier {
-    /// A barrier for `n` threads.
+    /// A barrier for `n` parties.
     pub fn new(n: usize) -> Self {
         Barrier {
-            n,
-            arrived: AtomicUsize::new(0),
-            generation: AtomicUsize::new(0),
-            sleepers: AtomicUsize::new(0),
+            arrived: (0..n)
+                .map(|_| CachePadded::new(AtomicU64::new(0)))
+                .collect(),
+            sleepers: CachePadded::new(AtomicUsize::new(0)),
             lock: Mutex::new(()),
             wake: Condvar::new(),
         }
     }
 
-    /// Wait until all `n` threads have called `wait` in this round. Every
-    /// write made before `wait` is visible to every thread after it.
+    /// Party `me` waits until all `n` parties have called `wait` in this
+    /// round (each party calls it once a round). Every write made before
+    /// `wait` is visible to every party after it.
     #[inline]
-    pub fn wait(&self) {
-        if self.n > 1 {
-            self.wait_for_others();
+    pub fn wait(&self, me: usize) {
+        if self.arrived.len() > 1 {
+            self.wait_for_others(me);
         }
     }
 
     #[inline(never)]
-    fn wait_for_others(&self) {
-        let generation = self.generation.load(Ordering::Acquire);
-        if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.n {
-            self.arrived.store(0, Ordering::Relaxed);
-            // SeqCst with the sleepers' increment below: either this load
-            // sees a sleeper, or that sleeper sees the new generation.
-            self.generation.fetch_add(1, Ordering::SeqCst);
-            if self.sleepers.load(Ordering::SeqCst) > 0 {
-                let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-                self.wake.notify_all();
-            }
-            return;
+    fn wait_for_others(&self, me: usize) {
+        let mine = &self.arrived[me];
+        // Only `me` writes its counter: a plain increment.
+        let round = mine.load(Ordering::Relaxed) + 1;
+        // SeqCst with the sleepers' increment below: either the load of
+        // `sleepers` sees a sleeper, or that sleeper sees this arrival.
+        mine.store(round, Ordering::SeqCst);
+        if self.sleepers.load(Ordering::SeqCst) > 0 {
+            let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+            self.wake.notify_all();
         }
+        // Others may be a round ahead already (they passed this one once
+        // `me` arrived), never behind by more than one.
+        let here = |p: &CachePadded<AtomicU64>, order| p.load(order) >= round;
+        // The first party not seen to have arrived yet.
+        let mut first = 0;
+        let mut pending = |order| {
+            while first < self.arrived.len() && (first == me || here(&self.arrived[first], order)) {
+                first += 1;
+            }
+            first < self.arrived.len()
+        };
         for _ in 0..SPINS {
-            if self.generation.load(Ordering::Acquire) != generation {
+            if !pending(Ordering::Acquire) {
                 return;
             }
             spin_loop();
         }
         let mut guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         self.sleepers.fetch_add(1, Ordering::SeqCst);
-        while self.generation.load(Ordering::SeqCst) == generation {
+        while pending(Ordering::SeqCst) {
             guard = self.wake.wait(guard).unwrap_or_else(|e| e.into_inner());
         }
         self.sleepers.fetch_sub(1, Ordering::SeqCst);
@@ -76,25 +94,29 @@ impl Barrier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicU64;
 
     #[test]
     fn no_thread_passes_before_all_arrive() {
-        let barrier = Barrier::new(3);
-        let counter = AtomicU64::new(0);
-        std::thread::scope(|s| {
-            for _ in 0..3 {
-                s.spawn(|| {
-                    for round in 1..=200u64 {
-                        counter.fetch_add(1, Ordering::Relaxed);
-                        barrier.wait();
-                        assert!(counter.load(Ordering::Relaxed) >= round * 3);
-                        barrier.wait();
-                    }
-                });
-            }
+        // Within a timeout: a thread that fails its check leaves the
+        // others waiting for it.
+        within_a_timeout(|| {
+            let barrier = Barrier::new(3);
+            let counter = AtomicU64::new(0);
+            std::thread::scope(|s| {
+                for me in 0..3 {
+                    let (barrier, counter) = (&barrier, &counter);
+                    s.spawn(move || {
+                        for round in 1..=200u64 {
+                            counter.fetch_add(1, Ordering::Relaxed);
+                            barrier.wait(me);
+                            assert!(counter.load(Ordering::Relaxed) >= round * 3);
+                            barrier.wait(me);
+                        }
+                    });
+                }
+            });
+            assert_eq!(counter.load(Ordering::Relaxed), 600);
         });
-        assert_eq!(counter.load(Ordering::Relaxed), 600);
     }
 
     /// `body` on its own thread, failing (not hanging) if it takes more
@@ -114,7 +136,7 @@ mod tests {
                 }
             }
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                panic!("the barrier hung: a parked thread was never woken")
+                panic!("the barrier hung: a parked thread was never woken, or a thread failed")
             }
         }
     }
@@ -138,7 +160,7 @@ mod tests {
                                 }
                                 rounds.fetch_add(1, Ordering::Relaxed);
                             }
-                            barrier.wait();
+                            barrier.wait(t);
                         }
                     });
                 }
@@ -153,10 +175,11 @@ mod tests {
         within_a_timeout(|| {
             let barrier = Barrier::new(2);
             std::thread::scope(|s| {
-                for _ in 0..2 {
-                    s.spawn(|| {
+                for me in 0..2 {
+                    let barrier = &barrier;
+                    s.spawn(move || {
                         for _ in 0..1000 {
-                            barrier.wait();
+                            barrier.wait(me);
                         }
                     });
                 }

@@ -102,6 +102,7 @@ pub(super) fn work(
         running: &running,
         code,
         sh,
+        worker: 0,
     };
     run.alone((start, end), &w.copied, lead)
 }
@@ -122,6 +123,8 @@ pub(super) struct Run<'a> {
     /// The worker's compiled code, if any.
     pub(super) code: Option<&'a WorkerCode>,
     pub(super) sh: &'a Shared,
+    /// The worker's number: its party at the barrier.
+    pub(super) worker: usize,
 }
 
 impl Run<'_> {
@@ -198,7 +201,7 @@ impl Run<'_> {
                 }
             }
             self.phase(t, phase, &mut faulted);
-            sh.barrier.wait();
+            sh.barrier.wait(self.worker);
         }
     }
 

@@ -321,6 +321,7 @@ pub(in crate::engine) fn run(
             running: &running,
             code: native.as_ref().map(|n| &n.workers[0]),
             sh: &sh,
+            worker: 0,
         };
         let copied = mine.copied.clone();
         cycles_of_rank(

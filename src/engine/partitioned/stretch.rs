@@ -72,7 +72,7 @@ impl Crew<'_> {
             let end = t.saturating_add(length).min(cycles);
             let end = saver.as_ref().map_or(end, |s| s.stretch_end(t, end));
             self.control.publish(Some(mode), (t, end));
-            sh.barrier.wait();
+            sh.barrier.wait(0);
             let started = Instant::now();
             let stopped = match mode {
                 Mode::Threads => {
@@ -81,7 +81,7 @@ impl Crew<'_> {
                 }
                 Mode::One => self.one((t, end), lead),
             };
-            sh.barrier.wait();
+            sh.barrier.wait(0);
             // Where the lead cut the stretch short, everyone stopped there.
             let stopped_at = self.control.end.load(Relaxed);
             adapt.record(stopped_at - t, started.elapsed(), stopped_at < end);
@@ -104,7 +104,7 @@ impl Crew<'_> {
             }
         };
         self.control.publish(None, (t, t));
-        sh.barrier.wait();
+        sh.barrier.wait(0);
         (completed, adapt)
     }
 
@@ -112,7 +112,7 @@ impl Crew<'_> {
     pub fn follow(&self, w: usize) {
         let sh = self.sh;
         loop {
-            sh.barrier.wait();
+            sh.barrier.wait(w);
             let start = self.control.start.load(Relaxed);
             match self.control.mode.load(Relaxed) {
                 DONE => return,
@@ -121,7 +121,7 @@ impl Crew<'_> {
                 }
                 _ => {}
             }
-            sh.barrier.wait();
+            sh.barrier.wait(w);
         }
     }
 
@@ -150,6 +150,7 @@ impl Crew<'_> {
             running: &running,
             code: self.codes[w],
             sh,
+            worker: w,
         };
         let mut t = start;
         while t < self.control.end.load(Relaxed) {
@@ -223,6 +224,7 @@ impl Crew<'_> {
                     running,
                     code: *code,
                     sh,
+                    worker: 0,
                 },
             )
             .collect();
