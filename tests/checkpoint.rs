@@ -459,16 +459,19 @@ fn a_schedule_is_due_at_its_cycles_and_never_at_zero() {
 }
 
 /// Untraced, a lone compiled worker runs two cycles a call wherever
-/// nothing is due between them: the state it leaves after 99 cycles (odd,
-/// past the looks at progress at 0 and 64) is the interpreter's, for every
-/// circuit whose models can save.
+/// nothing is due between them, and workers on threads leave out the
+/// barriers before phases that no worker has anything to do in: the state
+/// left after 99 cycles (odd, past the looks at progress at 0 and 64) is
+/// the interpreter's on one worker, for every circuit whose models can
+/// save.
 #[test]
-fn untraced_compiled_runs_two_cycles_a_call_to_the_interpreters_state() {
+fn untraced_runs_leave_the_interpreters_state_one_worker_or_several() {
+    use cspsim::engine::Spread;
     for path in common::all_circuits() {
         if unsupported(&path).is_some() {
             continue;
         }
-        let saved = |codegen| {
+        let saved = |codegen, threads, spread| {
             let saved = Arc::new(Mutex::new(Vec::new()));
             let sink = {
                 let saved = Arc::clone(&saved);
@@ -480,7 +483,8 @@ fn untraced_compiled_runs_two_cycles_a_call_to_the_interpreters_state() {
             let options = RunOptions {
                 cycles: Some(120),
                 codegen,
-                threads: Some(1),
+                threads: Some(threads),
+                spread,
                 checkpoints: Some(Checkpointing {
                     schedule: Schedule {
                         every: None,
@@ -495,14 +499,23 @@ fn untraced_compiled_runs_two_cycles_a_call_to_the_interpreters_state() {
             let taken = std::mem::take(&mut *saved.lock().unwrap());
             (summary.compiled.map(|c| c.lowered), taken)
         };
-        let (_, interpreted) = saved(Codegen::Interpret);
-        let (lowered, compiled) = saved(Codegen::Compiled);
-        assert!(lowered.is_some(), "{}: compiled", path.display());
+        let (_, interpreted) = saved(Codegen::Interpret, 1, Spread::Adaptive);
         assert_eq!(interpreted.len(), 1, "{}", path.display());
-        assert!(
-            compiled == interpreted,
-            "{}: the compiled state after 99 cycles differs",
-            path.display()
-        );
+        for (codegen, threads, spread) in [
+            (Codegen::Compiled, 1, Spread::Adaptive),
+            (Codegen::Compiled, 2, Spread::Threads),
+            (Codegen::Interpret, 2, Spread::Threads),
+            (Codegen::Compiled, 2, Spread::Alternate),
+        ] {
+            let (lowered, state) = saved(codegen, threads, spread);
+            if codegen == Codegen::Compiled {
+                assert!(lowered.is_some(), "{}: compiled", path.display());
+            }
+            assert!(
+                state == interpreted,
+                "{}: the state after 99 cycles differs, {codegen} on {threads} ({spread:?})",
+                path.display()
+            );
+        }
     }
 }

@@ -183,13 +183,15 @@ impl Run<'_> {
     }
 
     /// Run phases `from..` of cycle `t`, each under its own guard and ended
-    /// by a barrier; `faulted` says whether an evaluation, or a tick, of
-    /// this cycle has failed already (see [`phase`](Self::phase)).
+    /// by a barrier where `waits` says (by phase; every phase if it has
+    /// none: see [`barriers`]); `faulted` says whether an evaluation, or a
+    /// tick, of this cycle has failed already (see [`phase`](Self::phase)).
     pub(super) fn finish_cycle(
         &mut self,
         t: u64,
         from: usize,
         mut faulted: (bool, bool),
+        waits: &[bool],
         mut lead: Option<&mut Lead<'_>>,
     ) {
         let sh = self.sh;
@@ -201,7 +203,9 @@ impl Run<'_> {
                 }
             }
             self.phase(t, phase, &mut faulted);
-            sh.barrier.wait(self.worker);
+            if waits.get(phase).copied().unwrap_or(true) {
+                sh.barrier.wait(self.worker);
+            }
         }
     }
 
@@ -265,7 +269,7 @@ impl Run<'_> {
         };
         let (t, phase) = at.get();
         let tick = self.fault(t, fault);
-        self.finish_cycle(t, phase + 1, (!tick, true), lead);
+        self.finish_cycle(t, phase + 1, (!tick, true), &[], lead);
         sh.stop_after(t).unwrap_or(t + 1)
     }
 
@@ -277,6 +281,23 @@ impl Run<'_> {
         self.sh.fault(t, phase, (component, kind, message));
         tick
     }
+}
+
+/// Which phases of a cycle end with a barrier, for workers running `pool`
+/// on threads, `traced` or not. A barrier is left out where the next phase
+/// does nothing on any worker: the one after that orders the same writes
+/// and reads. Except before the last phase when `traced`: the lead samples
+/// the trace there, so every worker's values must be final before it, and
+/// must stay until it is done. The last phase always ends with one.
+pub(super) fn barriers<'w>(
+    pool: impl Iterator<Item = &'w Worker> + Clone,
+    traced: bool,
+) -> Vec<bool> {
+    let phases = pool.clone().next().map_or(0, |w| w.steps.len());
+    let idle = |p: usize| pool.clone().all(|w| w.steps[p].is_idle());
+    (0..phases)
+        .map(|p| p + 1 == phases || (traced && p + 2 == phases) || !idle(p + 1))
+        .collect()
 }
 
 /// Cycles `start..end` of a circuit whose every component is compiled into

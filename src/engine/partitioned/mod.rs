@@ -139,12 +139,14 @@ pub(super) fn run(
         };
         (completed, completed)
     } else {
+        let waits = cycle::barriers(pool.iter(), lead.tracer.is_some());
         let pool: Vec<Mutex<Worker>> = pool.into_iter().map(Mutex::new).collect();
         let control = Control::default();
         let crew = Crew {
             pool: &pool,
             codes,
             cycle: native.as_ref().and_then(|n| n.cycle),
+            waits,
             sh: &shared,
             control: &control,
         };

@@ -45,6 +45,8 @@ pub(super) struct Crew<'a> {
     pub codes: Vec<Option<&'a WorkerCode>>,
     /// A whole cycle of every part, compiled, for one thread.
     pub cycle: Option<Cycles>,
+    /// Which phases end with a barrier on threads (see [`barriers`](super::cycle::barriers)).
+    pub waits: Vec<bool>,
     pub sh: &'a Shared,
     pub control: &'a Control,
 }
@@ -163,7 +165,7 @@ impl Crew<'_> {
                 sh.copy_forward(range, parities(t).0);
             }
             let lead = lead.as_mut().map(|(lead, _)| &mut **lead);
-            run.finish_cycle(t, 0, (false, false), lead);
+            run.finish_cycle(t, 0, (false, false), &self.waits, lead);
             if let Some(completed) = sh.stop_after(t) {
                 return Some(completed);
             }
