@@ -10,7 +10,8 @@
 //!
 //! `cargo bench --bench families` (add `-- --quick` for a short run, which
 //! measures the peers at K = 16 only; `-- --family NAME`, repeated, for
-//! those families only; `-- --up-to K` for the sizes up to K).
+//! those families only; `-- --up-to K` for the sizes up to K; `-- --no-peers`
+//! for cspsim's own table only).
 
 mod common;
 mod peers;
@@ -264,7 +265,9 @@ fn main() {
             once.speed(&path, &options, &default).0,
         )
     };
-    compare_with_peers(&rows, ours, quick);
+    if !std::env::args().any(|a| a == "--no-peers") {
+        compare_with_peers(&rows, ours, quick);
+    }
 }
 
 /// Measure the peers on the same circuits and print cspsim's ratios to them.
