@@ -49,12 +49,21 @@ impl Barrier {
     #[inline]
     pub fn wait(&self, me: usize) {
         if self.arrived.len() > 1 {
-            self.wait_for_others(me);
+            self.wait_for_others(me, SPINS);
+        }
+    }
+
+    /// [`wait`](Self::wait) for a party that knows the others are far
+    /// from arriving: it parks at once, leaving its core to them (and to
+    /// whatever else the machine runs) instead of spinning first.
+    pub fn wait_parked(&self, me: usize) {
+        if self.arrived.len() > 1 {
+            self.wait_for_others(me, 0);
         }
     }
 
     #[inline(never)]
-    fn wait_for_others(&self, me: usize) {
+    fn wait_for_others(&self, me: usize, spins: u32) {
         let mine = &self.arrived[me];
         // Only `me` writes its counter: a plain increment.
         let round = mine.load(Ordering::Relaxed) + 1;
@@ -76,7 +85,7 @@ impl Barrier {
             }
             first < self.arrived.len()
         };
-        for _ in 0..SPINS {
+        for _ in 0..spins {
             if !pending(Ordering::Acquire) {
                 return;
             }
@@ -167,6 +176,30 @@ mod tests {
             });
             assert_eq!(rounds.load(Ordering::Relaxed), 10);
             assert_eq!(barrier.sleepers.load(Ordering::Relaxed), 0);
+        });
+    }
+
+    #[test]
+    fn a_party_that_parks_at_once_passes_with_the_others() {
+        within_a_timeout(|| {
+            let barrier = Barrier::new(2);
+            let counter = AtomicU64::new(0);
+            std::thread::scope(|s| {
+                for me in 0..2 {
+                    let (barrier, counter) = (&barrier, &counter);
+                    s.spawn(move || {
+                        for round in 1..=200u64 {
+                            counter.fetch_add(1, Ordering::Relaxed);
+                            match me {
+                                0 => barrier.wait(me),
+                                _ => barrier.wait_parked(me),
+                            }
+                            assert!(counter.load(Ordering::Relaxed) >= round * 2);
+                            barrier.wait(me);
+                        }
+                    });
+                }
+            });
         });
     }
 

@@ -111,6 +111,9 @@ impl Crew<'_> {
     }
 
     /// A follower's run: worker `w`'s part of every stretch on threads.
+    /// Through a stretch on one thread it parks at once, leaving its core
+    /// to the lead (a spinning follower could take the lead's core where
+    /// another process holds the other).
     pub fn follow(&self, w: usize) {
         let sh = self.sh;
         loop {
@@ -120,10 +123,10 @@ impl Crew<'_> {
                 DONE => return,
                 0 => {
                     self.threads(w, start, None);
+                    sh.barrier.wait(w);
                 }
-                _ => {}
+                _ => sh.barrier.wait_parked(w),
             }
-            sh.barrier.wait(w);
         }
     }
 
