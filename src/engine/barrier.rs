@@ -104,28 +104,37 @@ impl Barrier {
 mod tests {
     use super::*;
 
-    #[test]
-    fn no_thread_passes_before_all_arrive() {
-        // Within a timeout: a thread that fails its check leaves the
-        // others waiting for it.
-        within_a_timeout(|| {
-            let barrier = Barrier::new(3);
+    /// `n` parties, 200 rounds: each counts itself in, meets the others
+    /// (party 0 through `wait`, the others through `first`), checks that
+    /// all have counted, and meets them again. Within a timeout: a party
+    /// that fails its check leaves the others waiting for it.
+    fn in_step(n: usize, first: fn(&Barrier, usize)) {
+        within_a_timeout(move || {
+            let barrier = Barrier::new(n);
             let counter = AtomicU64::new(0);
             std::thread::scope(|s| {
-                for me in 0..3 {
+                for me in 0..n {
                     let (barrier, counter) = (&barrier, &counter);
                     s.spawn(move || {
                         for round in 1..=200u64 {
                             counter.fetch_add(1, Ordering::Relaxed);
-                            barrier.wait(me);
-                            assert!(counter.load(Ordering::Relaxed) >= round * 3);
+                            match me {
+                                0 => barrier.wait(me),
+                                _ => first(barrier, me),
+                            }
+                            assert!(counter.load(Ordering::Relaxed) >= round * n as u64);
                             barrier.wait(me);
                         }
                     });
                 }
             });
-            assert_eq!(counter.load(Ordering::Relaxed), 600);
+            assert_eq!(counter.load(Ordering::Relaxed), 200 * n as u64);
         });
+    }
+
+    #[test]
+    fn no_thread_passes_before_all_arrive() {
+        in_step(3, Barrier::wait);
     }
 
     /// `body` on its own thread, failing (not hanging) if it takes more
@@ -181,26 +190,7 @@ mod tests {
 
     #[test]
     fn a_party_that_parks_at_once_passes_with_the_others() {
-        within_a_timeout(|| {
-            let barrier = Barrier::new(2);
-            let counter = AtomicU64::new(0);
-            std::thread::scope(|s| {
-                for me in 0..2 {
-                    let (barrier, counter) = (&barrier, &counter);
-                    s.spawn(move || {
-                        for round in 1..=200u64 {
-                            counter.fetch_add(1, Ordering::Relaxed);
-                            match me {
-                                0 => barrier.wait(me),
-                                _ => barrier.wait_parked(me),
-                            }
-                            assert!(counter.load(Ordering::Relaxed) >= round * 2);
-                            barrier.wait(me);
-                        }
-                    });
-                }
-            });
-        });
+        in_step(2, Barrier::wait_parked);
     }
 
     #[test]

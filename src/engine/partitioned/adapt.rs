@@ -146,8 +146,8 @@ impl Adapt {
 
     /// Whether the stretch on threads running now, `done` cycles in and
     /// `elapsed()` after it started, is to end after the cycle it starts
-    /// now: it has fallen behind one thread's pace. The clock is read only every few
-    /// cycles.
+    /// now: it has fallen behind one thread's pace. The clock is read only
+    /// every few cycles.
     pub fn cut(&self, done: u64, elapsed: impl FnOnce() -> Duration) -> bool {
         match self.policy {
             Policy::Fixed(_) => false,
